@@ -1,0 +1,172 @@
+//! The mastering chain shared by the plugin, the CLI, the benches and the tests:
+//! `sanitize -> drive -> (limiter) -> output trim`. Later stages slot in between drive and
+//! the output trim in the order DESIGN.md gives.
+
+use crate::dsp::gain::SmoothedGain;
+use crate::dsp::sanitize::sanitize;
+use serde::{Deserialize, Serialize};
+
+/// Every user-facing setting of the chain, in display units. The plugin fills this from its
+/// parameters; the CLI from its flags. Same values, same output.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ChainSettings {
+    /// Gain into the limiter, dB.
+    pub drive_db: f32,
+    /// True-peak ceiling of the limiter, dBTP.
+    pub ceiling_dbtp: f32,
+    /// Output trim after the limiter, dB.
+    pub output_db: f32,
+}
+
+impl Default for ChainSettings {
+    fn default() -> Self {
+        Self {
+            drive_db: 0.0,
+            ceiling_dbtp: -1.0,
+            output_db: 0.0,
+        }
+    }
+}
+
+/// The chain itself. Planar channels (1 or 2) in place.
+pub struct MasteringChain {
+    sample_rate_hz: f32,
+    max_block_samples: usize,
+    num_channels: usize,
+    drive: SmoothedGain,
+    output: SmoothedGain,
+    settings: ChainSettings,
+}
+
+impl Default for MasteringChain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MasteringChain {
+    /// A neutral chain at 48 kHz stereo; call [`Self::configure`] before processing.
+    pub fn new() -> Self {
+        let mut chain = Self {
+            sample_rate_hz: 48_000.0,
+            max_block_samples: 0,
+            num_channels: 2,
+            drive: SmoothedGain::default(),
+            output: SmoothedGain::default(),
+            settings: ChainSettings::default(),
+        };
+        chain.configure(48_000.0, 2, 512);
+        chain
+    }
+
+    /// Prepares every stage for a sample rate, channel count and largest block. May allocate;
+    /// call from `initialize`/`activate`, never from `process`.
+    pub fn configure(&mut self, sample_rate_hz: f32, num_channels: usize, max_block_samples: usize) {
+        self.sample_rate_hz = sample_rate_hz;
+        self.num_channels = num_channels;
+        self.max_block_samples = max_block_samples;
+        self.drive.set_sample_rate(sample_rate_hz);
+        self.output.set_sample_rate(sample_rate_hz);
+        self.reset();
+    }
+
+    /// Sample rate the chain is configured for, Hz.
+    pub fn sample_rate_hz(&self) -> f32 {
+        self.sample_rate_hz
+    }
+
+    /// Clears all audio state and jumps every smoothed value to its target. Allocation-free.
+    pub fn reset(&mut self) {
+        self.drive.reset();
+        self.output.reset();
+    }
+
+    /// Sets new targets. Gains ramp to them without clicks; allocation-free.
+    pub fn set_settings(&mut self, settings: &ChainSettings) {
+        self.settings = *settings;
+        self.drive.set_target_db(settings.drive_db);
+        self.output.set_target_db(settings.output_db);
+    }
+
+    /// Sets new targets and jumps straight to them (for a fresh render or after `reset`).
+    pub fn set_settings_immediately(&mut self, settings: &ChainSettings) {
+        self.set_settings(settings);
+        self.reset();
+    }
+
+    /// The settings last given.
+    pub fn settings(&self) -> &ChainSettings {
+        &self.settings
+    }
+
+    /// Total delay of the chain, in samples at the configured rate.
+    pub fn latency_samples(&self) -> u32 {
+        0
+    }
+
+    /// Processes one block in place. Every channel must have the same length. Never allocates,
+    /// locks or panics; the output is always finite.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        for ch in channels.iter_mut() {
+            sanitize(ch);
+        }
+        self.drive.process(channels);
+        self.output.process(channels);
+    }
+
+    /// Convenience for offline use: processes whole planar buffers in blocks of the configured
+    /// maximum size, exactly as a host would.
+    pub fn process_buffers(&mut self, channels: &mut [Vec<f32>]) {
+        let len = channels.first().map_or(0, |c| c.len());
+        let block = self.max_block_samples.max(1);
+        let mut start = 0;
+        while start < len {
+            let end = (start + block).min(len);
+            match channels {
+                [mono] => self.process(&mut [&mut mono[start..end]]),
+                [l, r] => self.process(&mut [&mut l[start..end], &mut r[start..end]]),
+                _ => {}
+            }
+            start = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutral_chain_is_identity() {
+        let mut chain = MasteringChain::new();
+        chain.configure(44_100.0, 2, 256);
+        let input: Vec<f32> = (0..2000).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
+        let mut bufs = vec![input.clone(), input.clone()];
+        chain.process_buffers(&mut bufs);
+        assert_eq!(bufs[0], input);
+        assert_eq!(bufs[1], input);
+    }
+
+    #[test]
+    fn drive_and_output_add_in_db() {
+        let mut chain = MasteringChain::new();
+        chain.configure(48_000.0, 1, 512);
+        chain.set_settings_immediately(&ChainSettings {
+            drive_db: 6.0,
+            output_db: -12.0,
+            ..Default::default()
+        });
+        let mut bufs = vec![vec![0.25f32; 1000]];
+        chain.process_buffers(&mut bufs);
+        let expected = 0.25 * 10f32.powf(-6.0 / 20.0);
+        assert!(bufs[0].iter().all(|&s| (s - expected).abs() < 1e-6));
+    }
+
+    #[test]
+    fn non_finite_input_gives_finite_output() {
+        let mut chain = MasteringChain::new();
+        let mut bufs = vec![vec![f32::NAN, f32::INFINITY, 1.0e30, -1.0e30, 0.5]; 2];
+        chain.process_buffers(&mut bufs);
+        assert!(bufs.iter().flatten().all(|s| s.is_finite()));
+    }
+}

@@ -1,0 +1,141 @@
+//! Lacquer: an open-source mastering assistant. This file is plugin glue only: the
+//! `Plugin`/`ClapPlugin`/`Vst3Plugin` impls and the export macros. The DSP lives in
+//! [`chain`], [`dsp`] and [`meter`], which know nothing of the plugin framework.
+
+pub mod chain;
+pub mod dsp;
+pub mod meter;
+pub mod params;
+
+use chain::MasteringChain;
+use meter::{LoudnessMeter, MeterBus};
+use nice_plug::prelude::*;
+use params::LacquerParams;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// The plugin instance.
+pub struct Lacquer {
+    params: Arc<LacquerParams>,
+    chain: MasteringChain,
+    output_meter: LoudnessMeter,
+    meter_bus: Arc<MeterBus>,
+}
+
+impl Default for Lacquer {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(LacquerParams::default()),
+            chain: MasteringChain::new(),
+            output_meter: LoudnessMeter::default(),
+            meter_bus: Arc::new(MeterBus::default()),
+        }
+    }
+}
+
+impl Lacquer {
+    /// The meter bus the editor reads.
+    pub fn meter_bus(&self) -> Arc<MeterBus> {
+        self.meter_bus.clone()
+    }
+}
+
+impl Plugin for Lacquer {
+    const NAME: &'static str = "Lacquer";
+    const VENDOR: &'static str = "Lacquer";
+    const URL: &'static str = "https://crates.io/crates/lacquer";
+    const EMAIL: &'static str = "lacquer@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[],
+            aux_output_ports: &[],
+            names: PortNames::const_default(),
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            aux_input_ports: &[],
+            aux_output_ports: &[],
+            names: PortNames::const_default(),
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let num_channels = audio_io_layout
+            .main_output_channels
+            .map_or(2, |c| c.get() as usize);
+        let sample_rate = buffer_config.sample_rate;
+        self.chain.configure(
+            sample_rate,
+            num_channels,
+            buffer_config.max_buffer_size.max(1) as usize,
+        );
+        self.chain
+            .set_settings_immediately(&self.params.chain_settings());
+        self.output_meter.configure(num_channels, sample_rate);
+        context.set_latency_samples(self.chain.latency_samples());
+        true
+    }
+
+    fn reset(&mut self) {
+        self.chain.reset();
+        self.output_meter.reset();
+        self.meter_bus.clear();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        self.chain.set_settings(&self.params.chain_settings());
+        let channels = buffer.as_slice();
+        self.chain.process(channels);
+        self.output_meter.process(channels, &self.meter_bus);
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Lacquer {
+    const CLAP_ID: &'static str = "audio.lacquer.mastering";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Mastering assistant: tone, dynamics, image, true-peak limiting");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+        ClapFeature::Mastering,
+        ClapFeature::Limiter,
+    ];
+}
+
+impl Vst3Plugin for Lacquer {
+    const VST3_CLASS_ID: [u8; 16] = *b"LacquerMasterFx1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Mastering];
+}
+
+nice_export_clap!(Lacquer);
+nice_export_vst3!(Lacquer);

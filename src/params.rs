@@ -1,0 +1,87 @@
+//! The parameter tree. Ids are frozen: hosts store automation and state under them, so an id
+//! never changes once released. Values are shown in display units (dB, dBTP); the chain gets
+//! them through [`LacquerParams::chain_settings`].
+
+use crate::chain::ChainSettings;
+use nice_plug::prelude::*;
+
+/// Formats a value with one decimal and a unit-free string (the unit is added by the host
+/// from `with_unit`).
+fn one_decimal() -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync> {
+    formatters::v2s_f32_rounded(1)
+}
+
+/// Every parameter Lacquer exposes to the host.
+#[derive(Params)]
+pub struct LacquerParams {
+    /// Gain into the limiter, dB.
+    #[id = "drive"]
+    pub drive: FloatParam,
+    /// True-peak ceiling, dBTP.
+    #[id = "ceiling"]
+    pub ceiling: FloatParam,
+    /// Output trim after the limiter, dB.
+    #[id = "output"]
+    pub output: FloatParam,
+    /// Host bypass: the dry signal, delayed by the plugin's latency, crossfaded in.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+}
+
+impl Default for LacquerParams {
+    fn default() -> Self {
+        // Smoothing happens inside the chain (sample-exact and identical in the CLI), so the
+        // host-side smoothers are off.
+        Self {
+            drive: FloatParam::new(
+                "Drive",
+                0.0,
+                FloatRange::Linear {
+                    min: -12.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            ceiling: FloatParam::new(
+                "Ceiling",
+                -1.0,
+                FloatRange::Linear {
+                    min: -12.0,
+                    max: 0.0,
+                },
+            )
+            .with_unit(" dBTP")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            output: FloatParam::new(
+                "Output",
+                0.0,
+                FloatRange::Linear {
+                    min: -12.0,
+                    max: 12.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            bypass: BoolParam::new("Bypass", false)
+                .with_value_to_string(formatters::v2s_bool_bypass())
+                .with_string_to_value(formatters::s2v_bool_bypass())
+                .make_bypass(),
+        }
+    }
+}
+
+impl LacquerParams {
+    /// The chain settings these parameter values stand for. The one place where parameters are
+    /// translated into DSP settings.
+    pub fn chain_settings(&self) -> ChainSettings {
+        ChainSettings {
+            drive_db: self.drive.value(),
+            ceiling_dbtp: self.ceiling.value(),
+            output_db: self.output.value(),
+        }
+    }
+}
