@@ -2,6 +2,7 @@
 //! `sanitize -> drive -> (limiter) -> output trim`. Later stages slot in between drive and
 //! the output trim in the order DESIGN.md gives.
 
+use crate::dsp::bypass::Bypass;
 use crate::dsp::gain::SmoothedGain;
 use crate::dsp::sanitize::sanitize;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,14 @@ pub struct ChainSettings {
     pub ceiling_dbtp: f32,
     /// Output trim after the limiter, dB.
     pub output_db: f32,
+    /// Limiter lookahead, ms (sets the chain's latency).
+    pub lookahead_ms: f32,
+    /// Limiter base release time, ms (the adaptive release starts from it).
+    pub release_ms: f32,
+    /// Limiter stereo link, percent (100 = both channels get the same gain).
+    pub link_pct: f32,
+    /// Bypass: the latency-aligned dry signal is crossfaded in.
+    pub bypass: bool,
 }
 
 impl Default for ChainSettings {
@@ -24,6 +33,10 @@ impl Default for ChainSettings {
             drive_db: 0.0,
             ceiling_dbtp: -1.0,
             output_db: 0.0,
+            lookahead_ms: 2.0,
+            release_ms: 150.0,
+            link_pct: 100.0,
+            bypass: false,
         }
     }
 }
@@ -35,6 +48,7 @@ pub struct MasteringChain {
     num_channels: usize,
     drive: SmoothedGain,
     output: SmoothedGain,
+    bypass: Bypass,
     settings: ChainSettings,
 }
 
@@ -53,6 +67,7 @@ impl MasteringChain {
             num_channels: 2,
             drive: SmoothedGain::default(),
             output: SmoothedGain::default(),
+            bypass: Bypass::default(),
             settings: ChainSettings::default(),
         };
         chain.configure(48_000.0, 2, 512);
@@ -67,6 +82,12 @@ impl MasteringChain {
         self.max_block_samples = max_block_samples;
         self.drive.set_sample_rate(sample_rate_hz);
         self.output.set_sample_rate(sample_rate_hz);
+        let max_block_samples = max_block_samples.max(1);
+        self.max_block_samples = max_block_samples;
+        self.bypass
+            .configure(sample_rate_hz, num_channels, max_block_samples, 0);
+        self.bypass
+            .set_latency_samples(self.latency_samples() as usize);
         self.reset();
     }
 
@@ -79,6 +100,7 @@ impl MasteringChain {
     pub fn reset(&mut self) {
         self.drive.reset();
         self.output.reset();
+        self.bypass.reset();
     }
 
     /// Sets new targets. Gains ramp to them without clicks; allocation-free.
@@ -86,6 +108,7 @@ impl MasteringChain {
         self.settings = *settings;
         self.drive.set_target_db(settings.drive_db);
         self.output.set_target_db(settings.output_db);
+        self.bypass.set_bypassed(settings.bypass);
     }
 
     /// Sets new targets and jumps straight to them (for a fresh render or after `reset`).
@@ -107,27 +130,38 @@ impl MasteringChain {
     /// Processes one block in place. Every channel must have the same length. Never allocates,
     /// locks or panics; the output is always finite.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let num_samples = channels.first().map_or(0, |c| c.len());
+        let block = self.max_block_samples.max(1);
+        let mut start = 0;
+        while start < num_samples {
+            let end = (start + block).min(num_samples);
+            match channels {
+                [mono] => self.process_block(&mut [&mut mono[start..end]]),
+                [l, r] => self.process_block(&mut [&mut l[start..end], &mut r[start..end]]),
+                _ => {}
+            }
+            start = end;
+        }
+    }
+
+    /// One block of at most `max_block_samples`.
+    fn process_block(&mut self, channels: &mut [&mut [f32]]) {
         for ch in channels.iter_mut() {
             sanitize(ch);
         }
+        self.bypass.capture_dry(channels);
         self.drive.process(channels);
         self.output.process(channels);
+        self.bypass.mix(channels);
     }
 
     /// Convenience for offline use: processes whole planar buffers in blocks of the configured
     /// maximum size, exactly as a host would.
     pub fn process_buffers(&mut self, channels: &mut [Vec<f32>]) {
-        let len = channels.first().map_or(0, |c| c.len());
-        let block = self.max_block_samples.max(1);
-        let mut start = 0;
-        while start < len {
-            let end = (start + block).min(len);
-            match channels {
-                [mono] => self.process(&mut [&mut mono[start..end]]),
-                [l, r] => self.process(&mut [&mut l[start..end], &mut r[start..end]]),
-                _ => {}
-            }
-            start = end;
+        match channels {
+            [mono] => self.process(&mut [mono.as_mut_slice()]),
+            [l, r] => self.process(&mut [l.as_mut_slice(), r.as_mut_slice()]),
+            _ => {}
         }
     }
 }
@@ -160,6 +194,22 @@ mod tests {
         chain.process_buffers(&mut bufs);
         let expected = 0.25 * 10f32.powf(-6.0 / 20.0);
         assert!(bufs[0].iter().all(|&s| (s - expected).abs() < 1e-6));
+    }
+
+    #[test]
+    fn bypass_gives_the_input_back() {
+        let mut chain = MasteringChain::new();
+        chain.configure(48_000.0, 2, 128);
+        chain.set_settings_immediately(&ChainSettings {
+            drive_db: 12.0,
+            bypass: true,
+            ..Default::default()
+        });
+        let input: Vec<f32> = (0..3000).map(|i| 0.1 * (i as f32 * 0.031).sin()).collect();
+        let mut bufs = vec![input.clone(), input.clone()];
+        chain.process_buffers(&mut bufs);
+        let delay = chain.latency_samples() as usize;
+        assert_eq!(&bufs[0][delay..], &input[..input.len() - delay]);
     }
 
     #[test]

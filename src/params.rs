@@ -82,6 +82,8 @@ impl LacquerParams {
             drive_db: self.drive.value(),
             ceiling_dbtp: self.ceiling.value(),
             output_db: self.output.value(),
+            bypass: self.bypass.value(),
+            ..ChainSettings::default()
         }
     }
 }

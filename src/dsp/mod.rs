@@ -4,6 +4,8 @@
 //! allocate and are called from the plugin's `initialize`/`activate` (or once by the CLI);
 //! `reset`, setters and `process` never allocate, lock or panic.
 
+pub mod bypass;
+pub mod delay;
 pub mod gain;
 pub mod sanitize;
 
