@@ -76,7 +76,12 @@ impl MasteringChain {
 
     /// Prepares every stage for a sample rate, channel count and largest block. May allocate;
     /// call from `initialize`/`activate`, never from `process`.
-    pub fn configure(&mut self, sample_rate_hz: f32, num_channels: usize, max_block_samples: usize) {
+    pub fn configure(
+        &mut self,
+        sample_rate_hz: f32,
+        num_channels: usize,
+        max_block_samples: usize,
+    ) {
         self.sample_rate_hz = sample_rate_hz;
         self.num_channels = num_channels;
         self.max_block_samples = max_block_samples;

@@ -46,7 +46,16 @@ mod tests {
         assert_eq!(n, 3);
         assert_eq!(
             x,
-            [0.0, 0.0, 0.0, 0.5, -2.0, MAX_ABS_SAMPLE, -MAX_ABS_SAMPLE, 0.0]
+            [
+                0.0,
+                0.0,
+                0.0,
+                0.5,
+                -2.0,
+                MAX_ABS_SAMPLE,
+                -MAX_ABS_SAMPLE,
+                0.0
+            ]
         );
     }
 }
