@@ -6,6 +6,7 @@
 
 pub mod bypass;
 pub mod delay;
+pub mod dither;
 pub mod gain;
 pub mod sanitize;
 

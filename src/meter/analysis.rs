@@ -1,0 +1,303 @@
+//! Offline measurement of a whole programme: integrated loudness, loudness range, maximum
+//! momentary and short-term loudness (ITU-R BS.1770-4, EBU Tech 3341/3342 via the `ebur128`
+//! crate), true and sample peak, peak-to-loudness ratio and L/R correlation.
+//!
+//! Unlike the real-time [`super::LoudnessMeter`], this keeps every gating block (exact gating,
+//! no histogram quantisation) and reads momentary and short-term loudness every 10 ms, which is
+//! what EBU Tech 3341 cases 9 and 12 and the maximum-loudness cases need. It is a pure function
+//! over planar buffers: the CLI uses it for `analyze` and for the before/after table of
+//! `master`.
+
+use ebur128::{EbuR128, Mode};
+use serde::Serialize;
+use std::fmt;
+
+/// How often momentary and short-term loudness are read to find their maxima, in ms.
+/// EBU Tech 3341 requires at least 10 Hz; the maximum-loudness cases are only met to ±0.1 LU
+/// with a much finer step, so we read every 10 ms (100 Hz).
+pub const READ_INTERVAL_MS: u32 = 10;
+
+/// Length of the momentary window, ms (ITU-R BS.1770-4 / EBU Tech 3341).
+pub const MOMENTARY_WINDOW_MS: u32 = 400;
+
+/// Length of the short-term window, ms (EBU Tech 3341).
+pub const SHORT_TERM_WINDOW_MS: u32 = 3000;
+
+/// Everything `lacquer analyze` reports. `None` (JSON `null`) where the value is undefined:
+/// integrated loudness of silence, correlation of a mono file, maxima of windows longer than
+/// the file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// Gated programme loudness, LUFS (BS.1770-4: absolute gate -70 LUFS, relative -10 LU).
+    pub integrated_lufs: Option<f64>,
+    /// Loudness range, LU (EBU Tech 3342: short-term values, relative gate -20 LU,
+    /// 10th to 95th percentile).
+    pub loudness_range_lu: Option<f64>,
+    /// Largest true (inter-sample) peak over all channels, dBTP (BS.1770-4 Annex 2).
+    pub true_peak_dbtp: Option<f64>,
+    /// Largest absolute sample value over all channels, dBFS.
+    pub sample_peak_dbfs: Option<f64>,
+    /// Largest momentary (400 ms) loudness, LUFS; `None` for files shorter than 400 ms.
+    pub momentary_max_lufs: Option<f64>,
+    /// Largest short-term (3 s) loudness, LUFS; `None` for files shorter than 3 s.
+    pub short_term_max_lufs: Option<f64>,
+    /// Peak-to-loudness ratio: true peak minus integrated loudness, dB.
+    pub plr_db: Option<f64>,
+    /// Pearson correlation of left and right over the whole file, -1..1; `None` for mono or
+    /// when a channel is constant.
+    pub correlation: Option<f64>,
+    /// Length of the programme, seconds.
+    pub duration_s: f64,
+    /// Sample rate, Hz.
+    pub sample_rate_hz: u32,
+    /// Number of channels.
+    pub channels: usize,
+}
+
+/// Why a measurement could not be made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnalysisError {
+    /// No channels, or channels of different lengths.
+    BadLayout(String),
+    /// The loudness meter refused the sample rate or channel count.
+    Meter(String),
+}
+
+impl fmt::Display for AnalysisError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadLayout(msg) => write!(f, "cannot measure this audio: {msg}"),
+            Self::Meter(msg) => write!(f, "loudness meter error: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for AnalysisError {}
+
+/// A finite level or `None` (`-inf` for silence becomes `None`).
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
+
+/// A linear peak as dB, `None` for 0.
+fn peak_db(peak: f64) -> Option<f64> {
+    if peak > 0.0 {
+        finite(20.0 * peak.log10())
+    } else {
+        None
+    }
+}
+
+/// Measures planar audio (one slice per channel, all the same length) at `sample_rate_hz`.
+pub fn analyze(channels: &[&[f32]], sample_rate_hz: u32) -> Result<Analysis, AnalysisError> {
+    let num_channels = channels.len();
+    if num_channels == 0 {
+        return Err(AnalysisError::BadLayout("no channels".into()));
+    }
+    let num_frames = channels[0].len();
+    if channels.iter().any(|c| c.len() != num_frames) {
+        return Err(AnalysisError::BadLayout(
+            "channels have different lengths".into(),
+        ));
+    }
+    let mode = Mode::I | Mode::M | Mode::S | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK;
+    let mut meter = EbuR128::new(num_channels as u32, sample_rate_hz, mode)
+        .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
+
+    let rate = u64::from(sample_rate_hz);
+    let step_frames = ((rate * u64::from(READ_INTERVAL_MS)) / 1000).max(1) as usize;
+    let momentary_frames = (rate * u64::from(MOMENTARY_WINDOW_MS) / 1000) as usize;
+    let short_term_frames = (rate * u64::from(SHORT_TERM_WINDOW_MS) / 1000) as usize;
+
+    let mut momentary_max = f64::NEG_INFINITY;
+    let mut short_term_max = f64::NEG_INFINITY;
+    let mut have_momentary = false;
+    let mut have_short_term = false;
+    let mut block: Vec<&[f32]> = Vec::with_capacity(num_channels);
+    let mut start = 0;
+    while start < num_frames {
+        let end = (start + step_frames).min(num_frames);
+        block.clear();
+        block.extend(channels.iter().map(|c| &c[start..end]));
+        meter
+            .add_frames_planar_f32(&block)
+            .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
+        if end >= momentary_frames {
+            have_momentary = true;
+            if let Ok(m) = meter.loudness_momentary() {
+                momentary_max = momentary_max.max(m);
+            }
+        }
+        if end >= short_term_frames {
+            have_short_term = true;
+            if let Ok(s) = meter.loudness_shortterm() {
+                short_term_max = short_term_max.max(s);
+            }
+        }
+        start = end;
+    }
+
+    let integrated_lufs = meter.loudness_global().ok().and_then(finite);
+    // LRA is undefined without a single gated short-term block: files under 3 s, or silence.
+    let loudness_range_lu = if have_short_term && integrated_lufs.is_some() {
+        meter.loudness_range().ok().and_then(finite)
+    } else {
+        None
+    };
+    let mut true_peak = 0.0f64;
+    let mut sample_peak = 0.0f64;
+    for ch in 0..num_channels as u32 {
+        true_peak = true_peak.max(meter.true_peak(ch).unwrap_or(0.0));
+        sample_peak = sample_peak.max(meter.sample_peak(ch).unwrap_or(0.0));
+    }
+    let true_peak_dbtp = peak_db(true_peak);
+    let plr_db = match (true_peak_dbtp, integrated_lufs) {
+        (Some(tp), Some(i)) => Some(tp - i),
+        _ => None,
+    };
+    let correlation = match channels {
+        [l, r] => pearson(l, r),
+        _ => None,
+    };
+
+    Ok(Analysis {
+        integrated_lufs,
+        loudness_range_lu,
+        true_peak_dbtp,
+        sample_peak_dbfs: peak_db(sample_peak),
+        momentary_max_lufs: have_momentary.then_some(momentary_max).and_then(finite),
+        short_term_max_lufs: have_short_term.then_some(short_term_max).and_then(finite),
+        plr_db,
+        correlation,
+        duration_s: num_frames as f64 / f64::from(sample_rate_hz.max(1)),
+        sample_rate_hz,
+        channels: num_channels,
+    })
+}
+
+/// Pearson's correlation coefficient of two equally long signals, -1..1, accumulated in f64.
+/// `None` when either signal is constant (zero variance), e.g. silence.
+pub fn pearson(a: &[f32], b: &[f32]) -> Option<f64> {
+    let n = a.len().min(b.len());
+    if n == 0 {
+        return None;
+    }
+    let mean_a = a[..n].iter().map(|&x| f64::from(x)).sum::<f64>() / n as f64;
+    let mean_b = b[..n].iter().map(|&x| f64::from(x)).sum::<f64>() / n as f64;
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (&x, &y) in a[..n].iter().zip(&b[..n]) {
+        let dx = f64::from(x) - mean_a;
+        let dy = f64::from(y) - mean_b;
+        ab += dx * dy;
+        aa += dx * dx;
+        bb += dy * dy;
+    }
+    if aa <= 0.0 || bb <= 0.0 {
+        return None;
+    }
+    Some((ab / (aa * bb).sqrt()).clamp(-1.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    const SR: u32 = 48_000;
+
+    fn sine(amplitude_dbfs: f64, freq_hz: f64, seconds: f64) -> Vec<f32> {
+        let amp = 10f64.powf(amplitude_dbfs / 20.0);
+        let n = (seconds * f64::from(SR)) as usize;
+        (0..n)
+            .map(|i| (amp * (2.0 * PI * freq_hz * i as f64 / f64::from(SR)).sin()) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn reference_sine_reads_minus_23_everywhere() {
+        // BS.1770 calibration: a 1 kHz stereo sine at -23 dBFS peak reads -23 LUFS.
+        let s = sine(-23.0, 1000.0, 10.0);
+        let a = analyze(&[&s, &s], SR).unwrap();
+        for (name, v) in [
+            ("I", a.integrated_lufs),
+            ("M max", a.momentary_max_lufs),
+            ("S max", a.short_term_max_lufs),
+        ] {
+            let v = v.unwrap();
+            assert!((v + 23.0).abs() < 0.1, "{name} = {v}");
+        }
+        let tp = a.true_peak_dbtp.unwrap();
+        assert!((tp + 23.0).abs() < 0.1, "TP {tp}");
+        let sp = a.sample_peak_dbfs.unwrap();
+        assert!((sp + 23.0).abs() < 0.01, "sample peak {sp}");
+        // A steady tone has no loudness range and a PLR near 0 dB.
+        assert!(a.loudness_range_lu.unwrap().abs() < 0.1);
+        assert!(a.plr_db.unwrap().abs() < 0.2);
+        assert!((a.correlation.unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(a.channels, 2);
+        assert_eq!(a.sample_rate_hz, SR);
+        assert!((a.duration_s - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn silence_has_no_loudness_and_no_peaks() {
+        let z = vec![0.0f32; SR as usize * 5];
+        let a = analyze(&[&z, &z], SR).unwrap();
+        assert_eq!(a.integrated_lufs, None);
+        assert_eq!(a.loudness_range_lu, None);
+        assert_eq!(a.true_peak_dbtp, None);
+        assert_eq!(a.sample_peak_dbfs, None);
+        assert_eq!(a.momentary_max_lufs, None);
+        assert_eq!(a.plr_db, None);
+        assert_eq!(a.correlation, None);
+    }
+
+    #[test]
+    fn mono_has_no_correlation_but_is_measured() {
+        let s = sine(-20.0, 1000.0, 4.0);
+        let a = analyze(&[&s], SR).unwrap();
+        assert_eq!(a.correlation, None);
+        assert_eq!(a.channels, 1);
+        // One channel carries half the power of two: 3 dB less than the stereo reading.
+        let i = a.integrated_lufs.unwrap();
+        assert!((i + 23.01).abs() < 0.1, "mono I = {i}");
+    }
+
+    #[test]
+    fn window_maxima_need_enough_audio() {
+        let short = sine(-20.0, 1000.0, 0.39);
+        let a = analyze(&[&short, &short], SR).unwrap();
+        assert_eq!(a.momentary_max_lufs, None);
+        assert_eq!(a.short_term_max_lufs, None);
+        let medium = sine(-20.0, 1000.0, 1.0);
+        let a = analyze(&[&medium, &medium], SR).unwrap();
+        assert!(a.momentary_max_lufs.is_some());
+        assert_eq!(a.short_term_max_lufs, None);
+        assert_eq!(a.loudness_range_lu, None);
+    }
+
+    #[test]
+    fn correlation_follows_polarity_and_independence() {
+        let s = sine(-20.0, 440.0, 1.0);
+        let inverted: Vec<f32> = s.iter().map(|x| -x).collect();
+        let quadrature: Vec<f32> = (0..s.len())
+            .map(|i| (0.1 * (2.0 * PI * 440.0 * i as f64 / f64::from(SR)).cos()) as f32)
+            .collect();
+        assert!((pearson(&s, &inverted).unwrap() + 1.0).abs() < 1e-9);
+        // sin and cos over whole cycles are uncorrelated (440 Hz * 1 s = 440 cycles).
+        assert!(pearson(&s, &quadrature).unwrap().abs() < 1e-3);
+        assert_eq!(pearson(&s, &vec![0.25; s.len()]), None);
+    }
+
+    #[test]
+    fn mismatched_channels_are_an_error() {
+        let a = vec![0.0f32; 100];
+        let b = vec![0.0f32; 99];
+        assert!(matches!(
+            analyze(&[&a, &b], SR),
+            Err(AnalysisError::BadLayout(_))
+        ));
+        assert!(analyze(&[], SR).is_err());
+        assert!(matches!(analyze(&[&a], 0), Err(AnalysisError::Meter(_))));
+    }
+}
