@@ -90,6 +90,15 @@ fn peak_db(peak: f64) -> Option<f64> {
 
 /// Measures planar audio (one slice per channel, all the same length) at `sample_rate_hz`.
 pub fn analyze(channels: &[&[f32]], sample_rate_hz: u32) -> Result<Analysis, AnalysisError> {
+    analyze_with(channels, sample_rate_hz, true)
+}
+
+/// [`analyze`], optionally without the fast windowed maxima (for the differential test).
+fn analyze_with(
+    channels: &[&[f32]],
+    sample_rate_hz: u32,
+    allow_windowed: bool,
+) -> Result<Analysis, AnalysisError> {
     let num_channels = channels.len();
     if num_channels == 0 {
         return Err(AnalysisError::BadLayout("no channels".into()));
@@ -106,13 +115,7 @@ pub fn analyze(channels: &[&[f32]], sample_rate_hz: u32) -> Result<Analysis, Ana
 
     let rate = u64::from(sample_rate_hz);
     let step_frames = ((rate * u64::from(READ_INTERVAL_MS)) / 1000).max(1) as usize;
-    let momentary_frames = (rate * u64::from(MOMENTARY_WINDOW_MS) / 1000) as usize;
-    let short_term_frames = (rate * u64::from(SHORT_TERM_WINDOW_MS) / 1000) as usize;
-
-    let mut momentary_max = f64::NEG_INFINITY;
-    let mut short_term_max = f64::NEG_INFINITY;
-    let mut have_momentary = false;
-    let mut have_short_term = false;
+    let mut maxima = WindowMaxima::new(sample_rate_hz, allow_windowed);
     let mut block: Vec<&[f32]> = Vec::with_capacity(num_channels);
     let mut start = 0;
     while start < num_frames {
@@ -122,20 +125,10 @@ pub fn analyze(channels: &[&[f32]], sample_rate_hz: u32) -> Result<Analysis, Ana
         meter
             .add_frames_planar_f32(&block)
             .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
-        if end >= momentary_frames {
-            have_momentary = true;
-            if let Ok(m) = meter.loudness_momentary() {
-                momentary_max = momentary_max.max(m);
-            }
-        }
-        if end >= short_term_frames {
-            have_short_term = true;
-            if let Ok(s) = meter.loudness_shortterm() {
-                short_term_max = short_term_max.max(s);
-            }
-        }
+        maxima.update(&meter, end, end - start == step_frames);
         start = end;
     }
+    let have_short_term = maxima.short_term_max.is_some();
 
     let integrated_lufs = meter.loudness_global().ok().and_then(finite);
     // LRA is undefined without a single gated short-term block: files under 3 s, or silence.
@@ -165,14 +158,116 @@ pub fn analyze(channels: &[&[f32]], sample_rate_hz: u32) -> Result<Analysis, Ana
         loudness_range_lu,
         true_peak_dbtp,
         sample_peak_dbfs: peak_db(sample_peak),
-        momentary_max_lufs: have_momentary.then_some(momentary_max).and_then(finite),
-        short_term_max_lufs: have_short_term.then_some(short_term_max).and_then(finite),
+        momentary_max_lufs: maxima.momentary_max.and_then(finite),
+        short_term_max_lufs: maxima.short_term_max.and_then(finite),
         plr_db,
         correlation,
         duration_s: num_frames as f64 / f64::from(sample_rate_hz.max(1)),
         sample_rate_hz,
         channels: num_channels,
     })
+}
+
+/// Loudness of a mean-square energy, LUFS: `-0.691 + 10 log10(energy)` (ITU-R BS.1770-4, eq. 2).
+fn energy_to_lufs(energy: f64) -> f64 {
+    if energy > 0.0 {
+        -0.691 + 10.0 * energy.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// Inverse of [`energy_to_lufs`]; 0 for `-inf`.
+fn lufs_to_energy(lufs: f64) -> f64 {
+    if lufs.is_finite() {
+        10f64.powf((lufs + 0.691) / 10.0)
+    } else {
+        0.0
+    }
+}
+
+/// Tracks the maximum momentary (400 ms) and short-term (3 s) loudness, read every
+/// [`READ_INTERVAL_MS`].
+///
+/// Asking `ebur128` for the short-term loudness re-sums 3 s of audio each time, which at 100
+/// reads per second costs more than everything else together. When the rate is a multiple of
+/// 100 Hz, a 10 ms step is exactly a tenth of ebur128's 100 ms block, so we instead read the
+/// energy of each 10 ms step once (`loudness_window(10)`) and average the last 40 (momentary)
+/// or 300 (short-term) of them: the same windows, summed once. Other rates read directly.
+struct WindowMaxima {
+    /// Energies of the last 300 full 10 ms steps, oldest first; `None` for direct reads.
+    step_energies: Option<std::collections::VecDeque<f64>>,
+    momentary_frames: usize,
+    short_term_frames: usize,
+    momentary_max: Option<f64>,
+    short_term_max: Option<f64>,
+}
+
+/// Steps of [`READ_INTERVAL_MS`] in the momentary and the short-term window.
+const STEPS_PER_MOMENTARY: usize = (MOMENTARY_WINDOW_MS / READ_INTERVAL_MS) as usize;
+const STEPS_PER_SHORT_TERM: usize = (SHORT_TERM_WINDOW_MS / READ_INTERVAL_MS) as usize;
+
+impl WindowMaxima {
+    fn new(sample_rate_hz: u32, allow_windowed: bool) -> Self {
+        let rate = u64::from(sample_rate_hz);
+        let windowed = allow_windowed && sample_rate_hz % 100 == 0;
+        Self {
+            step_energies: windowed
+                .then(|| std::collections::VecDeque::with_capacity(STEPS_PER_SHORT_TERM + 1)),
+            momentary_frames: (rate * u64::from(MOMENTARY_WINDOW_MS) / 1000) as usize,
+            short_term_frames: (rate * u64::from(SHORT_TERM_WINDOW_MS) / 1000) as usize,
+            momentary_max: None,
+            short_term_max: None,
+        }
+    }
+
+    /// Call after each step of audio; `frames_so_far` counts all frames fed, `full_step` is
+    /// false only for a shorter final step.
+    fn update(&mut self, meter: &EbuR128, frames_so_far: usize, full_step: bool) {
+        let raise = |slot: &mut Option<f64>, value: f64| {
+            *slot = Some(slot.map_or(value, |m| m.max(value)));
+        };
+        let want_momentary = frames_so_far >= self.momentary_frames;
+        let want_short_term = frames_so_far >= self.short_term_frames;
+        match self.step_energies.as_mut() {
+            Some(energies) if full_step => {
+                let step = meter
+                    .loudness_window(READ_INTERVAL_MS)
+                    .unwrap_or(f64::NEG_INFINITY);
+                energies.push_back(lufs_to_energy(step));
+                if energies.len() > STEPS_PER_SHORT_TERM {
+                    energies.pop_front();
+                }
+                let mean_of_last = |n: usize| energies.iter().rev().take(n).sum::<f64>() / n as f64;
+                if want_momentary {
+                    raise(
+                        &mut self.momentary_max,
+                        energy_to_lufs(mean_of_last(STEPS_PER_MOMENTARY)),
+                    );
+                }
+                if want_short_term {
+                    raise(
+                        &mut self.short_term_max,
+                        energy_to_lufs(mean_of_last(STEPS_PER_SHORT_TERM)),
+                    );
+                }
+            }
+            _ => {
+                if want_momentary {
+                    raise(
+                        &mut self.momentary_max,
+                        meter.loudness_momentary().unwrap_or(f64::NEG_INFINITY),
+                    );
+                }
+                if want_short_term {
+                    raise(
+                        &mut self.short_term_max,
+                        meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Pearson's correlation coefficient of two equally long signals, -1..1, accumulated in f64.
@@ -287,6 +382,65 @@ mod tests {
         // sin and cos over whole cycles are uncorrelated (440 Hz * 1 s = 440 cycles).
         assert!(pearson(&s, &quadrature).unwrap().abs() < 1e-3);
         assert_eq!(pearson(&s, &vec![0.25; s.len()]), None);
+    }
+
+    #[test]
+    fn windowed_maxima_equal_direct_ebur128_reads() {
+        // Bursts of varying length and level, plus a partial final 10 ms step (the length is
+        // not a multiple of 10 ms), at two rates that take the fast path.
+        for sr in [48_000u32, 44_100] {
+            let n = (f64::from(sr) * 7.3) as usize + 17;
+            let mut state = 0x1234_5678u32;
+            let mut noise = || {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as f32 / u32::MAX as f32 - 0.5
+            };
+            let l: Vec<f32> = (0..n)
+                .map(|i| {
+                    let t = i as f64 / f64::from(sr);
+                    let gain = if (t * 1.7).fract() < 0.3 { 0.8 } else { 0.05 };
+                    gain * noise()
+                })
+                .collect();
+            let r: Vec<f32> = l
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x * (1.0 - i as f32 / n as f32))
+                .collect();
+            let fast = analyze_with(&[&l, &r], sr, true).unwrap();
+            let direct = analyze_with(&[&l, &r], sr, false).unwrap();
+            let (fm, dm) = (
+                fast.momentary_max_lufs.unwrap(),
+                direct.momentary_max_lufs.unwrap(),
+            );
+            let (fs, ds) = (
+                fast.short_term_max_lufs.unwrap(),
+                direct.short_term_max_lufs.unwrap(),
+            );
+            assert!((fm - dm).abs() < 1e-6, "{sr} Hz: M max {fm} vs {dm}");
+            assert!((fs - ds).abs() < 1e-6, "{sr} Hz: S max {fs} vs {ds}");
+            assert_eq!(fast.integrated_lufs, direct.integrated_lufs);
+        }
+    }
+
+    #[test]
+    fn rates_off_the_100_hz_grid_are_measured_too() {
+        let sr = 22_050;
+        let amp = 10f64.powf(-23.0 / 20.0);
+        let s: Vec<f32> = (0..sr as usize * 4)
+            .map(|i| (amp * (2.0 * PI * 1000.0 * i as f64 / f64::from(sr)).sin()) as f32)
+            .collect();
+        let a = analyze(&[&s, &s], sr).unwrap();
+        for v in [
+            a.integrated_lufs,
+            a.momentary_max_lufs,
+            a.short_term_max_lufs,
+        ] {
+            let v = v.unwrap();
+            assert!((v + 23.0).abs() < 0.15, "{v}");
+        }
     }
 
     #[test]
