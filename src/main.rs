@@ -1,8 +1,8 @@
-fn main() {
-    std::process::exit(lacquer_cli_placeholder());
-}
+//! The `lacquer` command-line tool: `lacquer analyze FILE [--json]`, `lacquer master INPUT -o
+//! OUTPUT [...]`, and with no arguments a demo render. See [`cli`].
 
-fn lacquer_cli_placeholder() -> i32 {
-    eprintln!("lacquer: the command line is not built yet");
-    1
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run());
 }

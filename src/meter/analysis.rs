@@ -210,7 +210,7 @@ const STEPS_PER_SHORT_TERM: usize = (SHORT_TERM_WINDOW_MS / READ_INTERVAL_MS) as
 impl WindowMaxima {
     fn new(sample_rate_hz: u32, allow_windowed: bool) -> Self {
         let rate = u64::from(sample_rate_hz);
-        let windowed = allow_windowed && sample_rate_hz % 100 == 0;
+        let windowed = allow_windowed && sample_rate_hz.is_multiple_of(100);
         Self {
             step_energies: windowed
                 .then(|| std::collections::VecDeque::with_capacity(STEPS_PER_SHORT_TERM + 1)),
