@@ -82,14 +82,16 @@ pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
     check_input(&job.input)?;
     check_output(&job.input, &job.output, job.force)?;
     let audio = decode_file(&job.input)?;
+    let sample_rate_hz = audio.sample_rate_hz;
     let measure = |channels: &[Vec<f32>], what: &Path| -> Result<Analysis, CliError> {
         let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-        analyze(&slices, audio.sample_rate_hz)
+        analyze(&slices, sample_rate_hz)
             .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", what.display())))
     };
     let before = measure(&audio.channels, &job.input)?;
 
-    let mut rendered = render(&audio.channels, audio.sample_rate_hz, &job.settings);
+    let sample_rate_hz = audio.sample_rate_hz;
+    let mut rendered = render(audio.channels, sample_rate_hz, &job.settings);
     let num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
     let after = measure(&rendered, &job.output)?;
 
@@ -109,7 +111,7 @@ pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
     write_wav(
         BufWriter::new(temp.file()?),
         &rendered,
-        audio.sample_rate_hz,
+        sample_rate_hz,
         job.bit_depth,
     )
     .map_err(write_error)?;
@@ -128,9 +130,14 @@ fn describe_hound(e: &hound::Error) -> String {
     }
 }
 
-/// Renders planar audio through a fresh [`MasteringChain`] at `sample_rate_hz` with
-/// `settings`, in blocks of [`HOST_BLOCK_SAMPLES`], compensating the chain's latency.
-pub fn render(input: &[Vec<f32>], sample_rate_hz: u32, settings: &ChainSettings) -> Vec<Vec<f32>> {
+/// Renders planar audio (in place, to keep memory at one copy) through a fresh
+/// [`MasteringChain`] at `sample_rate_hz` with `settings`, in blocks of
+/// [`HOST_BLOCK_SAMPLES`], compensating the chain's latency.
+pub fn render(
+    input: Vec<Vec<f32>>,
+    sample_rate_hz: u32,
+    settings: &ChainSettings,
+) -> Vec<Vec<f32>> {
     let mut chain = MasteringChain::new();
     chain.configure(sample_rate_hz as f32, input.len(), HOST_BLOCK_SAMPLES);
     chain.set_settings_immediately(settings);
@@ -140,12 +147,12 @@ pub fn render(input: &[Vec<f32>], sample_rate_hz: u32, settings: &ChainSettings)
     })
 }
 
-/// Runs `process` over `input` in blocks of `block_samples` and removes a processing delay of
-/// `latency_samples`: the input is followed by that many zeros (to flush the delayed tail out)
-/// and that many samples are dropped from the start. The result has the input's length and is
-/// time-aligned with it.
+/// Runs `process` over the planar audio `padded` in blocks of `block_samples` and removes a
+/// processing delay of `latency_samples`: the audio is extended in place by that many zeros (to
+/// flush the delayed tail out) and that many samples are dropped from the start. The result has
+/// the input's length and is time-aligned with it.
 pub fn render_aligned<F>(
-    input: &[Vec<f32>],
+    mut padded: Vec<Vec<f32>>,
     latency_samples: usize,
     block_samples: usize,
     mut process: F,
@@ -153,17 +160,11 @@ pub fn render_aligned<F>(
 where
     F: FnMut(&mut [&mut [f32]]),
 {
-    let num_frames = input.first().map_or(0, Vec::len);
+    let num_frames = padded.first().map_or(0, Vec::len);
     let padded_len = num_frames + latency_samples;
-    let mut padded: Vec<Vec<f32>> = input
-        .iter()
-        .map(|c| {
-            let mut v = Vec::with_capacity(padded_len);
-            v.extend_from_slice(c);
-            v.resize(padded_len, 0.0);
-            v
-        })
-        .collect();
+    for channel in &mut padded {
+        channel.resize(padded_len, 0.0);
+    }
     let block_samples = block_samples.max(1);
     let mut start = 0;
     while start < padded_len {
@@ -207,7 +208,8 @@ mod tests {
         let input = vec![ramp(2000, 0.1), ramp(2000, -0.5)];
         for latency in [0, 1, 64, 511, 512, 513, 3000] {
             for block in [1, 7, 512] {
-                let out = render_aligned(&input, latency, block, delaying(latency, 2, block));
+                let out =
+                    render_aligned(input.clone(), latency, block, delaying(latency, 2, block));
                 assert_eq!(out, input, "latency {latency}, block {block}");
             }
         }
@@ -217,7 +219,7 @@ mod tests {
     fn uncompensated_latency_would_show() {
         // The check above can fail: claiming less latency than there is misaligns the output.
         let input = vec![ramp(1000, 0.1)];
-        let out = render_aligned(&input, 10, 512, delaying(64, 1, 512));
+        let out = render_aligned(input.clone(), 10, 512, delaying(64, 1, 512));
         assert_eq!(out[0].len(), input[0].len());
         assert_ne!(out, input);
         assert_eq!(out[0][54..], input[0][..1000 - 54]);
@@ -227,7 +229,7 @@ mod tests {
     fn blocks_are_host_sized_and_cover_everything() {
         let input = vec![vec![1.0f32; 1300]];
         let mut sizes = Vec::new();
-        let out = render_aligned(&input, 100, 512, |b| {
+        let out = render_aligned(input, 100, 512, |b| {
             sizes.push(b[0].len());
             for s in b[0].iter_mut() {
                 *s *= 2.0;
@@ -251,7 +253,7 @@ mod tests {
             output_db: -9.0,
             ..ChainSettings::default()
         };
-        let out = render(&input, 44_100, &settings);
+        let out = render(input.clone(), 44_100, &settings);
         let gain = 10f32.powf(-3.0 / 20.0);
         assert_eq!(out[0].len(), 4096);
         for (o, i) in out.iter().flatten().zip(input.iter().flatten()) {
