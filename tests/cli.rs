@@ -471,6 +471,10 @@ fn read_only_folder_is_a_one_line_error() {
 #[test]
 fn a_panic_is_one_line_and_leaves_no_files() {
     // Debug builds panic on purpose after creating the temporary file when this is set.
+    if !cfg!(debug_assertions) {
+        eprintln!("skipped: the panic trigger exists only in debug builds");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     write_wav(
         &dir.path().join("in.wav"),
