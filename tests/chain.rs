@@ -89,7 +89,7 @@ fn output_is_identical_for_any_block_size() {
     let sample_rate_hz = 48_000.0;
     let n = 48_000;
     // Loud noise driven hard: exercises gain ramps, bypass fades and the limiter.
-    let input = vec![noise(n, 1), noise(n, 2)];
+    let input = [noise(n, 1), noise(n, 2)];
     let settings = ChainSettings {
         drive_db: 9.0,
         output_db: -2.0,
