@@ -6,6 +6,7 @@ pub mod chain;
 pub mod dsp;
 pub mod meter;
 pub mod params;
+pub mod platform;
 
 use chain::MasteringChain;
 use meter::{LoudnessMeter, MeterBus};
