@@ -2,6 +2,7 @@
 //! `Plugin`/`ClapPlugin`/`Vst3Plugin` impls and the export macros. The DSP lives in
 //! [`chain`], [`dsp`] and [`meter`], which know nothing of the plugin framework.
 
+pub mod assistant;
 pub mod chain;
 pub mod dsp;
 pub mod meter;
