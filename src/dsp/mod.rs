@@ -4,11 +4,18 @@
 //! allocate and are called from the plugin's `initialize`/`activate` (or once by the CLI);
 //! `reset`, setters and `process` never allocate, lock or panic.
 
+pub mod biquad;
 pub mod bypass;
+pub mod compressor;
+pub mod crossover;
 pub mod delay;
 pub mod dither;
+pub mod eq;
 pub mod gain;
+pub mod macros;
+pub mod multiband;
 pub mod sanitize;
+pub mod stereo;
 
 /// Converts decibels to a linear amplitude factor.
 #[inline]

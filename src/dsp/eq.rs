@@ -1,0 +1,583 @@
+//! Tonal EQ: high-pass, low shelf, five bells, high shelf and a tilt, all minimum-phase RBJ
+//! biquads (see [`super::biquad`]), so every move reads as "-2.1 dB at 250 Hz".
+//!
+//! Changes never zipper: each band's frequency (in octaves), gain (in dB), Q (in octaves) and
+//! high-pass engagement ramp linearly over [`EQ_RAMP_MS`], and the coefficients are redesigned
+//! every [`UPDATE_INTERVAL_SAMPLES`] samples on a counter that runs from `reset`, so the output
+//! is bit-identical for any block split. A band at 0 dB (a high-pass switched off) is skipped
+//! entirely once its filter memory has died away, so a neutral EQ is bit-transparent.
+
+use super::biquad::{
+    BiquadCoefs, Complex, LaneState, ParamRamp, UPDATE_INTERVAL_SAMPLES, butterworth_q, ramp_steps,
+};
+use serde::{Deserialize, Serialize};
+
+/// Number of peaking bells.
+pub const NUM_BELLS: usize = 5;
+/// Most biquad sections the high-pass uses (48 dB/oct).
+pub const MAX_HIGH_PASS_SECTIONS: usize = 4;
+/// Lowest and highest high-pass corner, Hz (a mastering high-pass only removes rumble).
+pub const HIGH_PASS_RANGE_HZ: (f32, f32) = (10.0, 60.0);
+/// Frequency the tilt pivots around, Hz: it stays at exactly 0 dB there.
+pub const TILT_PIVOT_HZ: f32 = 1000.0;
+/// Q of the two tilt shelves. 0.5 (cookbook slope S = 0.5 at small gains) spreads the
+/// transition over about three octaves each side of the pivot, the broad "tilt" shape rather
+/// than a shelf.
+pub const TILT_Q: f64 = 0.5;
+/// Time every EQ parameter takes to reach a new value, ms.
+pub const EQ_RAMP_MS: f32 = 20.0;
+/// Largest boost or cut of any band, dB.
+pub const MAX_BAND_GAIN_DB: f32 = 24.0;
+
+/// Internal band layout: high-pass sections, low shelf, bells, high shelf, tilt pair.
+const NUM_BANDS: usize = MAX_HIGH_PASS_SECTIONS + NUM_BELLS + 4;
+/// A flat band is skipped once every state value is below this (1e-12 = -240 dB: dropping it
+/// cannot change a single-precision output sample of an audible signal).
+const SETTLE_THRESHOLD: f64 = 1e-12;
+
+/// One shelf or bell: corner/centre frequency (Hz), gain (dB, 0 = off) and Q.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EqBand {
+    /// Centre (bell) or corner (shelf) frequency, Hz; clamped to 10 Hz..0.45 fs.
+    pub freq_hz: f32,
+    /// Boost (+) or cut (-), dB; 0 dB makes the band exactly transparent.
+    pub gain_db: f32,
+    /// Bandwidth: cookbook Q (0.707 = shelf slope 1, the steepest without overshoot).
+    pub q: f32,
+}
+
+impl EqBand {
+    /// A band at 0 dB.
+    pub const fn flat(freq_hz: f32, q: f32) -> Self {
+        Self {
+            freq_hz,
+            gain_db: 0.0,
+            q,
+        }
+    }
+}
+
+/// Every setting of the tonal EQ, in display units. The default is flat (every gain 0 dB,
+/// high-pass off, tilt 0 dB).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EqSettings {
+    /// High-pass (rumble filter) on.
+    pub high_pass_on: bool,
+    /// High-pass corner, Hz (-3 dB for 12 dB/oct; Butterworth cascade), 10..60 Hz.
+    pub high_pass_hz: f32,
+    /// High-pass slope, dB/octave: 12, 24, 36 or 48 (rounded to the nearest).
+    pub high_pass_db_per_oct: f32,
+    /// Low shelf.
+    pub low_shelf: EqBand,
+    /// Peaking bells, low to high by default (any order works).
+    pub bells: [EqBand; NUM_BELLS],
+    /// High shelf.
+    pub high_shelf: EqBand,
+    /// Tilt, dB at the top of the spectrum relative to the pivot ([`TILT_PIVOT_HZ`]); the
+    /// bottom gets the opposite: +2 dB means +2 dB at 20 kHz and -2 dB at 20 Hz.
+    /// Made of a low shelf of `-tilt_db` and a high shelf of `+tilt_db` at the pivot
+    /// (cookbook shelves, [`TILT_Q`]): each gives half its gain at the pivot, so they cancel
+    /// there exactly.
+    pub tilt_db: f32,
+}
+
+impl Default for EqSettings {
+    fn default() -> Self {
+        Self {
+            high_pass_on: false,
+            high_pass_hz: 30.0,
+            high_pass_db_per_oct: 24.0,
+            low_shelf: EqBand::flat(100.0, 0.707),
+            bells: [
+                EqBand::flat(80.0, 1.0),
+                EqBand::flat(250.0, 1.0),
+                EqBand::flat(1000.0, 1.0),
+                EqBand::flat(3500.0, 1.0),
+                EqBand::flat(8000.0, 1.0),
+            ],
+            high_shelf: EqBand::flat(10_000.0, 0.707),
+            tilt_db: 0.0,
+        }
+    }
+}
+
+/// Which cookbook shape a band is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BandKind {
+    HighPass,
+    LowShelf,
+    HighShelf,
+    Peaking,
+}
+
+/// Design parameters of one band. `mix` only matters for the high-pass: 0 = filter fully in,
+/// 1 = identity (see [`BiquadCoefs::blend_with_identity`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct BandParams {
+    freq_hz: f64,
+    gain_db: f64,
+    q: f64,
+    mix: f64,
+}
+
+impl BandParams {
+    fn coefs(&self, kind: BandKind, sample_rate_hz: f64) -> BiquadCoefs {
+        let (f, g, q) = (self.freq_hz, self.gain_db, self.q);
+        match kind {
+            BandKind::HighPass => {
+                BiquadCoefs::high_pass(f, q, sample_rate_hz).blend_with_identity(self.mix)
+            }
+            BandKind::LowShelf => BiquadCoefs::low_shelf(f, g, q, sample_rate_hz),
+            BandKind::HighShelf => BiquadCoefs::high_shelf(f, g, q, sample_rate_hz),
+            BandKind::Peaking => BiquadCoefs::peaking(f, g, q, sample_rate_hz),
+        }
+    }
+
+    fn is_flat(&self, kind: BandKind) -> bool {
+        match kind {
+            BandKind::HighPass => self.mix >= 1.0,
+            _ => self.gain_db == 0.0,
+        }
+    }
+}
+
+const KINDS: [BandKind; NUM_BANDS] = {
+    let mut kinds = [BandKind::Peaking; NUM_BANDS];
+    let mut i = 0;
+    while i < MAX_HIGH_PASS_SECTIONS {
+        kinds[i] = BandKind::HighPass;
+        i += 1;
+    }
+    kinds[MAX_HIGH_PASS_SECTIONS] = BandKind::LowShelf;
+    kinds[NUM_BANDS - 3] = BandKind::HighShelf;
+    kinds[NUM_BANDS - 2] = BandKind::LowShelf;
+    kinds[NUM_BANDS - 1] = BandKind::HighShelf;
+    kinds
+};
+
+/// `x` if finite, else `fallback` (keeps a NaN from a broken host out of the filters).
+fn finite_or(x: f32, fallback: f32) -> f32 {
+    if x.is_finite() { x } else { fallback }
+}
+
+impl EqSettings {
+    /// Number of high-pass biquads for the chosen slope (12 dB/oct per section).
+    fn high_pass_sections(&self) -> usize {
+        let per_oct = finite_or(self.high_pass_db_per_oct, 24.0);
+        ((per_oct / 12.0).round() as usize).clamp(1, MAX_HIGH_PASS_SECTIONS)
+    }
+
+    /// The design parameters of every internal band, clamped for this sample rate.
+    fn band_params(&self, sample_rate_hz: f32) -> [BandParams; NUM_BANDS] {
+        let nyquist_guard_hz = 0.45 * f64::from(sample_rate_hz);
+        let band = |b: &EqBand, mix: f64| BandParams {
+            freq_hz: f64::from(finite_or(b.freq_hz, 1000.0).max(10.0)).min(nyquist_guard_hz),
+            gain_db: f64::from(
+                finite_or(b.gain_db, 0.0).clamp(-MAX_BAND_GAIN_DB, MAX_BAND_GAIN_DB),
+            ),
+            q: f64::from(finite_or(b.q, 0.707).clamp(0.1, 20.0)),
+            mix,
+        };
+        let mut out = [band(&EqBand::flat(1000.0, 1.0), 0.0); NUM_BANDS];
+        let sections = self.high_pass_sections();
+        let hp_hz =
+            finite_or(self.high_pass_hz, 30.0).clamp(HIGH_PASS_RANGE_HZ.0, HIGH_PASS_RANGE_HZ.1);
+        for (k, p) in out.iter_mut().take(MAX_HIGH_PASS_SECTIONS).enumerate() {
+            let used = self.high_pass_on && k < sections;
+            *p = BandParams {
+                freq_hz: f64::from(hp_hz),
+                gain_db: 0.0,
+                q: if k < sections {
+                    butterworth_q(2 * sections, k)
+                } else {
+                    std::f64::consts::FRAC_1_SQRT_2
+                },
+                mix: if used { 0.0 } else { 1.0 },
+            };
+        }
+        out[MAX_HIGH_PASS_SECTIONS] = band(&self.low_shelf, 0.0);
+        for (p, b) in out[MAX_HIGH_PASS_SECTIONS + 1..]
+            .iter_mut()
+            .zip(&self.bells)
+        {
+            *p = band(b, 0.0);
+        }
+        out[NUM_BANDS - 3] = band(&self.high_shelf, 0.0);
+        let tilt_db = finite_or(self.tilt_db, 0.0).clamp(-MAX_BAND_GAIN_DB, MAX_BAND_GAIN_DB);
+        let tilt = |gain_db: f32| BandParams {
+            freq_hz: f64::from(TILT_PIVOT_HZ),
+            gain_db: f64::from(gain_db),
+            q: TILT_Q,
+            mix: 0.0,
+        };
+        out[NUM_BANDS - 2] = tilt(-tilt_db);
+        out[NUM_BANDS - 1] = tilt(tilt_db);
+        out
+    }
+
+    /// Complex response of the whole EQ at `freq_hz`, from the same coefficients the audio
+    /// thread settles on (for drawing the curve, or phase).
+    pub fn response(&self, freq_hz: f32, sample_rate_hz: f32) -> Complex {
+        let sr = f64::from(sample_rate_hz);
+        let params = self.band_params(sample_rate_hz);
+        params
+            .iter()
+            .zip(KINDS)
+            .filter(|(p, kind)| !p.is_flat(*kind))
+            .fold(Complex::ONE, |acc, (p, kind)| {
+                acc * p.coefs(kind, sr).response(f64::from(freq_hz), sr)
+            })
+    }
+
+    /// Magnitude response of the whole EQ at `freq_hz`, dB.
+    pub fn response_db(&self, freq_hz: f32, sample_rate_hz: f32) -> f32 {
+        self.response(freq_hz, sample_rate_hz).db() as f32
+    }
+
+    /// True when every band is transparent (the EQ then passes audio bit for bit).
+    pub fn is_neutral(&self) -> bool {
+        let params = self.band_params(48_000.0);
+        params.iter().zip(KINDS).all(|(p, kind)| p.is_flat(kind))
+    }
+}
+
+/// One smoothed band: ramps, current coefficients, per-channel state.
+#[derive(Debug, Clone)]
+struct Band {
+    kind: BandKind,
+    log2_freq: ParamRamp,
+    gain_db: ParamRamp,
+    log2_q: ParamRamp,
+    mix: ParamRamp,
+    coefs: BiquadCoefs,
+    /// Filter memory, left and right as the two lanes.
+    state: LaneState,
+    /// Transparent at rest with no memory left: skipped.
+    idle: bool,
+}
+
+impl Band {
+    fn new(kind: BandKind) -> Self {
+        Self {
+            kind,
+            log2_freq: ParamRamp::new(10.0),
+            gain_db: ParamRamp::new(0.0),
+            log2_q: ParamRamp::new(0.0),
+            mix: ParamRamp::new(if kind == BandKind::HighPass { 1.0 } else { 0.0 }),
+            coefs: BiquadCoefs::IDENTITY,
+            state: LaneState::default(),
+            idle: true,
+        }
+    }
+
+    fn ramps(&mut self) -> [&mut ParamRamp; 4] {
+        [
+            &mut self.log2_freq,
+            &mut self.gain_db,
+            &mut self.log2_q,
+            &mut self.mix,
+        ]
+    }
+
+    fn current(&self) -> BandParams {
+        BandParams {
+            freq_hz: self.log2_freq.current().exp2(),
+            gain_db: self.gain_db.current(),
+            q: self.log2_q.current().exp2(),
+            mix: self.mix.current(),
+        }
+    }
+
+    fn is_moving(&self) -> bool {
+        self.log2_freq.is_moving()
+            || self.gain_db.is_moving()
+            || self.log2_q.is_moving()
+            || self.mix.is_moving()
+    }
+
+    fn set_target(&mut self, p: &BandParams, steps: u32) {
+        let values = [p.freq_hz.log2(), p.gain_db, p.q.log2(), p.mix];
+        for (ramp, v) in self.ramps().into_iter().zip(values) {
+            ramp.set_target(v, steps);
+        }
+        if self.is_moving() {
+            self.idle = false;
+        }
+    }
+
+    /// Coefficients for the current parameters; a flat band keeps its poles (so leftover
+    /// state decays naturally) with a numerator equal to them.
+    fn redesign(&mut self, sample_rate_hz: f64) {
+        let p = self.current();
+        let c = p.coefs(self.kind, sample_rate_hz);
+        self.coefs = if !self.is_moving() && p.is_flat(self.kind) {
+            c.flat_with_same_poles()
+        } else {
+            c
+        };
+    }
+
+    /// One update tick: advance the ramps and redesign, or retire a settled flat band.
+    fn tick(&mut self, sample_rate_hz: f64) {
+        if self.idle {
+            return;
+        }
+        if self.is_moving() {
+            for ramp in self.ramps() {
+                ramp.advance();
+            }
+            self.redesign(sample_rate_hz);
+        } else if self.coefs.is_flat() && self.state.magnitude() < SETTLE_THRESHOLD {
+            self.state.reset();
+            self.idle = true;
+            return;
+        }
+        self.state.flush_tiny();
+    }
+
+    /// Jumps to the targets and forgets the past.
+    fn reset(&mut self, sample_rate_hz: f64) {
+        for ramp in self.ramps() {
+            ramp.finish();
+        }
+        self.redesign(sample_rate_hz);
+        self.state.reset();
+        self.idle = self.coefs.is_flat();
+    }
+}
+
+/// The tonal EQ stage (planar, 1 or 2 channels, in place, zero latency).
+#[derive(Debug, Clone)]
+pub struct ToneEq {
+    sample_rate_hz: f32,
+    settings: EqSettings,
+    bands: [Band; NUM_BANDS],
+    ramp_steps: u32,
+    /// Samples since the last update tick, 0..UPDATE_INTERVAL_SAMPLES.
+    clock: usize,
+}
+
+impl Default for ToneEq {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ToneEq {
+    /// A flat EQ at 48 kHz.
+    pub fn new() -> Self {
+        let mut eq = Self {
+            sample_rate_hz: 48_000.0,
+            settings: EqSettings::default(),
+            bands: KINDS.map(Band::new),
+            ramp_steps: 1,
+            clock: 0,
+        };
+        eq.configure(48_000.0, 2, 0);
+        eq
+    }
+
+    /// Prepares for a sample rate. The EQ keeps all state in fixed arrays (up to 2
+    /// channels), so nothing is allocated; the block size is not needed.
+    pub fn configure(
+        &mut self,
+        sample_rate_hz: f32,
+        _num_channels: usize,
+        _max_block_samples: usize,
+    ) {
+        self.sample_rate_hz = sample_rate_hz;
+        self.ramp_steps = ramp_steps(EQ_RAMP_MS, sample_rate_hz);
+        let params = self.settings.band_params(sample_rate_hz);
+        for (band, p) in self.bands.iter_mut().zip(&params) {
+            band.set_target(p, 1);
+        }
+        self.reset();
+    }
+
+    /// Clears the filter memories and jumps every parameter to its target.
+    pub fn reset(&mut self) {
+        let sr = f64::from(self.sample_rate_hz);
+        for band in &mut self.bands {
+            band.reset(sr);
+        }
+        self.clock = 0;
+    }
+
+    /// New settings; every parameter ramps to them over [`EQ_RAMP_MS`]. Allocation-free.
+    pub fn set_settings(&mut self, settings: &EqSettings) {
+        if *settings == self.settings {
+            return;
+        }
+        self.settings = *settings;
+        let params = settings.band_params(self.sample_rate_hz);
+        for (band, p) in self.bands.iter_mut().zip(&params) {
+            band.set_target(p, self.ramp_steps);
+        }
+    }
+
+    /// The settings last given.
+    pub fn settings(&self) -> &EqSettings {
+        &self.settings
+    }
+
+    /// True when no band is doing anything: `process` leaves the audio untouched.
+    pub fn is_transparent(&self) -> bool {
+        self.bands.iter().all(|b| b.idle)
+    }
+
+    /// One frame (left, right) through every active band, in double precision.
+    #[inline(always)]
+    fn filter_frame(&mut self, x: [f32; 2]) -> [f32; 2] {
+        let mut y = x.map(f64::from);
+        for band in self.bands.iter_mut().filter(|b| !b.idle) {
+            y = band.state.process(&band.coefs, y);
+        }
+        y.map(|v| v as f32)
+    }
+
+    /// Filters planar channels in place (the first two of `channels`; all as long as the
+    /// shortest). Never allocates, locks or panics.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let num_samples = channels.iter().take(2).map(|c| c.len()).min().unwrap_or(0);
+        if self.is_transparent() {
+            self.clock = (self.clock + num_samples) % UPDATE_INTERVAL_SAMPLES;
+            return;
+        }
+        let sr = f64::from(self.sample_rate_hz);
+        let mut start = 0;
+        while start < num_samples {
+            if self.clock == 0 {
+                for band in &mut self.bands {
+                    band.tick(sr);
+                }
+            }
+            let len = (UPDATE_INTERVAL_SAMPLES - self.clock).min(num_samples - start);
+            match channels {
+                [mono] => {
+                    if let Some(m) = mono.get_mut(start..start + len) {
+                        for x in m.iter_mut() {
+                            [*x, _] = self.filter_frame([*x, 0.0]);
+                        }
+                    }
+                }
+                [left, right, ..] => {
+                    if let (Some(l), Some(r)) = (
+                        left.get_mut(start..start + len),
+                        right.get_mut(start..start + len),
+                    ) {
+                        for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                            [*a, *b] = self.filter_frame([*a, *b]);
+                        }
+                    }
+                }
+                [] => {}
+            }
+            self.clock = (self.clock + len) % UPDATE_INTERVAL_SAMPLES;
+            start += len;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SR: f32 = 48_000.0;
+
+    fn sine(freq_hz: f32, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| 0.25 * (std::f32::consts::TAU * freq_hz * i as f32 / SR).sin())
+            .collect()
+    }
+
+    #[test]
+    fn default_is_neutral_and_bit_transparent() {
+        assert!(EqSettings::default().is_neutral());
+        let mut eq = ToneEq::new();
+        let input = sine(440.0, 3000);
+        let mut out = input.clone();
+        eq.process(&mut [&mut out]);
+        assert_eq!(out, input);
+    }
+
+    #[test]
+    fn tilt_pivots_at_one_kilohertz_and_reaches_its_ends() {
+        let s = EqSettings {
+            tilt_db: 3.0,
+            ..Default::default()
+        };
+        assert!(s.response_db(TILT_PIVOT_HZ, SR).abs() < 1e-4);
+        // Within 0.5 dB of the nominal +-3 dB at the ends of the audio band.
+        assert!(
+            (s.response_db(20.0, SR) + 3.0).abs() < 0.5,
+            "{}",
+            s.response_db(20.0, SR)
+        );
+        assert!((s.response_db(20_000.0, SR) - 3.0).abs() < 0.5);
+        // Monotonic rise from bottom to top.
+        let mut last = f32::NEG_INFINITY;
+        for k in 0..=30 {
+            let f = 20.0 * 1000f32.powf(k as f32 / 30.0);
+            let db = s.response_db(f, SR);
+            assert!(db > last);
+            last = db;
+        }
+    }
+
+    #[test]
+    fn high_pass_slope_follows_the_setting() {
+        for (slope, expected_db_per_oct) in [(12.0, 12.0), (24.0, 24.0), (48.0, 48.0)] {
+            let s = EqSettings {
+                high_pass_on: true,
+                high_pass_hz: 40.0,
+                high_pass_db_per_oct: slope,
+                ..Default::default()
+            };
+            // Far below the corner a Butterworth high-pass falls by the nominal slope.
+            let octave = s.response_db(2.5, SR) - s.response_db(1.25, SR);
+            assert!(
+                (octave - expected_db_per_oct).abs() < 0.5,
+                "{slope}: {octave}"
+            );
+            assert!((s.response_db(40.0, SR) + 3.01).abs() < 0.02);
+        }
+    }
+
+    #[test]
+    fn band_returning_to_zero_becomes_transparent_again() {
+        let mut eq = ToneEq::new();
+        eq.configure(SR, 1, 512);
+        let mut s = EqSettings::default();
+        s.bells[2].gain_db = 6.0;
+        eq.set_settings(&s);
+        let mut warm = sine(440.0, 4800);
+        eq.process(&mut [&mut warm]);
+        assert!(!eq.is_transparent());
+        eq.set_settings(&EqSettings::default());
+        let mut tail = sine(440.0, 48_000);
+        eq.process(&mut [&mut tail]);
+        assert!(eq.is_transparent());
+        let input = sine(440.0, 1000);
+        let mut out = input.clone();
+        eq.process(&mut [&mut out]);
+        assert_eq!(out, input);
+    }
+
+    #[test]
+    fn non_finite_settings_do_not_reach_the_audio() {
+        let mut eq = ToneEq::new();
+        let mut s = EqSettings {
+            tilt_db: f32::NAN,
+            ..Default::default()
+        };
+        s.bells[0] = EqBand {
+            freq_hz: f32::INFINITY,
+            gain_db: 3.0,
+            q: f32::NAN,
+        };
+        eq.set_settings(&s);
+        let mut x = sine(100.0, 2000);
+        eq.process(&mut [&mut x]);
+        assert!(x.iter().all(|v| v.is_finite()));
+    }
+}

@@ -1,0 +1,368 @@
+//! Stereo image: mid/side width per band (the same three Linkwitz-Riley bands as the
+//! multiband dynamics, see [`super::crossover`]) and a phase-coherent bass mono.
+//!
+//! Mid `M = (L + R) / 2`, side `S = (L - R) / 2`, and back `L = M + S`, `R = M - S` (the
+//! usual sum/difference matrix). Only the side is split and weighted:
+//!
+//! ```text
+//! S' = sum over bands of width_b * band_b( HP4_bm(S) )
+//! M' = AP2_f1( AP2_f2( AP2_bm(M) ) )
+//! ```
+//!
+//! `HP4_bm` is the Linkwitz-Riley 4th-order high-pass at the bass-mono frequency, which is
+//! in phase with the matching 2nd-order all-pass `AP2_bm` at every frequency; the split's
+//! bands sum to `AP2_f1 AP2_f2`. The mid therefore gets exactly the phase the side gets, and
+//! above the bass-mono frequency the image is unchanged apart from the width: a source panned
+//! hard left stays hard left. Bass mono "off" parks the side high-pass at
+//! [`BASS_MONO_PARK_HZ`], below audio, rather than removing it, so switching it on and off
+//! just glides a frequency. With every width at 100 % and bass mono off the split is switched
+//! out through a 10 ms crossfade and the stage passes audio bit for bit. Mono input passes
+//! unchanged.
+
+use super::biquad::{LaneState, ParamRamp, UPDATE_INTERVAL_SAMPLES};
+use super::crossover::{
+    DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS, SmoothedCrossover, SmoothedLr4, SplitFade,
+};
+use serde::{Deserialize, Serialize};
+
+/// Width range, percent of the original side level (0 = mono, 100 = unchanged).
+pub const WIDTH_RANGE_PCT: (f32, f32) = (0.0, 200.0);
+/// Bass-mono frequency range, Hz.
+pub const BASS_MONO_RANGE_HZ: (f32, f32) = (40.0, 300.0);
+/// Where the side high-pass rests while bass mono is off, Hz (below the audio band).
+pub const BASS_MONO_PARK_HZ: f32 = 10.0;
+/// Time a width takes to reach a new value, ms (linear, per sample).
+pub const WIDTH_RAMP_MS: f32 = 20.0;
+
+/// Settings of the stereo-image stage, in display units. The default is neutral.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StereoSettings {
+    /// Low/mid crossover, Hz (normally the multiband dynamics' one).
+    pub low_mid_hz: f32,
+    /// Mid/high crossover, Hz (normally the multiband dynamics' one).
+    pub mid_high_hz: f32,
+    /// Side level of each band (low, mid, high), percent: 0 mono, 100 unchanged, 200 twice.
+    pub band_width_pct: [f32; NUM_BANDS],
+    /// Remove the side below [`Self::bass_mono_hz`].
+    pub bass_mono_on: bool,
+    /// Bass-mono crossover, Hz (LR4: the side is -6 dB here, -24 dB an octave below).
+    pub bass_mono_hz: f32,
+}
+
+impl Default for StereoSettings {
+    fn default() -> Self {
+        Self {
+            low_mid_hz: DEFAULT_LOW_MID_HZ,
+            mid_high_hz: DEFAULT_MID_HIGH_HZ,
+            band_width_pct: [100.0; NUM_BANDS],
+            bass_mono_on: false,
+            bass_mono_hz: 120.0,
+        }
+    }
+}
+
+impl StereoSettings {
+    /// Width of band `b` as a side gain (1 = unchanged), clamped, NaN-safe.
+    fn width_gain(&self, band: usize) -> f64 {
+        let pct = self.band_width_pct.get(band).copied().unwrap_or(100.0);
+        let pct = if pct.is_finite() { pct } else { 100.0 };
+        f64::from(pct.clamp(WIDTH_RANGE_PCT.0, WIDTH_RANGE_PCT.1) / 100.0)
+    }
+
+    /// Where the side high-pass should sit, Hz.
+    fn side_high_pass_hz(&self) -> f32 {
+        if !self.bass_mono_on {
+            return BASS_MONO_PARK_HZ;
+        }
+        let f = if self.bass_mono_hz.is_finite() {
+            self.bass_mono_hz
+        } else {
+            120.0
+        };
+        f.clamp(BASS_MONO_RANGE_HZ.0, BASS_MONO_RANGE_HZ.1)
+    }
+
+    /// True when the stage cannot change the signal (every width 100 %, bass mono off).
+    pub fn is_neutral(&self) -> bool {
+        !self.bass_mono_on && (0..NUM_BANDS).all(|b| self.width_gain(b) == 1.0)
+    }
+}
+
+/// The stereo-image stage (planar stereo in place; mono passes; zero latency).
+#[derive(Debug, Clone)]
+pub struct StereoImage {
+    sample_rate_hz: f32,
+    settings: StereoSettings,
+    crossover: SmoothedCrossover,
+    bass_mono: SmoothedLr4,
+    /// Filter memories, as lane pairs run together (see [`StereoImage::span`]).
+    filters: [LaneState; 7],
+    widths: [ParamRamp; NUM_BANDS],
+    width_ramp_samples: u32,
+    fade: SplitFade,
+    clock: usize,
+}
+
+impl Default for StereoImage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StereoImage {
+    /// A neutral stage at 48 kHz.
+    pub fn new() -> Self {
+        let mut stage = Self {
+            sample_rate_hz: 48_000.0,
+            settings: StereoSettings::default(),
+            crossover: SmoothedCrossover::new(48_000.0),
+            bass_mono: SmoothedLr4::new(BASS_MONO_PARK_HZ, 48_000.0),
+            filters: [LaneState::default(); 7],
+            widths: [ParamRamp::new(1.0); NUM_BANDS],
+            width_ramp_samples: 1,
+            fade: SplitFade::default(),
+            clock: 0,
+        };
+        stage.configure(48_000.0, 2, 0);
+        stage
+    }
+
+    /// Prepares for a sample rate. All state lives in fixed fields: nothing is allocated
+    /// and any block length is accepted.
+    pub fn configure(
+        &mut self,
+        sample_rate_hz: f32,
+        _num_channels: usize,
+        _max_block_samples: usize,
+    ) {
+        self.sample_rate_hz = sample_rate_hz;
+        self.width_ramp_samples = ((WIDTH_RAMP_MS * 0.001 * sample_rate_hz) as u32).max(1);
+        self.fade.configure(sample_rate_hz);
+        self.apply_settings();
+        self.reset();
+    }
+
+    /// Clears the filters and jumps to the current settings.
+    pub fn reset(&mut self) {
+        self.crossover.finish(self.sample_rate_hz);
+        self.bass_mono.finish(self.sample_rate_hz);
+        for w in &mut self.widths {
+            w.finish();
+        }
+        self.clear_filters();
+        self.fade.set_wet(!self.settings.is_neutral());
+        self.fade.reset();
+        self.clock = 0;
+    }
+
+    fn clear_filters(&mut self) {
+        self.filters = [LaneState::default(); 7];
+    }
+
+    /// New settings: widths ramp over [`WIDTH_RAMP_MS`], frequencies glide. Allocation-free.
+    pub fn set_settings(&mut self, settings: &StereoSettings) {
+        if *settings == self.settings {
+            return;
+        }
+        self.settings = *settings;
+        self.apply_settings();
+    }
+
+    fn apply_settings(&mut self) {
+        let s = self.settings;
+        let sr = self.sample_rate_hz;
+        self.crossover.set_targets(s.low_mid_hz, s.mid_high_hz, sr);
+        self.bass_mono.set_target(s.side_high_pass_hz(), sr);
+        for (b, w) in self.widths.iter_mut().enumerate() {
+            w.set_target(s.width_gain(b), self.width_ramp_samples);
+        }
+    }
+
+    /// The settings last given.
+    pub fn settings(&self) -> &StereoSettings {
+        &self.settings
+    }
+
+    /// True when the split is switched out and the stage leaves audio untouched.
+    pub fn is_transparent(&self) -> bool {
+        self.fade.is_dry() && self.settings.is_neutral()
+    }
+
+    /// Update tick: glides, denormal flush, switching the split in and out.
+    fn tick(&mut self) {
+        let sr = self.sample_rate_hz;
+        if self.fade.is_dry() {
+            // Switched out: start from the targets when switching in.
+            self.crossover.finish(sr);
+            self.bass_mono.finish(sr);
+        }
+        self.crossover.tick(sr);
+        self.bass_mono.tick(sr);
+        self.filters.iter_mut().for_each(LaneState::flush_tiny);
+        let at_rest = !self.bass_mono.is_moving()
+            && self
+                .widths
+                .iter()
+                .all(|w| !w.is_moving() && w.current() == 1.0);
+        if !self.settings.is_neutral() {
+            self.fade.set_wet(true);
+        } else if at_rest {
+            self.fade.set_wet(false);
+        }
+    }
+
+    /// Processes a planar stereo pair in place (the first two channels; as long as the shorter).
+    /// Mono (or empty) input is left untouched. Never allocates, locks or panics.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let [left, right, ..] = channels else {
+            return;
+        };
+        let num_samples = left.len().min(right.len());
+        if self.is_transparent() {
+            self.clock = (self.clock + num_samples) % UPDATE_INTERVAL_SAMPLES;
+            return;
+        }
+        let mut start = 0;
+        while start < num_samples {
+            if self.clock == 0 {
+                self.tick();
+            }
+            let end = start + (UPDATE_INTERVAL_SAMPLES - self.clock).min(num_samples - start);
+            if !self.fade.is_dry() {
+                if let (Some(l), Some(r)) = (left.get_mut(start..end), right.get_mut(start..end)) {
+                    self.span(l, r);
+                }
+                if self.fade.is_dry() {
+                    self.clear_filters();
+                }
+            }
+            self.clock = (self.clock + end - start) % UPDATE_INTERVAL_SAMPLES;
+            start = end;
+        }
+    }
+
+    /// One span. The side and mid paths are run as lane pairs (see [`LaneState`]), seven
+    /// pairs per frame:
+    ///
+    /// ```text
+    /// [S, M]         -> [HP(bm), AP(bm)]  -> [HP(bm), AP(f1)]  -> [S1, M1]
+    /// [S1, S1]       -> [LP(f1), HP(f1)]  x2                   -> [low', rest]
+    /// [rest, rest]   -> [LP(f2), HP(f2)]  x2                   -> [mid, high]
+    /// [low', M1]     -> [AP(f2), AP(f2)]                       -> [low, M']
+    /// ```
+    fn span(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let split = *self.crossover.coefs();
+        let bass = *self.bass_mono.coefs();
+        let (lp1, hp1) = (&split.low_mid.lp, &split.low_mid.hp);
+        let (lp2, hp2) = (&split.mid_high.lp, &split.mid_high.hp);
+        let mut f = self.filters;
+        let [
+            bass_a,
+            bass_b,
+            split_1a,
+            split_1b,
+            split_2a,
+            split_2b,
+            all_pass_2,
+        ] = &mut f;
+        let fading = !self.fade.is_wet();
+        let widths_moving = self.widths.iter().any(ParamRamp::is_moving);
+        let widths = self.widths.map(|w| w.current());
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let (xl, xr) = (f64::from(*l), f64::from(*r));
+            let (mid, side) = (0.5 * (xl + xr), 0.5 * (xl - xr));
+            let t = bass_a.process_pair([&bass.hp, &bass.ap], [side, mid]);
+            let [side, mid] = bass_b.process_pair([&bass.hp, &split.low_mid.ap], t);
+            let t = split_1a.process_pair([lp1, hp1], [side, side]);
+            let [low, rest] = split_1b.process_pair([lp1, hp1], t);
+            let t = split_2a.process_pair([lp2, hp2], [rest, rest]);
+            let [band_mid, band_high] = split_2b.process_pair([lp2, hp2], t);
+            let [band_low, mid] = all_pass_2.process(&split.mid_high.ap, [low, mid]);
+            let [w_low, w_mid, w_high] = if widths_moving {
+                let [a, b, c] = &mut self.widths;
+                [a.advance(), b.advance(), c.advance()]
+            } else {
+                widths
+            };
+            let new_side = w_low * band_low + w_mid * band_mid + w_high * band_high;
+            let (wet_l, wet_r) = (mid + new_side, mid - new_side);
+            if fading {
+                let (w, d) = self.fade.next_weights();
+                let (w, d) = (f64::from(w), f64::from(d));
+                *l = (wet_l * w + xl * d) as f32;
+                *r = (wet_r * w + xr * d) as f32;
+            } else {
+                *l = wet_l as f32;
+                *r = wet_r as f32;
+            }
+        }
+        self.filters = f;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stereo_noise(len: usize) -> (Vec<f32>, Vec<f32>) {
+        let mut seed = 0x9E37_79B9u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed as f32 / u32::MAX as f32) - 0.5
+        };
+        (0..len).map(|_| (next(), next())).unzip()
+    }
+
+    #[test]
+    fn neutral_is_bit_transparent_and_mono_passes() {
+        let mut st = StereoImage::new();
+        let (l0, r0) = stereo_noise(3000);
+        let (mut l, mut r) = (l0.clone(), r0.clone());
+        st.process(&mut [&mut l, &mut r]);
+        assert_eq!((l, r), (l0.clone(), r0));
+        st.set_settings(&StereoSettings {
+            band_width_pct: [0.0; NUM_BANDS],
+            ..Default::default()
+        });
+        let mut m = l0.clone();
+        st.process(&mut [&mut m]);
+        assert_eq!(m, l0);
+    }
+
+    #[test]
+    fn zero_width_gives_identical_channels() {
+        let mut st = StereoImage::new();
+        st.set_settings(&StereoSettings {
+            band_width_pct: [0.0; NUM_BANDS],
+            bass_mono_on: true,
+            ..Default::default()
+        });
+        st.reset();
+        let (mut l, mut r) = stereo_noise(10_000);
+        st.process(&mut [&mut l, &mut r]);
+        assert_eq!(l, r);
+        assert!(l.iter().any(|&x| x.abs() > 0.1));
+    }
+
+    #[test]
+    fn returning_to_neutral_switches_the_split_out() {
+        let mut st = StereoImage::new();
+        st.set_settings(&StereoSettings {
+            band_width_pct: [50.0, 150.0, 180.0],
+            ..Default::default()
+        });
+        let (mut l, mut r) = stereo_noise(4800);
+        st.process(&mut [&mut l, &mut r]);
+        assert!(!st.is_transparent());
+        st.set_settings(&StereoSettings::default());
+        let (mut l, mut r) = stereo_noise(4800);
+        st.process(&mut [&mut l, &mut r]);
+        assert!(st.is_transparent());
+        let (l0, r0) = stereo_noise(1000);
+        let (mut l, mut r) = (l0.clone(), r0.clone());
+        st.process(&mut [&mut l, &mut r]);
+        assert_eq!((l, r), (l0, r0));
+    }
+}
