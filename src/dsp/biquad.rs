@@ -343,6 +343,48 @@ impl BiquadState {
     }
 }
 
+/// Coefficients for the two lanes of a [`LaneState`], stored lane-interleaved so the
+/// multiplications take them straight from memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaneCoefs {
+    /// `b0` of lane 0 and lane 1.
+    pub b0: [f64; 2],
+    /// `b1` of lane 0 and lane 1.
+    pub b1: [f64; 2],
+    /// `b2` of lane 0 and lane 1.
+    pub b2: [f64; 2],
+    /// `a1` of lane 0 and lane 1.
+    pub a1: [f64; 2],
+    /// `a2` of lane 0 and lane 1.
+    pub a2: [f64; 2],
+}
+
+impl Default for LaneCoefs {
+    fn default() -> Self {
+        Self::splat(&BiquadCoefs::IDENTITY)
+    }
+}
+
+impl LaneCoefs {
+    /// The same filter in both lanes.
+    #[inline(always)]
+    pub fn splat(c: &BiquadCoefs) -> Self {
+        Self::pair(c, c)
+    }
+
+    /// Filter `a` in lane 0, `b` in lane 1.
+    #[inline(always)]
+    pub fn pair(a: &BiquadCoefs, b: &BiquadCoefs) -> Self {
+        Self {
+            b0: [a.b0, b.b0],
+            b1: [a.b1, b.b1],
+            b2: [a.b2, b.b2],
+            a1: [a.a1, b.a1],
+            a2: [a.a2, b.a2],
+        }
+    }
+}
+
 /// Two biquad states run side by side ("lanes"): the two channels of a stereo pair through
 /// the same filter, or two different filters of one signal path. Written lane-wise so the
 /// compiler keeps both lanes in one SIMD register (SSE2 / NEON `f64x2`): one instruction
@@ -357,20 +399,29 @@ impl LaneState {
     /// Both lanes through the same coefficients.
     #[inline(always)]
     pub fn process(&mut self, c: &BiquadCoefs, x: [f64; 2]) -> [f64; 2] {
-        self.process_pair([c, c], x)
+        self.process_lanes(&LaneCoefs::splat(c), x)
     }
 
     /// Lane `k` through `c[k]`.
     #[inline(always)]
     pub fn process_pair(&mut self, c: [&BiquadCoefs; 2], x: [f64; 2]) -> [f64; 2] {
-        let [c0, c1] = c;
+        self.process_lanes(&LaneCoefs::pair(c[0], c[1]), x)
+    }
+
+    /// Lane `k` through lane `k` of `c`: the TDF-II update of [`BiquadState::process`], lane
+    /// by lane.
+    #[inline(always)]
+    pub fn process_lanes(&mut self, c: &LaneCoefs, x: [f64; 2]) -> [f64; 2] {
         let [x0, x1] = x;
         let [s10, s11] = self.s1;
         let [s20, s21] = self.s2;
-        let y0 = c0.b0 * x0 + s10;
-        let y1 = c1.b0 * x1 + s11;
-        self.s1 = [c0.b1 * x0 - c0.a1 * y0 + s20, c1.b1 * x1 - c1.a1 * y1 + s21];
-        self.s2 = [c0.b2 * x0 - c0.a2 * y0, c1.b2 * x1 - c1.a2 * y1];
+        let y0 = c.b0[0] * x0 + s10;
+        let y1 = c.b0[1] * x1 + s11;
+        self.s1 = [
+            c.b1[0] * x0 - c.a1[0] * y0 + s20,
+            c.b1[1] * x1 - c.a1[1] * y1 + s21,
+        ];
+        self.s2 = [c.b2[0] * x0 - c.a2[0] * y0, c.b2[1] * x1 - c.a2[1] * y1];
         [y0, y1]
     }
 

@@ -8,7 +8,8 @@
 //! entirely once its filter memory has died away, so a neutral EQ is bit-transparent.
 
 use super::biquad::{
-    BiquadCoefs, Complex, LaneState, ParamRamp, UPDATE_INTERVAL_SAMPLES, butterworth_q, ramp_steps,
+    BiquadCoefs, Complex, LaneCoefs, LaneState, ParamRamp, UPDATE_INTERVAL_SAMPLES, butterworth_q,
+    ramp_steps,
 };
 use serde::{Deserialize, Serialize};
 
@@ -250,6 +251,8 @@ struct Band {
     log2_q: ParamRamp,
     mix: ParamRamp,
     coefs: BiquadCoefs,
+    /// `coefs` for both lanes.
+    lane_coefs: LaneCoefs,
     /// Filter memory, left and right as the two lanes.
     state: LaneState,
     /// Transparent at rest with no memory left: skipped.
@@ -265,6 +268,7 @@ impl Band {
             log2_q: ParamRamp::new(0.0),
             mix: ParamRamp::new(if kind == BandKind::HighPass { 1.0 } else { 0.0 }),
             coefs: BiquadCoefs::IDENTITY,
+            lane_coefs: LaneCoefs::default(),
             state: LaneState::default(),
             idle: true,
         }
@@ -315,6 +319,7 @@ impl Band {
         } else {
             c
         };
+        self.lane_coefs = LaneCoefs::splat(&self.coefs);
     }
 
     /// One update tick: advance the ramps and redesign, or retire a settled flat band.
@@ -425,14 +430,34 @@ impl ToneEq {
         self.bands.iter().all(|b| b.idle)
     }
 
-    /// One frame (left, right) through every active band, in double precision.
-    #[inline(always)]
-    fn filter_frame(&mut self, x: [f32; 2]) -> [f32; 2] {
-        let mut y = x.map(f64::from);
-        for band in self.bands.iter_mut().filter(|b| !b.idle) {
-            y = band.state.process(&band.coefs, y);
+    /// One span (at most one update interval) of left and right through every active band,
+    /// in double precision. The active bands' coefficients and states are gathered into local
+    /// arrays first, so the inner loop runs on memory the compiler knows nothing else touches.
+    fn filter_span(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let mut coefs = [LaneCoefs::default(); NUM_BANDS];
+        let mut states = [LaneState::default(); NUM_BANDS];
+        let mut num_active = 0;
+        for (band, (c, s)) in self
+            .bands
+            .iter()
+            .filter(|b| !b.idle)
+            .zip(coefs.iter_mut().zip(states.iter_mut()))
+        {
+            *c = band.lane_coefs;
+            *s = band.state;
+            num_active += 1;
         }
-        y.map(|v| v as f32)
+        for (a, b) in left.iter_mut().zip(right.iter_mut()) {
+            let mut y = [f64::from(*a), f64::from(*b)];
+            for (c, s) in coefs.iter().zip(states.iter_mut()).take(num_active) {
+                y = s.process_lanes(c, y);
+            }
+            *a = y[0] as f32;
+            *b = y[1] as f32;
+        }
+        for (band, s) in self.bands.iter_mut().filter(|b| !b.idle).zip(states) {
+            band.state = s;
+        }
     }
 
     /// Filters planar channels in place (the first two of `channels`; all as long as the
@@ -454,10 +479,11 @@ impl ToneEq {
             let len = (UPDATE_INTERVAL_SAMPLES - self.clock).min(num_samples - start);
             match channels {
                 [mono] => {
-                    if let Some(m) = mono.get_mut(start..start + len) {
-                        for x in m.iter_mut() {
-                            [*x, _] = self.filter_frame([*x, 0.0]);
-                        }
+                    let mut silent = [0.0f32; UPDATE_INTERVAL_SAMPLES];
+                    if let (Some(m), Some(z)) =
+                        (mono.get_mut(start..start + len), silent.get_mut(..len))
+                    {
+                        self.filter_span(m, z);
                     }
                 }
                 [left, right, ..] => {
@@ -465,9 +491,7 @@ impl ToneEq {
                         left.get_mut(start..start + len),
                         right.get_mut(start..start + len),
                     ) {
-                        for (a, b) in l.iter_mut().zip(r.iter_mut()) {
-                            [*a, *b] = self.filter_frame([*a, *b]);
-                        }
+                        self.filter_span(l, r);
                     }
                 }
                 [] => {}
