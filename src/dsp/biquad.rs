@@ -100,15 +100,15 @@ impl std::ops::Add for Complex {
 /// `(0, 0.499 fs)` and Q to at least 0.01 so every design is stable.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BiquadCoefs {
-    /// Feed-forward coefficient of x[n].
+    /// Feed-forward coefficient of `x[n]`.
     pub b0: f64,
-    /// Feed-forward coefficient of x[n-1].
+    /// Feed-forward coefficient of `x[n-1]`.
     pub b1: f64,
-    /// Feed-forward coefficient of x[n-2].
+    /// Feed-forward coefficient of `x[n-2]`.
     pub b2: f64,
-    /// Feedback coefficient of y[n-1] (sign as in the denominator above).
+    /// Feedback coefficient of `y[n-1]` (sign as in the denominator above).
     pub a1: f64,
-    /// Feedback coefficient of y[n-2].
+    /// Feedback coefficient of `y[n-2]`.
     pub a2: f64,
 }
 

@@ -299,12 +299,20 @@ impl Band {
             || self.mix.is_moving()
     }
 
-    fn set_target(&mut self, p: &BandParams, steps: u32) {
+    /// New targets, reached in `steps` update ticks. A band that is transparent and stays
+    /// transparent (say, a 0 dB bell whose frequency moves) jumps at once and stays skipped,
+    /// so moving unused bands never touches the audio.
+    fn set_target(&mut self, p: &BandParams, steps: u32, sample_rate_hz: f64) {
         let values = [p.freq_hz.log2(), p.gain_db, p.q.log2(), p.mix];
         for (ramp, v) in self.ramps().into_iter().zip(values) {
             ramp.set_target(v, steps);
         }
-        if self.is_moving() {
+        if self.idle && p.is_flat(self.kind) {
+            for ramp in self.ramps() {
+                ramp.finish();
+            }
+            self.redesign(sample_rate_hz);
+        } else if self.is_moving() {
             self.idle = false;
         }
     }
@@ -394,7 +402,7 @@ impl ToneEq {
         self.ramp_steps = ramp_steps(EQ_RAMP_MS, sample_rate_hz);
         let params = self.settings.band_params(sample_rate_hz);
         for (band, p) in self.bands.iter_mut().zip(&params) {
-            band.set_target(p, 1);
+            band.set_target(p, 1, f64::from(sample_rate_hz));
         }
         self.reset();
     }
@@ -415,8 +423,9 @@ impl ToneEq {
         }
         self.settings = *settings;
         let params = settings.band_params(self.sample_rate_hz);
+        let sr = f64::from(self.sample_rate_hz);
         for (band, p) in self.bands.iter_mut().zip(&params) {
-            band.set_target(p, self.ramp_steps);
+            band.set_target(p, self.ramp_steps, sr);
         }
     }
 
@@ -585,6 +594,24 @@ mod tests {
         let mut out = input.clone();
         eq.process(&mut [&mut out]);
         assert_eq!(out, input);
+    }
+
+    #[test]
+    fn moving_unused_bands_leaves_the_eq_bit_transparent() {
+        let mut eq = ToneEq::new();
+        let input = sine(440.0, 2000);
+        let mut s = EqSettings::default();
+        for k in 0..20 {
+            s.bells[k % NUM_BELLS].freq_hz = 100.0 + 400.0 * k as f32;
+            s.high_shelf.q = 0.5 + 0.1 * k as f32;
+            s.high_pass_hz = 20.0 + k as f32;
+            s.high_pass_db_per_oct = 12.0 * (1 + k % 4) as f32;
+            eq.set_settings(&s);
+            assert!(eq.is_transparent(), "step {k}: no band needs processing");
+            let mut out = input.clone();
+            eq.process(&mut [&mut out]);
+            assert_eq!(out, input);
+        }
     }
 
     #[test]

@@ -150,6 +150,10 @@ impl MultibandCompressor {
     /// Update tick (every [`UPDATE_INTERVAL_SAMPLES`] samples from `reset`): glides, denormal
     /// flush, switching the split in and out.
     fn tick(&mut self) {
+        if self.fade.is_dry() {
+            // Switched out: start from the targets when switching in.
+            self.crossover.finish(self.sample_rate_hz);
+        }
         self.crossover.tick(self.sample_rate_hz);
         self.state.flush_tiny();
         if !self.settings.is_neutral() {
