@@ -12,10 +12,12 @@ pub mod delay;
 pub mod dither;
 pub mod eq;
 pub mod gain;
+pub mod limiter;
 pub mod macros;
 pub mod multiband;
 pub mod sanitize;
 pub mod stereo;
+pub mod true_peak;
 
 /// Converts decibels to a linear amplitude factor.
 #[inline]

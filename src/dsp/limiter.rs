@@ -1,0 +1,523 @@
+//! Lookahead true-peak limiter: the chain's last dynamics stage, which keeps the output under
+//! a ceiling in dBTP.
+//!
+//! Per sample (the detector sample `j`, which trails the input by the detector's delay):
+//!
+//! 1. **Detect** the true peak around the sample ([`TruePeakDetector`]: oversampled points
+//!    plus a sinusoidal refinement between them) and turn it into the *required gain*
+//!    `r = min(1, ceiling / peak)`.
+//! 2. **Link** the channels: each channel's requirement moves towards the smallest one by the
+//!    link amount (`r + link (r_min - r)`, never above the channel's own requirement); fully
+//!    linked channels share one gain computer.
+//! 3. **Hold**: the minimum requirement over the last `attack + 2 guard + 3` samples (van
+//!    Herk / Gil-Werman sliding minimum, O(1) per sample), extended, when the programme is
+//!    bass-heavy, by 1.25 bass half-periods (up to 25 ms) through a monotonic deque of block
+//!    minima, so low notes are not waveform-followed (which would distort them).
+//! 4. **Release**: a programme-dependent fast/slow envelope on the reduction depth `1 - gain`.
+//! 5. **Attack**: two cascaded moving averages whose lengths add up to `attack + 2`. An average
+//!    of values that are all at or below a bound is at or below it, so the smoothed gain
+//!    reaches a peak's requirement `attack` samples after the peak enters the hold window and
+//!    stays at or below it for the `2 guard + 3` samples around the peak (the peak's sample,
+//!    the two neighbours the peak lies between, and `guard` more on each side). On that zone
+//!    the waveform is scaled, not distorted, so its interpolated peak scales with it; the
+//!    gain ramps are S-curves (piecewise quadratic), with no clicks. (The hold-then-box-filter
+//!    construction is the one described in Signalsmith Audio, "Designing a straightforward
+//!    limiter", 2022.)
+//! 6. **Safety**: the gain is clamped to the exact smallest requirement of every peak whose
+//!    flat zone holds the sample, independently of steps 3 to 5, so no rounding or future
+//!    change to the smoothing can lift it above what the detector asked for. Sample peaks
+//!    are therefore never above the ceiling, and true peaks only by the detector's error and
+//!    by what gain changes further away do to the interpolated peak (measured below 0.05 dB,
+//!    see `tests/limiter.rs`).
+//! 7. The audio, delayed by [`Limiter::latency_samples`] (detector delay + attack + guard +
+//!    1), is multiplied by the gain. A gain of exactly 1 leaves samples bit-identical, so below
+//!    the ceiling the stage is a pure delay.
+//!
+//! The work is done in fixed chunks of at most 128 samples with every stage's state carried
+//! from sample to sample, so the output does not depend on the host's block sizes.
+
+mod envelope;
+mod gain_computer;
+mod settings;
+
+use self::envelope::HalfPeriodTracker;
+use self::gain_computer::GainComputer;
+pub use self::settings::{LimiterSettings, MAX_LOOKAHEAD_MS, MIN_LOOKAHEAD_MS};
+use super::db_to_gain;
+use super::true_peak::{DetectorMode, TruePeakDetector};
+
+/// Samples beyond a peak's two neighbouring samples, on each side, over which the gain is held
+/// flat, so the interpolation kernel around the peak sees a scaled, undistorted waveform. With
+/// 2 samples a full-band noise limited with 0.5 ms lookahead and 10 ms release overshot by up
+/// to 0.1 dB (gain ramps within the kernel's reach); 12 keeps it under 0.05 dB.
+pub const GUARD_SAMPLES: usize = 12;
+/// Longest bass hold, ms: half a cycle at 20 Hz.
+pub const MAX_BASS_HOLD_MS: f32 = 25.0;
+/// The bass hold is this many bass half-periods long, so the next half-cycle's peak arrives
+/// before the hold ends.
+const BASS_HOLD_HALF_PERIODS: f32 = 1.25;
+/// A channel counts for the bass hold when its level is at least this fraction of the
+/// loudest channel's.
+const BASS_HOLD_LEVEL_FRACTION: f32 = 0.25;
+/// Samples handled per inner pass (detector, requirements, gain computer, safety, output).
+pub(crate) const CHUNK_SAMPLES: usize = 128;
+/// The bass tracker runs on every `BASS_DECIMATION`-th sample (by absolute position, so the
+/// result does not depend on block sizes); bass half-cycles are hundreds of samples long.
+const BASS_DECIMATION: u64 = 8;
+/// Link values at or above this run one gain computer for all channels.
+const FULL_LINK: f32 = 0.9999;
+
+/// The limiter stage. See the module documentation for the algorithm.
+#[derive(Debug, Clone)]
+pub struct Limiter {
+    settings: LimiterSettings,
+    sample_rate_hz: f32,
+    num_channels: usize,
+    max_block_samples: usize,
+    ceiling_gain: f32,
+    attack_samples: usize,
+    latency_samples: usize,
+    max_bass_hold_samples: u32,
+    detectors: Vec<TruePeakDetector>,
+    trackers: Vec<HalfPeriodTracker>,
+    computers: Vec<GainComputer>,
+    delay_lines: Vec<Vec<f32>>,
+    delay_mask: usize,
+    write_pos: usize,
+    /// Per-channel scratch of one chunk: peaks, then requirements.
+    required: Vec<Vec<f32>>,
+    /// Requirement shared by fully linked channels.
+    linked_required: Vec<f32>,
+    /// Per-channel final gains of one chunk.
+    gains: Vec<Vec<f32>>,
+    /// Bass hold of each sample of the chunk, samples.
+    holds: Vec<u32>,
+    /// Release output of one chunk (scratch).
+    depths: Vec<f64>,
+    sample_index: u64,
+    bass_hold: u32,
+    linked: bool,
+    current_gain: f32,
+    peak_min_gain: f32,
+    block_min_gain: f32,
+}
+
+impl Default for Limiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Limiter {
+    /// A limiter with default settings, configured for 48 kHz stereo and 512-sample blocks;
+    /// call [`Self::configure`] before processing at another rate.
+    pub fn new() -> Self {
+        let mut limiter = Self {
+            settings: LimiterSettings::default(),
+            sample_rate_hz: 48_000.0,
+            num_channels: 2,
+            max_block_samples: 512,
+            ceiling_gain: 1.0,
+            attack_samples: 1,
+            latency_samples: 0,
+            max_bass_hold_samples: 0,
+            detectors: Vec::new(),
+            trackers: Vec::new(),
+            computers: Vec::new(),
+            delay_lines: Vec::new(),
+            delay_mask: 0,
+            write_pos: 0,
+            required: Vec::new(),
+            linked_required: Vec::new(),
+            gains: Vec::new(),
+            holds: Vec::new(),
+            depths: Vec::new(),
+            sample_index: 0,
+            bass_hold: 0,
+            linked: true,
+            current_gain: 1.0,
+            peak_min_gain: 1.0,
+            block_min_gain: 1.0,
+        };
+        limiter.configure(48_000.0, 2, 512);
+        limiter
+    }
+
+    /// Prepares for a sample rate (Hz), channel count and largest host block. Allocates every
+    /// buffer, sized for the longest lookahead at this rate, then resets. Blocks longer than
+    /// `max_block_samples` are still processed correctly (the stage works in fixed internal
+    /// chunks), so the value is only recorded.
+    pub fn configure(
+        &mut self,
+        sample_rate_hz: f32,
+        num_channels: usize,
+        max_block_samples: usize,
+    ) {
+        let rate = if sample_rate_hz.is_finite() {
+            sample_rate_hz.clamp(8_000.0, 1_536_000.0)
+        } else {
+            48_000.0
+        };
+        let num_channels = num_channels.max(1);
+        self.sample_rate_hz = rate;
+        self.num_channels = num_channels;
+        self.max_block_samples = max_block_samples;
+        let detector = TruePeakDetector::new(rate);
+        let max_attack = ms_to_samples(MAX_LOOKAHEAD_MS, rate);
+        self.max_bass_hold_samples = ms_to_samples(MAX_BASS_HOLD_MS, rate) as u32;
+        let max_latency = detector.delay_samples() + max_attack + GUARD_SAMPLES + 1;
+        let delay_len = (max_latency + CHUNK_SAMPLES + 1).next_power_of_two();
+        self.detectors = vec![detector; num_channels];
+        let mut tracker = HalfPeriodTracker::default();
+        tracker.set_sample_rate(rate / BASS_DECIMATION as f32);
+        self.trackers = vec![tracker; num_channels];
+        self.computers =
+            vec![GainComputer::new(self.max_bass_hold_samples as usize, max_attack); num_channels];
+        self.delay_lines = vec![vec![0.0; delay_len]; num_channels];
+        self.delay_mask = delay_len - 1;
+        self.required = vec![vec![0.0; CHUNK_SAMPLES]; num_channels];
+        self.linked_required = vec![1.0; CHUNK_SAMPLES];
+        self.gains = vec![vec![1.0; CHUNK_SAMPLES]; num_channels];
+        self.holds = vec![0; CHUNK_SAMPLES];
+        self.depths = vec![0.0; CHUNK_SAMPLES];
+        let settings = self.settings;
+        self.settings.lookahead_ms = f32::NAN; // force the lookahead to be applied
+        self.set_settings(&settings);
+        self.reset();
+    }
+
+    /// Clears all audio state (delay lines, detectors, envelopes). Allocation-free.
+    pub fn reset(&mut self) {
+        self.detectors.iter_mut().for_each(TruePeakDetector::reset);
+        self.trackers.iter_mut().for_each(HalfPeriodTracker::reset);
+        let attack = self.attack_samples;
+        self.computers.iter_mut().for_each(|c| c.reset(attack));
+        self.delay_lines
+            .iter_mut()
+            .for_each(|d| d.iter_mut().for_each(|s| *s = 0.0));
+        self.write_pos = 0;
+        self.sample_index = 0;
+        self.bass_hold = 0;
+        self.linked = self.is_fully_linked();
+        self.current_gain = 1.0;
+        self.peak_min_gain = 1.0;
+        self.block_min_gain = 1.0;
+    }
+
+    /// Applies new settings (clamped to their ranges). Ceiling, release and link take effect
+    /// at once, the gain moving to them smoothly; a lookahead change alters the latency and
+    /// therefore also clears the audio state as [`Self::reset`] does. Allocation-free.
+    pub fn set_settings(&mut self, settings: &LimiterSettings) {
+        let new = settings.clamped();
+        let lookahead_changed = new.lookahead_ms != self.settings.lookahead_ms;
+        self.settings = new;
+        self.ceiling_gain = db_to_gain(new.ceiling_dbtp);
+        for computer in &mut self.computers {
+            computer
+                .release
+                .set_times(new.release_ms, self.sample_rate_hz);
+        }
+        if lookahead_changed {
+            let attack = ms_to_samples(new.lookahead_ms, self.sample_rate_hz).max(1);
+            self.attack_samples = attack;
+            let first = (attack + 2) / 2;
+            for computer in &mut self.computers {
+                computer.attack.set_lengths(first, attack + 2 - first);
+            }
+            self.latency_samples = self.detector_delay() + attack + GUARD_SAMPLES + 1;
+            self.reset();
+        }
+    }
+
+    /// The settings in force (after clamping).
+    pub fn settings(&self) -> &LimiterSettings {
+        &self.settings
+    }
+
+    /// The configured sample rate, Hz.
+    pub fn sample_rate_hz(&self) -> f32 {
+        self.sample_rate_hz
+    }
+
+    /// How densely the true-peak detector samples the waveform at this rate.
+    pub fn detector_mode(&self) -> DetectorMode {
+        DetectorMode::for_sample_rate(self.sample_rate_hz)
+    }
+
+    /// Exact delay of the stage in samples: detector delay + lookahead + guard + 1.
+    pub fn latency_samples(&self) -> u32 {
+        self.latency_samples as u32
+    }
+
+    /// Gain reduction applied to the last sample processed, dB (>= 0; the largest over the
+    /// channels).
+    pub fn gain_reduction_db(&self) -> f32 {
+        gain_reduction_db(self.current_gain)
+    }
+
+    /// Largest gain reduction since the previous call, dB (>= 0); clears it. For a meter that
+    /// shows peaks between GUI frames.
+    pub fn take_peak_gain_reduction_db(&mut self) -> f32 {
+        let db = gain_reduction_db(self.peak_min_gain);
+        self.peak_min_gain = 1.0;
+        db
+    }
+
+    /// Largest gain reduction during the last `process` call, dB (>= 0). For offline
+    /// statistics per block.
+    pub fn last_block_max_gain_reduction_db(&self) -> f32 {
+        gain_reduction_db(self.block_min_gain)
+    }
+
+    fn detector_delay(&self) -> usize {
+        self.detectors
+            .first()
+            .map_or(0, TruePeakDetector::delay_samples)
+    }
+
+    fn is_fully_linked(&self) -> bool {
+        self.settings.link >= FULL_LINK || self.num_channels == 1
+    }
+
+    /// Limits planar channels in place (as many as were configured; further channels are left
+    /// untouched; all are processed to the length of the shortest). Any block length. Never
+    /// allocates, locks or panics.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let num_channels = channels.len().min(self.num_channels);
+        let num_samples = channels
+            .iter()
+            .take(num_channels)
+            .map(|c| c.len())
+            .min()
+            .unwrap_or(0);
+        self.block_min_gain = 1.0;
+        let linked = self.is_fully_linked();
+        if self.linked && !linked {
+            // Every channel's computer would have seen the linked requirement so far.
+            if let Some((first, rest)) = self.computers.split_first_mut() {
+                rest.iter_mut().for_each(|c| c.copy_from(first));
+            }
+        }
+        self.linked = linked;
+        let mut start = 0;
+        while start < num_samples {
+            let len = (num_samples - start).min(CHUNK_SAMPLES);
+            self.process_chunk(channels, num_channels, start, len);
+            start += len;
+        }
+        self.peak_min_gain = self.peak_min_gain.min(self.block_min_gain);
+    }
+
+    /// One chunk of at most [`CHUNK_SAMPLES`] samples starting at `start` in the block.
+    fn process_chunk(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        num_channels: usize,
+        start: usize,
+        len: usize,
+    ) {
+        let ceiling = self.ceiling_gain;
+        let attack = self.attack_samples;
+        // 1. Detection, then each channel's requirement.
+        for ((channel, detector), required) in channels
+            .iter()
+            .zip(self.detectors.iter_mut())
+            .zip(self.required.iter_mut())
+            .take(num_channels)
+        {
+            if let (Some(x), Some(r)) = (channel.get(start..start + len), required.get_mut(..len)) {
+                detector.process(x, r);
+                for v in r.iter_mut() {
+                    // A non-finite estimate (only from non-finite or near-f32::MAX input)
+                    // asks for full reduction.
+                    *v = if *v > ceiling {
+                        ceiling / *v
+                    } else if *v <= ceiling {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+        // 2. Link: the smallest requirement of all channels.
+        {
+            let Some(linked) = self.linked_required.get_mut(..len) else {
+                return;
+            };
+            linked.iter_mut().for_each(|v| *v = 1.0);
+            for required in self.required.iter().take(num_channels) {
+                for (l, &r) in linked.iter_mut().zip(required) {
+                    *l = min_f32(*l, r);
+                }
+            }
+            if !self.linked {
+                let link = self.settings.link;
+                for required in self.required.iter_mut().take(num_channels) {
+                    for (r, &l) in required.iter_mut().zip(linked.iter()) {
+                        *r = min_f32(*r + link * (l - *r), *r);
+                    }
+                }
+            }
+        }
+        // 3-5. Bass hold per sample, then hold, release and attack per computer.
+        let num_computers = if self.linked { 1 } else { num_channels };
+        for i in 0..len {
+            if (self.sample_index + i as u64).is_multiple_of(BASS_DECIMATION) {
+                self.update_bass_hold(channels, num_channels, start + i);
+            }
+            if let Some(h) = self.holds.get_mut(i) {
+                *h = self.bass_hold;
+            }
+        }
+        let (Some(holds), Some(depths)) = (self.holds.get(..len), self.depths.get_mut(..len))
+        else {
+            return;
+        };
+        if self.linked {
+            if let (Some(c), Some(r)) =
+                (self.computers.first_mut(), self.linked_required.get(..len))
+            {
+                c.smooth(self.sample_index, r, holds, depths);
+            }
+        } else {
+            for (c, required) in self.computers.iter_mut().zip(self.required.iter()) {
+                if let Some(r) = required.get(..len) {
+                    c.smooth(self.sample_index, r, holds, depths);
+                }
+            }
+        }
+        // 6. Safety stage.
+        for (k, (computer, gains)) in self
+            .computers
+            .iter_mut()
+            .zip(self.gains.iter_mut())
+            .take(num_computers)
+            .enumerate()
+        {
+            let source = if self.linked {
+                self.linked_required.get(..len)
+            } else {
+                self.required.get(k).and_then(|r| r.get(..len))
+            };
+            let Some(source) = source else {
+                continue;
+            };
+            computer.store_requirements(source, attack);
+            if let Some(g) = gains.get_mut(..len) {
+                computer.finish_chunk(g, attack);
+            }
+        }
+        if self.linked
+            && let Some((first, rest)) = self.gains.split_first_mut()
+        {
+            for g in rest.iter_mut().take(num_channels.saturating_sub(1)) {
+                if let (Some(dst), Some(src)) = (g.get_mut(..len), first.get(..len)) {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+        // 7. Delay the audio and apply the gain.
+        let mask = self.delay_mask;
+        let write = self.write_pos;
+        let read = write.wrapping_sub(self.latency_samples) & mask;
+        for ((channel, line), gains) in channels
+            .iter_mut()
+            .zip(self.delay_lines.iter_mut())
+            .zip(self.gains.iter())
+            .take(num_channels)
+        {
+            let (Some(x), Some(g)) = (channel.get_mut(start..start + len), gains.get(..len)) else {
+                continue;
+            };
+            // Write the chunk into the ring, then read the delayed chunk (in at most two
+            // contiguous pieces each way).
+            let (first, second) = x.split_at(((mask + 1) - write).min(len));
+            if let Some(dst) = line.get_mut(write..write + first.len()) {
+                dst.copy_from_slice(first);
+            }
+            if let Some(dst) = line.get_mut(..second.len()) {
+                dst.copy_from_slice(second);
+            }
+            let split = ((mask + 1) - read).min(len);
+            let (y_first, y_second) = x.split_at_mut(split);
+            if let Some(src) = line.get(read..read + split) {
+                for ((y, &d), &gain) in y_first.iter_mut().zip(src).zip(g) {
+                    *y = d * gain;
+                }
+            }
+            if let (Some(src), Some(g_second)) = (line.get(..len - split), g.get(split..)) {
+                for ((y, &d), &gain) in y_second.iter_mut().zip(src).zip(g_second) {
+                    *y = d * gain;
+                }
+            }
+            self.block_min_gain = min_f32(self.block_min_gain, slice_min(g));
+        }
+        self.current_gain = self
+            .gains
+            .iter()
+            .take(num_channels)
+            .filter_map(|g| g.get(len.saturating_sub(1)))
+            .fold(1.0, |m: f32, &v| m.min(v));
+        self.write_pos = (write + len) & mask;
+        self.sample_index += len as u64;
+    }
+
+    /// Updates the bass hold from the channels' half-period trackers (run every
+    /// [`BASS_DECIMATION`] samples).
+    fn update_bass_hold(&mut self, channels: &[&mut [f32]], num_channels: usize, pos: usize) {
+        let mut loudest = 0.0f32;
+        for (channel, tracker) in channels
+            .iter()
+            .zip(self.trackers.iter_mut())
+            .take(num_channels)
+        {
+            tracker.process(channel.get(pos).copied().unwrap_or(0.0));
+            loudest = loudest.max(tracker.level());
+        }
+        let mut half_period = 0u32;
+        for tracker in self.trackers.iter().take(num_channels) {
+            if tracker.level() >= BASS_HOLD_LEVEL_FRACTION * loudest {
+                half_period = half_period.max(tracker.half_period_samples());
+            }
+        }
+        let samples = half_period as f32 * BASS_DECIMATION as f32 * BASS_HOLD_HALF_PERIODS;
+        self.bass_hold = if samples > self.max_bass_hold_samples as f32 {
+            0
+        } else {
+            samples as u32
+        };
+    }
+}
+
+/// `min` without NaN handling (every value here is finite): one instruction, so loops
+/// vectorise.
+#[inline(always)]
+pub(crate) fn min_f32(a: f32, b: f32) -> f32 {
+    if a < b { a } else { b }
+}
+
+/// Smallest value of a slice (1 if empty), with eight independent lanes so it vectorises.
+fn slice_min(values: &[f32]) -> f32 {
+    let mut lanes = [1.0f32; 8];
+    let mut chunks = values.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l = min_f32(*l, v);
+        }
+    }
+    let tail = chunks.remainder().iter().fold(1.0, |m, &v| min_f32(m, v));
+    lanes.iter().fold(tail, |m, &v| min_f32(m, v))
+}
+
+fn ms_to_samples(ms: f32, sample_rate_hz: f32) -> usize {
+    (ms as f64 * 0.001 * sample_rate_hz as f64).round().max(0.0) as usize
+}
+
+fn gain_reduction_db(gain: f32) -> f32 {
+    if gain >= 1.0 {
+        0.0
+    } else {
+        -20.0 * gain.max(1e-12).log10()
+    }
+}
