@@ -1,10 +1,15 @@
 //! The mastering chain shared by the plugin, the CLI, the benches and the tests:
-//! `sanitize -> drive -> (limiter) -> output trim`. Later stages slot in between drive and
-//! the output trim in the order DESIGN.md gives.
+//! `sanitize -> drive -> tonal EQ -> multiband dynamics -> stereo image -> limiter -> output
+//! trim`, with a latency-aligned, crossfaded bypass around all of it (DESIGN.md).
 
 use crate::dsp::bypass::Bypass;
+use crate::dsp::eq::ToneEq;
 use crate::dsp::gain::SmoothedGain;
+use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::macros::{MacroSettings, StagesSettings};
+use crate::dsp::multiband::MultibandCompressor;
 use crate::dsp::sanitize::sanitize;
+use crate::dsp::stereo::StereoImage;
 use serde::{Deserialize, Serialize};
 
 /// Every user-facing setting of the chain, in display units. The plugin fills this from its
@@ -25,6 +30,28 @@ pub struct ChainSettings {
     pub link_pct: f32,
     /// Bypass: the latency-aligned dry signal is crossfaded in.
     pub bypass: bool,
+    /// Macro controls (tone, dynamics, width, bass mono), applied on top of `stages`.
+    pub macros: MacroSettings,
+    /// Expert settings of the tone, dynamics and stereo stages; the macros override the fields
+    /// they drive (see [`MacroSettings::apply`]).
+    pub stages: StagesSettings,
+}
+
+impl ChainSettings {
+    /// The limiter's share of the settings.
+    pub fn limiter(&self) -> LimiterSettings {
+        LimiterSettings {
+            ceiling_dbtp: self.ceiling_dbtp,
+            lookahead_ms: self.lookahead_ms,
+            release_ms: self.release_ms,
+            link: self.link_pct / 100.0,
+        }
+    }
+
+    /// The tone, dynamics and stereo stages' effective settings (expert + macros).
+    pub fn effective_stages(&self) -> StagesSettings {
+        self.macros.apply(&self.stages)
+    }
 }
 
 impl Default for ChainSettings {
@@ -37,6 +64,8 @@ impl Default for ChainSettings {
             release_ms: 150.0,
             link_pct: 100.0,
             bypass: false,
+            macros: MacroSettings::default(),
+            stages: StagesSettings::default(),
         }
     }
 }
@@ -47,9 +76,15 @@ pub struct MasteringChain {
     max_block_samples: usize,
     num_channels: usize,
     drive: SmoothedGain,
+    eq: ToneEq,
+    multiband: MultibandCompressor,
+    stereo: StereoImage,
+    limiter: Limiter,
     output: SmoothedGain,
     bypass: Bypass,
     settings: ChainSettings,
+    /// Largest limiter gain reduction during the last `process` call, dB.
+    last_process_max_gr_db: f32,
 }
 
 impl Default for MasteringChain {
@@ -66,9 +101,14 @@ impl MasteringChain {
             max_block_samples: 0,
             num_channels: 2,
             drive: SmoothedGain::default(),
+            eq: ToneEq::new(),
+            multiband: MultibandCompressor::new(),
+            stereo: StereoImage::new(),
+            limiter: Limiter::new(),
             output: SmoothedGain::default(),
             bypass: Bypass::default(),
             settings: ChainSettings::default(),
+            last_process_max_gr_db: 0.0,
         };
         chain.configure(48_000.0, 2, 512);
         chain
@@ -89,10 +129,28 @@ impl MasteringChain {
         self.output.set_sample_rate(sample_rate_hz);
         let max_block_samples = max_block_samples.max(1);
         self.max_block_samples = max_block_samples;
-        self.bypass
-            .configure(sample_rate_hz, num_channels, max_block_samples, 0);
-        self.bypass
-            .set_latency_samples(self.latency_samples() as usize);
+        self.eq
+            .configure(sample_rate_hz, num_channels, max_block_samples);
+        self.multiband
+            .configure(sample_rate_hz, num_channels, max_block_samples);
+        self.stereo
+            .configure(sample_rate_hz, num_channels, max_block_samples);
+        self.limiter
+            .configure(sample_rate_hz, num_channels, max_block_samples);
+        // Size the dry delay for the longest lookahead so lookahead changes never allocate.
+        let mut longest = self.limiter.clone();
+        longest.set_settings(&LimiterSettings {
+            lookahead_ms: crate::dsp::limiter::MAX_LOOKAHEAD_MS,
+            ..self.settings.limiter()
+        });
+        self.bypass.configure(
+            sample_rate_hz,
+            num_channels,
+            max_block_samples,
+            longest.latency_samples() as usize,
+        );
+        let settings = self.settings;
+        self.apply_settings(&settings);
         self.reset();
     }
 
@@ -104,16 +162,33 @@ impl MasteringChain {
     /// Clears all audio state and jumps every smoothed value to its target. Allocation-free.
     pub fn reset(&mut self) {
         self.drive.reset();
+        self.eq.reset();
+        self.multiband.reset();
+        self.stereo.reset();
+        self.limiter.reset();
         self.output.reset();
         self.bypass.reset();
     }
 
     /// Sets new targets. Gains ramp to them without clicks; allocation-free.
     pub fn set_settings(&mut self, settings: &ChainSettings) {
+        if *settings != self.settings {
+            self.apply_settings(settings);
+        }
+    }
+
+    fn apply_settings(&mut self, settings: &ChainSettings) {
         self.settings = *settings;
         self.drive.set_target_db(settings.drive_db);
+        let stages = settings.effective_stages();
+        self.eq.set_settings(&stages.eq);
+        self.multiband.set_settings(&stages.multiband);
+        self.stereo.set_settings(&stages.stereo);
+        self.limiter.set_settings(&settings.limiter());
         self.output.set_target_db(settings.output_db);
         self.bypass.set_bypassed(settings.bypass);
+        self.bypass
+            .set_latency_samples(self.limiter.latency_samples() as usize);
     }
 
     /// Sets new targets and jumps straight to them (for a fresh render or after `reset`).
@@ -127,9 +202,32 @@ impl MasteringChain {
         &self.settings
     }
 
-    /// Total delay of the chain, in samples at the configured rate.
+    /// Total delay of the chain, in samples at the configured rate (the limiter's lookahead
+    /// and detector delay; every other stage is zero-latency).
     pub fn latency_samples(&self) -> u32 {
-        0
+        self.limiter.latency_samples()
+    }
+
+    /// Limiter gain reduction on the last sample, dB (>= 0).
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.limiter.gain_reduction_db()
+    }
+
+    /// Largest limiter gain reduction since the previous call, dB; clears it.
+    pub fn take_peak_gain_reduction_db(&mut self) -> f32 {
+        self.limiter.take_peak_gain_reduction_db()
+    }
+
+    /// Largest limiter gain reduction during the last [`Self::process`] call, dB (>= 0), for
+    /// offline statistics.
+    pub fn last_process_max_gain_reduction_db(&self) -> f32 {
+        self.last_process_max_gr_db
+    }
+
+    /// Largest gain reduction per multiband band (low, mid, high) since the previous call,
+    /// dB; clears it.
+    pub fn take_peak_band_gain_reduction_db(&mut self) -> [f32; 3] {
+        self.multiband.take_peak_gain_reduction_db()
     }
 
     /// Processes one block in place. Every channel must have the same length. Never allocates,
@@ -138,6 +236,7 @@ impl MasteringChain {
         let num_samples = channels.first().map_or(0, |c| c.len());
         let block = self.max_block_samples.max(1);
         let mut start = 0;
+        self.last_process_max_gr_db = 0.0;
         while start < num_samples {
             let end = (start + block).min(num_samples);
             match channels {
@@ -145,6 +244,9 @@ impl MasteringChain {
                 [l, r] => self.process_block(&mut [&mut l[start..end], &mut r[start..end]]),
                 _ => {}
             }
+            self.last_process_max_gr_db = self
+                .last_process_max_gr_db
+                .max(self.limiter.last_block_max_gain_reduction_db());
             start = end;
         }
     }
@@ -156,6 +258,10 @@ impl MasteringChain {
         }
         self.bypass.capture_dry(channels);
         self.drive.process(channels);
+        self.eq.process(channels);
+        self.multiband.process(channels);
+        self.stereo.process(channels);
+        self.limiter.process(channels);
         self.output.process(channels);
         self.bypass.mix(channels);
     }
@@ -182,8 +288,12 @@ mod tests {
         let input: Vec<f32> = (0..2000).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
         let mut bufs = vec![input.clone(), input.clone()];
         chain.process_buffers(&mut bufs);
-        assert_eq!(bufs[0], input);
-        assert_eq!(bufs[1], input);
+        let d = chain.latency_samples() as usize;
+        assert!(d > 0, "the limiter's lookahead must show as latency");
+        for ch in &bufs {
+            assert!(ch[..d].iter().all(|&s| s == 0.0));
+            assert_eq!(&ch[d..], &input[..input.len() - d]);
+        }
     }
 
     #[test]
@@ -198,7 +308,8 @@ mod tests {
         let mut bufs = vec![vec![0.25f32; 1000]];
         chain.process_buffers(&mut bufs);
         let expected = 0.25 * 10f32.powf(-6.0 / 20.0);
-        assert!(bufs[0].iter().all(|&s| (s - expected).abs() < 1e-6));
+        let d = chain.latency_samples() as usize;
+        assert!(bufs[0][d..].iter().all(|&s| (s - expected).abs() < 1e-6));
     }
 
     #[test]

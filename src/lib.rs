@@ -22,6 +22,8 @@ pub struct Lacquer {
     chain: MasteringChain,
     output_meter: LoudnessMeter,
     meter_bus: Arc<MeterBus>,
+    /// Latency last reported to the host, samples.
+    reported_latency_samples: u32,
 }
 
 impl Default for Lacquer {
@@ -31,6 +33,7 @@ impl Default for Lacquer {
             chain: MasteringChain::new(),
             output_meter: LoudnessMeter::default(),
             meter_bus: Arc::new(MeterBus::default()),
+            reported_latency_samples: 0,
         }
     }
 }
@@ -94,7 +97,8 @@ impl Plugin for Lacquer {
         self.chain
             .set_settings_immediately(&self.params.chain_settings());
         self.output_meter.configure(num_channels, sample_rate);
-        context.set_latency_samples(self.chain.latency_samples());
+        self.reported_latency_samples = self.chain.latency_samples();
+        context.set_latency_samples(self.reported_latency_samples);
         true
     }
 
@@ -108,12 +112,24 @@ impl Plugin for Lacquer {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         self.chain.set_settings(&self.params.chain_settings());
+        let latency = self.chain.latency_samples();
+        if latency != self.reported_latency_samples {
+            self.reported_latency_samples = latency;
+            context.set_latency_samples(latency);
+        }
         let channels = buffer.as_slice();
         self.chain.process(channels);
         self.output_meter.process(channels, &self.meter_bus);
+        let peak_gr_db = self.chain.take_peak_gain_reduction_db();
+        let band_peak_gr_db = self.chain.take_peak_band_gain_reduction_db();
+        self.meter_bus.publish_gain_reduction(
+            self.chain.gain_reduction_db(),
+            peak_gr_db,
+            band_peak_gr_db,
+        );
         ProcessStatus::Normal
     }
 }

@@ -26,6 +26,15 @@ pub struct LacquerParams {
     /// Host bypass: the dry signal, delayed by the plugin's latency, crossfaded in.
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Limiter lookahead, ms; sets the plugin's latency.
+    #[id = "lookahead"]
+    pub lookahead: FloatParam,
+    /// Limiter base release, ms (the adaptive release starts from it).
+    #[id = "release"]
+    pub release: FloatParam,
+    /// Limiter stereo link, percent.
+    #[id = "link"]
+    pub link: FloatParam,
 }
 
 impl Default for LacquerParams {
@@ -70,6 +79,41 @@ impl Default for LacquerParams {
                 .with_value_to_string(formatters::v2s_bool_bypass())
                 .with_string_to_value(formatters::s2v_bool_bypass())
                 .make_bypass(),
+            lookahead: FloatParam::new(
+                "Lookahead",
+                2.0,
+                FloatRange::Skewed {
+                    min: 0.5,
+                    max: 10.0,
+                    factor: FloatRange::skew_factor(-1.0),
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            release: FloatParam::new(
+                "Release",
+                150.0,
+                FloatRange::Skewed {
+                    min: 10.0,
+                    max: 1000.0,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(1.0)
+            .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            link: FloatParam::new(
+                "Link",
+                100.0,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 100.0,
+                },
+            )
+            .with_unit(" %")
+            .with_step_size(1.0)
+            .with_value_to_string(formatters::v2s_f32_rounded(0)),
         }
     }
 }
@@ -83,6 +127,9 @@ impl LacquerParams {
             ceiling_dbtp: self.ceiling.value(),
             output_db: self.output.value(),
             bypass: self.bypass.value(),
+            lookahead_ms: self.lookahead.value(),
+            release_ms: self.release.value(),
+            link_pct: self.link.value(),
             ..ChainSettings::default()
         }
     }

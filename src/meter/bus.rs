@@ -23,6 +23,13 @@ pub struct MeterBus {
     pub true_peak_max_dbtp: AtomicF32,
     /// Peak-hold of the true peak: the audio thread raises it, the GUI reads and clears it.
     true_peak_hold_dbtp: AtomicF32,
+    /// Limiter gain reduction at the end of the last block, dB (>= 0).
+    pub gain_reduction_db: AtomicF32,
+    /// Peak-hold of the limiter gain reduction, dB: raised by the audio thread, read and
+    /// cleared by the GUI.
+    gain_reduction_hold_db: AtomicF32,
+    /// Peak-hold of the multiband gain reduction per band (low, mid, high), dB.
+    band_gain_reduction_hold_db: [AtomicF32; 3],
 }
 
 impl Default for MeterBus {
@@ -34,6 +41,13 @@ impl Default for MeterBus {
             loudness_range_lu: AtomicF32::new(NO_READING),
             true_peak_max_dbtp: AtomicF32::new(NO_READING),
             true_peak_hold_dbtp: AtomicF32::new(NO_READING),
+            gain_reduction_db: AtomicF32::new(0.0),
+            gain_reduction_hold_db: AtomicF32::new(0.0),
+            band_gain_reduction_hold_db: [
+                AtomicF32::new(0.0),
+                AtomicF32::new(0.0),
+                AtomicF32::new(0.0),
+            ],
         }
     }
 }
@@ -49,6 +63,27 @@ impl MeterBus {
         self.true_peak_hold_dbtp.swap(NO_READING, Ordering::Relaxed)
     }
 
+    /// Publishes the limiter's gain reduction: `current_db` now, `peak_db` the largest since
+    /// the last publication (audio thread).
+    pub fn publish_gain_reduction(&self, current_db: f32, peak_db: f32, band_peak_db: [f32; 3]) {
+        self.gain_reduction_db.store(current_db, Ordering::Relaxed);
+        self.gain_reduction_hold_db
+            .fetch_max(peak_db, Ordering::Relaxed);
+        for (hold, db) in self.band_gain_reduction_hold_db.iter().zip(band_peak_db) {
+            hold.fetch_max(db, Ordering::Relaxed);
+        }
+    }
+
+    /// Largest limiter gain reduction since the previous call, dB; clears it (GUI thread).
+    pub fn take_gain_reduction_hold_db(&self) -> f32 {
+        self.gain_reduction_hold_db.swap(0.0, Ordering::Relaxed)
+    }
+
+    /// Largest multiband gain reduction per band since the previous call, dB; clears it.
+    pub fn take_band_gain_reduction_hold_db(&self) -> [f32; 3] {
+        [0, 1, 2].map(|b| self.band_gain_reduction_hold_db[b].swap(0.0, Ordering::Relaxed))
+    }
+
     /// Clears every reading (on reset or a transport restart).
     pub fn clear(&self) {
         for v in [
@@ -60,6 +95,11 @@ impl MeterBus {
             &self.true_peak_hold_dbtp,
         ] {
             v.store(NO_READING, Ordering::Relaxed);
+        }
+        self.gain_reduction_db.store(0.0, Ordering::Relaxed);
+        self.gain_reduction_hold_db.store(0.0, Ordering::Relaxed);
+        for hold in &self.band_gain_reduction_hold_db {
+            hold.store(0.0, Ordering::Relaxed);
         }
     }
 }
@@ -76,5 +116,17 @@ mod tests {
         bus.raise_true_peak_hold(-9.0);
         assert_eq!(bus.take_true_peak_hold(), -3.0);
         assert_eq!(bus.take_true_peak_hold(), NO_READING);
+    }
+
+    #[test]
+    fn gain_reduction_hold_keeps_max_until_read() {
+        let bus = MeterBus::default();
+        bus.publish_gain_reduction(1.0, 4.0, [0.5, 2.0, 0.0]);
+        bus.publish_gain_reduction(0.5, 2.5, [1.5, 0.0, 0.25]);
+        assert_eq!(bus.gain_reduction_db.load(Ordering::Relaxed), 0.5);
+        assert_eq!(bus.take_gain_reduction_hold_db(), 4.0);
+        assert_eq!(bus.take_gain_reduction_hold_db(), 0.0);
+        assert_eq!(bus.take_band_gain_reduction_hold_db(), [1.5, 2.0, 0.25]);
+        assert_eq!(bus.take_band_gain_reduction_hold_db(), [0.0; 3]);
     }
 }
