@@ -2,8 +2,11 @@
 //! never changes once released. Values are shown in display units (dB, dBTP); the chain gets
 //! them through [`LacquerParams::chain_settings`].
 
+mod stages;
+
 use crate::chain::ChainSettings;
 use nice_plug::prelude::*;
+pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
 
 /// Formats a value with one decimal and a unit-free string (the unit is added by the host
 /// from `with_unit`).
@@ -35,6 +38,15 @@ pub struct LacquerParams {
     /// Limiter stereo link, percent.
     #[id = "link"]
     pub link: FloatParam,
+    /// Tone, Dynamics, Width, Bass Mono.
+    #[nested(group = "Macros")]
+    pub macros: MacroParams,
+    /// Tonal EQ (expert).
+    #[nested(group = "EQ")]
+    pub eq: EqParams,
+    /// Crossovers, band dynamics and band widths (expert).
+    #[nested(group = "Bands")]
+    pub bands: BandsParams,
 }
 
 impl Default for LacquerParams {
@@ -114,6 +126,9 @@ impl Default for LacquerParams {
             .with_unit(" %")
             .with_step_size(1.0)
             .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            macros: MacroParams::default(),
+            eq: EqParams::default(),
+            bands: BandsParams::default(),
         }
     }
 }
@@ -122,7 +137,10 @@ impl LacquerParams {
     /// The chain settings these parameter values stand for. The one place where parameters are
     /// translated into DSP settings.
     pub fn chain_settings(&self) -> ChainSettings {
+        let (macros, stages) = stages::stage_settings(&self.macros, &self.eq, &self.bands);
         ChainSettings {
+            macros,
+            stages,
             drive_db: self.drive.value(),
             ceiling_dbtp: self.ceiling.value(),
             output_db: self.output.value(),

@@ -27,8 +27,8 @@ pub const DEFAULT_PROGRAMME_LUFS: f32 = -12.0;
 /// above their full-amount position, where only the loudest peaks touch them.
 pub const DYNAMICS_THRESHOLD_TRAVEL_DB: f32 = 10.0;
 
-/// Per-band character of the `dynamics` macro at 100 %.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Per-band character of the `dynamics` macro at 100 % (the expert section edits these).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DynamicsBandPreset {
     /// Threshold relative to the programme loudness at 100 %, dB. Roughly the band's share of
     /// the programme level in a typical mix (lows about -3 dB, mids -4 dB, highs -10 dB), so
@@ -88,6 +88,15 @@ pub fn tone_to_tilt_db(tone: f32) -> f32 {
 /// [`DYNAMICS_PRESETS`], no make-up (the drive restores loudness). 0 % is neutral: the
 /// multiband stage switches itself out.
 pub fn dynamics_to_bands(amount_pct: f32, programme_lufs: f32) -> [CompressorSettings; NUM_BANDS] {
+    dynamics_to_bands_with(amount_pct, programme_lufs, &DYNAMICS_PRESETS)
+}
+
+/// [`dynamics_to_bands`] with a custom character per band instead of [`DYNAMICS_PRESETS`].
+pub fn dynamics_to_bands_with(
+    amount_pct: f32,
+    programme_lufs: f32,
+    presets: &[DynamicsBandPreset; NUM_BANDS],
+) -> [CompressorSettings; NUM_BANDS] {
     let a = if amount_pct.is_finite() {
         (amount_pct / 100.0).clamp(0.0, 1.0)
     } else {
@@ -101,7 +110,7 @@ pub fn dynamics_to_bands(amount_pct: f32, programme_lufs: f32) -> [CompressorSet
     if a == 0.0 {
         return [CompressorSettings::default(); NUM_BANDS];
     }
-    DYNAMICS_PRESETS.map(|p| CompressorSettings {
+    presets.map(|p| CompressorSettings {
         threshold_db: programme + p.threshold_offset_db + DYNAMICS_THRESHOLD_TRAVEL_DB * (1.0 - a),
         ratio: 1.0 + (p.full_ratio - 1.0) * a,
         knee_db: p.knee_db,
@@ -143,6 +152,8 @@ pub struct MacroSettings {
     pub bass_mono_hz: f32,
     /// Loudness of the programme at the multiband input, LUFS (sets the thresholds).
     pub programme_lufs: f32,
+    /// Character of each band (low, mid, high) at 100 % dynamics.
+    pub dynamics_bands: [DynamicsBandPreset; NUM_BANDS],
 }
 
 impl Default for MacroSettings {
@@ -154,6 +165,7 @@ impl Default for MacroSettings {
             bass_mono_on: false,
             bass_mono_hz: 120.0,
             programme_lufs: DEFAULT_PROGRAMME_LUFS,
+            dynamics_bands: DYNAMICS_PRESETS,
         }
     }
 }
@@ -187,14 +199,26 @@ impl StagesSettings {
 }
 
 impl MacroSettings {
-    /// `base` with the macro-driven fields replaced: tilt, the three band compressors, the
-    /// band widths and bass mono. Everything else (EQ bands, crossovers) is kept; the stereo
-    /// crossovers are set to the multiband ones.
+    /// `base` with the macro-driven fields set: tilt, the three band compressors (from
+    /// `dynamics_pct` and `dynamics_bands`) and bass mono are replaced; the band widths are
+    /// the macro's widths times the expert per-band widths in `base` (both 100 % = unchanged).
+    /// Everything else (EQ bands, crossovers) is kept; the stereo crossovers are set to the
+    /// multiband ones.
     pub fn apply(&self, base: &StagesSettings) -> StagesSettings {
         let mut out = *base;
         out.eq.tilt_db = tone_to_tilt_db(self.tone);
-        out.multiband.bands = dynamics_to_bands(self.dynamics_pct, self.programme_lufs);
-        out.stereo.band_width_pct = width_to_band_widths(self.width_pct);
+        out.multiband.bands =
+            dynamics_to_bands_with(self.dynamics_pct, self.programme_lufs, &self.dynamics_bands);
+        let macro_widths = width_to_band_widths(self.width_pct);
+        for (w, (m, expert)) in out
+            .stereo
+            .band_width_pct
+            .iter_mut()
+            .zip(macro_widths.iter().zip(base.stereo.band_width_pct))
+        {
+            let expert = if expert.is_finite() { expert } else { 100.0 };
+            *w = (m * expert / 100.0).clamp(WIDTH_RANGE_PCT.0, WIDTH_RANGE_PCT.1);
+        }
         out.stereo.bass_mono_on = self.bass_mono_on;
         out.stereo.bass_mono_hz = if self.bass_mono_hz.is_finite() {
             self.bass_mono_hz
@@ -271,5 +295,36 @@ mod tests {
         assert_eq!(s.eq.tilt_db, 1.5);
         assert_eq!((s.stereo.low_mid_hz, s.stereo.mid_high_hz), (150.0, 3000.0));
         assert_eq!(s.stereo.bass_mono_hz, 300.0);
+    }
+
+    #[test]
+    fn macro_width_multiplies_the_expert_band_widths() {
+        let mut base = StagesSettings::default();
+        base.stereo.band_width_pct = [50.0, 100.0, 150.0];
+        let m = MacroSettings {
+            width_pct: 200.0,
+            ..Default::default()
+        };
+        // Macro 200 % gives 125 / 175 / 200 %; times 0.5 / 1 / 1.5, capped at 200 %.
+        assert_eq!(m.apply(&base).stereo.band_width_pct, [62.5, 175.0, 200.0]);
+        let narrow = MacroSettings {
+            width_pct: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(narrow.apply(&base).stereo.band_width_pct, [0.0; 3]);
+    }
+
+    #[test]
+    fn expert_band_character_shapes_the_dynamics() {
+        let mut m = MacroSettings {
+            dynamics_pct: 100.0,
+            ..Default::default()
+        };
+        m.dynamics_bands[1].full_ratio = 4.0;
+        m.dynamics_bands[2].threshold_offset_db = -20.0;
+        let bands = m.apply(&StagesSettings::default()).multiband.bands;
+        assert_eq!(bands[1].ratio, 4.0);
+        assert_eq!(bands[2].threshold_db, DEFAULT_PROGRAMME_LUFS - 20.0);
+        assert_eq!(bands[0].ratio, DYNAMICS_PRESETS[0].full_ratio);
     }
 }
