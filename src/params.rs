@@ -148,7 +148,6 @@ impl LacquerParams {
             lookahead_ms: self.lookahead.value(),
             release_ms: self.release.value(),
             link_pct: self.link.value(),
-            ..ChainSettings::default()
         }
     }
 }

@@ -169,6 +169,7 @@ fn automate(
         },
         bass_mono_hz: from.bass_mono_hz + (to.bass_mono_hz - from.bass_mono_hz) * t,
         programme_lufs: from.programme_lufs,
+        dynamics_bands: from.dynamics_bands,
     };
     let events: Vec<usize> = (0..=ramp)
         .step_by(update_every)

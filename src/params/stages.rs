@@ -26,7 +26,10 @@ fn hz_or_off(min_hz: f32) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
     })
 }
 
-fn parse_hz_or_off(min_hz: f32) -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+/// A parameter's text-to-value function, as nice-plug takes it.
+type StringToValue = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
+
+fn parse_hz_or_off(min_hz: f32) -> StringToValue {
     Arc::new(move |s| {
         let t = s.trim().trim_end_matches("Hz").trim();
         if t.eq_ignore_ascii_case("off") {
