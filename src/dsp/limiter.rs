@@ -63,7 +63,7 @@ const BASS_HOLD_LEVEL_FRACTION: f32 = 0.25;
 pub(crate) const CHUNK_SAMPLES: usize = 128;
 /// The bass tracker runs on every `BASS_DECIMATION`-th sample (by absolute position, so the
 /// result does not depend on block sizes); bass half-cycles are hundreds of samples long.
-const BASS_DECIMATION: u64 = 8;
+pub(crate) const BASS_DECIMATION: u64 = 8;
 /// Link values at or above this run one gain computer for all channels.
 const FULL_LINK: f32 = 0.9999;
 
@@ -362,13 +362,18 @@ impl Limiter {
         }
         // 3-5. Bass hold per sample, then hold, release and attack per computer.
         let num_computers = if self.linked { 1 } else { num_channels };
-        for i in 0..len {
-            if (self.sample_index + i as u64).is_multiple_of(BASS_DECIMATION) {
-                self.update_bass_hold(channels, num_channels, start + i);
+        // The bass hold changes only on multiples of BASS_DECIMATION (absolute position).
+        let mut from = 0;
+        while from < len {
+            let index = self.sample_index + from as u64;
+            if index.is_multiple_of(BASS_DECIMATION) {
+                self.update_bass_hold(channels, num_channels, start + from);
             }
-            if let Some(h) = self.holds.get_mut(i) {
-                *h = self.bass_hold;
+            let to = (from + (BASS_DECIMATION - index % BASS_DECIMATION) as usize).min(len);
+            if let Some(h) = self.holds.get_mut(from..to) {
+                h.fill(self.bass_hold);
             }
+            from = to;
         }
         let (Some(holds), Some(depths)) = (self.holds.get(..len), self.depths.get_mut(..len))
         else {

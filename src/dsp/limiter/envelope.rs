@@ -83,6 +83,21 @@ impl SlidingMin {
         }
     }
 
+    /// Drops the values pushed before `first_index`, for a caller whose windows only move
+    /// forward: [`Self::min_since`] then answers from the front, without a search.
+    #[inline(always)]
+    pub fn expire_before(&mut self, first_index: u64) {
+        while self.len > 0 {
+            match self.indices.get(self.head) {
+                Some(&i) if i < first_index => {
+                    self.head = (self.head + 1) & self.mask;
+                    self.len -= 1;
+                }
+                _ => break,
+            }
+        }
+    }
+
     /// Minimum of the values pushed at indices `>= first_index` (1.0 if there are none).
     /// The deque is sorted by index and by value, so this is the first entry in range: the
     /// front when the window did not shrink, otherwise a binary search.
@@ -214,34 +229,43 @@ const DEPTH_ONE: f64 = 2_147_483_648.0;
 /// above it, the smoothed depth never falls short of any depth that was held for the whole
 /// window (see the module documentation of the limiter).
 ///
-/// The running sums are integers (depth in units of 2^-31), so they never drift and return to
-/// exactly zero; the output is therefore exactly 0 (unity gain) whenever no reduction is due.
+/// Each box is the difference of a running sum taken `length` samples apart. The sums are
+/// integers (depth in units of 2^-31, wrapping 64-bit arithmetic, whose differences are exact),
+/// so they never drift and the output is exactly 0 (unity gain) whenever no reduction is due.
+/// Each block runs as two short serial scans (the running sums) and vector loops.
 #[derive(Debug, Clone)]
 pub struct AttackSmoother {
-    ring_a: Vec<u32>,
-    ring_b: Vec<i64>,
+    /// Running sum of the quantised depth: `len_a` earlier values, then the block's.
+    sum_a: Vec<i64>,
+    /// Running sum of the first box's output: `len_b` earlier values, then the block's.
+    sum_b: Vec<i64>,
+    /// Scratch: the first box's output for the block.
+    box_a: Vec<i64>,
     len_a: usize,
     len_b: usize,
     pos_a: usize,
     pos_b: usize,
-    sum_a: i64,
-    sum_b: i64,
     scale: f64,
 }
+
+/// Largest block [`AttackSmoother::process_block`] takes at once.
+pub const ATTACK_BLOCK: usize = 128;
+/// Blocks between two moves of the running sums back to the front of their buffers.
+const ATTACK_BLOCKS_PER_MOVE: usize = 8;
 
 impl AttackSmoother {
     /// Room for lengths up to `max_length` each. Allocates.
     pub fn new(max_length: usize) -> Self {
         let max_length = max_length.max(1);
+        let capacity = max_length + ATTACK_BLOCKS_PER_MOVE * ATTACK_BLOCK;
         let mut smoother = Self {
-            ring_a: vec![0; max_length],
-            ring_b: vec![0; max_length],
+            sum_a: vec![0; capacity],
+            sum_b: vec![0; capacity],
+            box_a: vec![0; ATTACK_BLOCK],
             len_a: 1,
             len_b: 1,
-            pos_a: 0,
-            pos_b: 0,
-            sum_a: 0,
-            sum_b: 0,
+            pos_a: 1,
+            pos_b: 1,
             scale: 0.0,
         };
         smoother.set_lengths(1, 1);
@@ -250,58 +274,83 @@ impl AttackSmoother {
 
     /// Sets the two lengths (clamped to 1..=capacity) and clears the state.
     pub fn set_lengths(&mut self, len_a: usize, len_b: usize) {
-        self.len_a = len_a.clamp(1, self.ring_a.len());
-        self.len_b = len_b.clamp(1, self.ring_b.len());
+        let max = self.sum_a.len() - ATTACK_BLOCKS_PER_MOVE * ATTACK_BLOCK;
+        self.len_a = len_a.clamp(1, max);
+        self.len_b = len_b.clamp(1, max);
         self.scale = 1.0 / (self.len_a as f64 * self.len_b as f64 * DEPTH_ONE);
         self.reset();
     }
 
     /// Clears the windows to zero depth.
     pub fn reset(&mut self) {
-        self.ring_a.iter_mut().for_each(|v| *v = 0);
-        self.ring_b.iter_mut().for_each(|v| *v = 0);
-        self.pos_a = 0;
-        self.pos_b = 0;
-        self.sum_a = 0;
-        self.sum_b = 0;
+        self.sum_a.iter_mut().for_each(|v| *v = 0);
+        self.sum_b.iter_mut().for_each(|v| *v = 0);
+        self.pos_a = self.len_a;
+        self.pos_b = self.len_b;
     }
 
     /// Copies another smoother's state (same capacity) without allocating.
     pub fn copy_from(&mut self, other: &Self) {
-        if self.ring_a.len() == other.ring_a.len() && self.ring_b.len() == other.ring_b.len() {
-            self.ring_a.copy_from_slice(&other.ring_a);
-            self.ring_b.copy_from_slice(&other.ring_b);
+        if self.sum_a.len() == other.sum_a.len() {
+            self.sum_a.copy_from_slice(&other.sum_a);
+            self.sum_b.copy_from_slice(&other.sum_b);
             self.len_a = other.len_a;
             self.len_b = other.len_b;
             self.pos_a = other.pos_a;
             self.pos_b = other.pos_b;
-            self.sum_a = other.sum_a;
-            self.sum_b = other.sum_b;
             self.scale = other.scale;
         }
     }
 
-    /// Smooths a block of depths into gains (`1 - smoothed depth`), with the running state in
-    /// registers for the whole block.
+    /// Smooths a block of depths (at most [`ATTACK_BLOCK`]; the rest is ignored) into gains
+    /// (`1 - smoothed depth`).
     pub fn process_block(&mut self, depths: &[f64], gains: &mut [f32]) {
-        let (mut pos_a, mut pos_b) = (self.pos_a, self.pos_b);
-        let (mut sum_a, mut sum_b) = (self.sum_a, self.sum_b);
-        let (len_a, len_b, scale) = (self.len_a, self.len_b, self.scale);
-        for (&depth, gain) in depths.iter().zip(gains.iter_mut()) {
-            let v = (depth.clamp(0.0, 1.0) * DEPTH_ONE) as u32;
-            if let Some(slot) = self.ring_a.get_mut(pos_a) {
-                sum_a = sum_a.wrapping_add(v as i64).wrapping_sub(*slot as i64);
-                *slot = v;
+        let n = depths.len().min(gains.len()).min(ATTACK_BLOCK);
+        // Keep `len` earlier sums in front of the block.
+        for (sums, pos, len) in [
+            (&mut self.sum_a, &mut self.pos_a, self.len_a),
+            (&mut self.sum_b, &mut self.pos_b, self.len_b),
+        ] {
+            if *pos + n > sums.len() {
+                sums.copy_within(*pos - len..*pos, 0);
+                *pos = len;
             }
-            pos_a = if pos_a + 1 >= len_a { 0 } else { pos_a + 1 };
-            if let Some(slot) = self.ring_b.get_mut(pos_b) {
-                sum_b = sum_b.wrapping_add(sum_a).wrapping_sub(*slot);
-                *slot = sum_a;
-            }
-            pos_b = if pos_b + 1 >= len_b { 0 } else { pos_b + 1 };
-            *gain = (1.0 - sum_b as f64 * scale) as f32;
         }
-        (self.pos_a, self.pos_b, self.sum_a, self.sum_b) = (pos_a, pos_b, sum_a, sum_b);
+        let (pos_a, pos_b, len_a, len_b) = (self.pos_a, self.pos_b, self.len_a, self.len_b);
+        let (Some(sum_a), Some(sum_b), Some(box_a)) = (
+            self.sum_a.get_mut(pos_a - len_a..pos_a + n),
+            self.sum_b.get_mut(pos_b - len_b..pos_b + n),
+            self.box_a.get_mut(..n),
+        ) else {
+            return;
+        };
+        // First box: running sum, then the difference `len_a` apart.
+        let mut running = sum_a.get(len_a - 1).copied().unwrap_or(0);
+        if let Some(new) = sum_a.get_mut(len_a..) {
+            for (s, &depth) in new.iter_mut().zip(depths) {
+                running = running.wrapping_add((depth.clamp(0.0, 1.0) * DEPTH_ONE) as i64);
+                *s = running;
+            }
+        }
+        let now_a = sum_a.get(len_a..).unwrap_or(&[]);
+        for ((b, &now), &then) in box_a.iter_mut().zip(now_a).zip(sum_a.iter()) {
+            *b = now.wrapping_sub(then);
+        }
+        // Second box over the first.
+        let mut running = sum_b.get(len_b - 1).copied().unwrap_or(0);
+        if let Some(new) = sum_b.get_mut(len_b..) {
+            for (s, &b) in new.iter_mut().zip(box_a.iter()) {
+                running = running.wrapping_add(b);
+                *s = running;
+            }
+        }
+        let scale = self.scale;
+        let now_b = sum_b.get(len_b..).unwrap_or(&[]);
+        for ((g, &now), &then) in gains.iter_mut().zip(now_b).zip(sum_b.iter()) {
+            *g = (1.0 - now.wrapping_sub(then) as f64 * scale) as f32;
+        }
+        self.pos_a += n;
+        self.pos_b += n;
     }
 }
 

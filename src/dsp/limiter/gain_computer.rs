@@ -1,14 +1,18 @@
 //! The per-channel gain computer of the limiter (steps 3 to 6 of the algorithm in the parent
 //! module): hold, release, attack smoothing and the safety clamp.
 
-use super::envelope::{AdaptiveRelease, AttackSmoother, FixedWindowMin, SlidingMin};
-use super::{CHUNK_SAMPLES, GUARD_SAMPLES, min_f32};
+use super::envelope::{ATTACK_BLOCK, AdaptiveRelease, AttackSmoother, FixedWindowMin, SlidingMin};
+use super::{BASS_DECIMATION, CHUNK_SAMPLES, GUARD_SAMPLES, min_f32};
 
 /// Samples around each peak on which the gain is flat: the peak's sample, its two neighbours
 /// (the peak lies between them) and [`GUARD_SAMPLES`] more on each side.
 pub(crate) const FLAT_SAMPLES: usize = 2 * GUARD_SAMPLES + 3;
-/// Block length of the bass hold's minima, samples.
-const HOLD_BLOCK_SAMPLES: u64 = 8;
+/// Block length of the bass hold's minima, samples: the period at which the bass hold length
+/// may change, so it is constant within a block.
+const HOLD_BLOCK_SAMPLES: u64 = BASS_DECIMATION;
+// The attack smoother takes a whole chunk at once.
+const _: () = assert!(CHUNK_SAMPLES <= ATTACK_BLOCK);
+
 /// Capacity of the requirement history for the safety stage, in chunks (the history is moved
 /// back to the front of its buffer once per this many chunks).
 const HISTORY_CHUNKS: usize = 8;
@@ -22,6 +26,8 @@ pub(crate) struct GainComputer {
     /// [`super::MAX_BASS_HOLD_MS`]), and the minimum of the block being filled.
     hold: SlidingMin,
     block_min: f32,
+    /// Minimum of the completed blocks the bass hold covers, looked up at each block start.
+    blocks_min: f32,
     pub(crate) release: AdaptiveRelease,
     pub(crate) attack: AttackSmoother,
     /// Requirements in time order: `attack + FLAT_SAMPLES - 1` earlier ones, then the chunk's
@@ -43,6 +49,7 @@ impl GainComputer {
             window: FixedWindowMin::new(max_attack_samples + FLAT_SAMPLES),
             hold: SlidingMin::new(max_bass_hold_samples / HOLD_BLOCK_SAMPLES as usize + 2),
             block_min: 1.0,
+            blocks_min: 1.0,
             release: AdaptiveRelease::default(),
             attack: AttackSmoother::new(max_attack_samples + 2),
             history: vec![1.0; history_len],
@@ -57,6 +64,7 @@ impl GainComputer {
         self.window.set_window(attack + FLAT_SAMPLES);
         self.hold.reset();
         self.block_min = 1.0;
+        self.blocks_min = 1.0;
         self.release.reset();
         self.attack.reset();
         self.history.iter_mut().for_each(|r| *r = 1.0);
@@ -67,6 +75,7 @@ impl GainComputer {
         self.window.copy_from(&other.window);
         self.hold.copy_from(&other.hold);
         self.block_min = other.block_min;
+        self.blocks_min = other.blocks_min;
         self.release = other.release;
         self.attack.copy_from(&other.attack);
         if self.history.len() == other.history.len() {
@@ -114,19 +123,34 @@ impl GainComputer {
         {
             let index = first_index + i as u64;
             let windowed = self.window.push(r);
-            // Bass hold: minima of 8-sample blocks (by absolute position) in a deque; the
-            // hold reaches back to the start of the block that holds `index - bass`, so it
-            // is up to 7 samples longer than asked, never shorter.
-            self.block_min = min_f32(self.block_min, windowed);
+            // Bass hold over 8-sample blocks (by absolute position; the bass hold length
+            // changes only on block starts): the minimum of the completed blocks it covers is
+            // looked up once per block, then combined with the running minimum of the current
+            // block. It reaches back to the start of the block that holds `index - bass`, so
+            // it is up to 7 samples longer than asked, never shorter.
+            if index.is_multiple_of(HOLD_BLOCK_SAMPLES) {
+                self.block_min = 1.0;
+                self.blocks_min = if bass == 0 {
+                    1.0
+                } else {
+                    // Blocks before the hold are dropped: if the hold lengthens again, it
+                    // starts from what is left (a slightly shorter hold for a moment, never
+                    // less than the lookahead window that the ceiling relies on).
+                    let first_block = index.saturating_sub(bass as u64) / HOLD_BLOCK_SAMPLES;
+                    self.hold.expire_before(first_block);
+                    self.hold.min_since(first_block)
+                };
+            }
+            // `f32::min` in this serial loop: it compiles to branch-free code, where a plain
+            // comparison may become an unpredictable branch.
+            self.block_min = self.block_min.min(windowed);
             let held = if bass == 0 {
                 windowed
             } else {
-                let first_block = index.saturating_sub(bass as u64) / HOLD_BLOCK_SAMPLES;
-                min_f32(self.block_min, self.hold.min_since(first_block))
+                self.block_min.min(self.blocks_min)
             };
             if index % HOLD_BLOCK_SAMPLES == HOLD_BLOCK_SAMPLES - 1 {
                 self.hold.push(index / HOLD_BLOCK_SAMPLES, self.block_min);
-                self.block_min = 1.0;
             }
             *depth = release.process(1.0 - held as f64);
         }
