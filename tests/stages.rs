@@ -330,6 +330,7 @@ fn snapshots() -> Vec<StagesSettings> {
         bass_mono_on: true,
         bass_mono_hz: 100.0,
         programme_lufs: -16.0,
+        ..Default::default()
     }
     .apply(&base.with_crossovers(150.0, 3000.0));
     a.eq.high_pass_on = true;
@@ -345,6 +346,7 @@ fn snapshots() -> Vec<StagesSettings> {
         bass_mono_on: true,
         bass_mono_hz: 200.0,
         programme_lufs: -16.0,
+        ..Default::default()
     }
     .apply(&base.with_crossovers(200.0, 4000.0));
     b.eq.bells[3] = EqBand {
