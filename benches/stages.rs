@@ -57,6 +57,7 @@ fn busy_settings() -> StagesSettings {
         bass_mono_on: true,
         bass_mono_hz: 120.0,
         programme_lufs: -16.0,
+        ..Default::default()
     }
     .apply(&base)
 }
