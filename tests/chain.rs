@@ -3,6 +3,7 @@
 //! up with the processed path.
 
 use lacquer::chain::{ChainSettings, MasteringChain};
+use lacquer::dsp::macros::MacroSettings;
 
 const RATES_HZ: [f32; 6] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
 
@@ -90,11 +91,21 @@ fn output_is_identical_for_any_block_size() {
     let n = 48_000;
     // Loud noise driven hard: exercises gain ramps, bypass fades and the limiter.
     let input = [noise(n, 1), noise(n, 2)];
-    let settings = ChainSettings {
+    let mut settings = ChainSettings {
         drive_db: 9.0,
         output_db: -2.0,
+        macros: MacroSettings {
+            tone: 35.0,
+            dynamics_pct: 60.0,
+            width_pct: 140.0,
+            bass_mono_on: true,
+            bass_mono_hz: 90.0,
+            ..Default::default()
+        },
         ..Default::default()
     };
+    settings.stages.eq.bells[1].gain_db = -3.0;
+    settings.stages.eq.high_pass_on = true;
     let run = |splits: &[usize]| {
         let mut chain = MasteringChain::new();
         chain.configure(sample_rate_hz, 2, 4096);
@@ -152,5 +163,55 @@ fn bypass_is_the_input_delayed_by_the_latency() {
     for ch in 0..2 {
         assert!(out[ch][..latency].iter().all(|&s| s == 0.0));
         assert_eq!(&out[ch][latency..], &input[ch][..20_000 - latency]);
+    }
+}
+
+/// Music-like stereo test material: a decaying kick, a bass line, a three-note chord, noise hats.
+fn music_like(sample_rate_hz: f32, seconds: f32, peak: f32) -> [Vec<f32>; 2] {
+    let n = (sample_rate_hz * seconds) as usize;
+    let hats = noise(n, 99);
+    let tau = std::f32::consts::TAU;
+    let mut l = Vec::with_capacity(n);
+    let mut r = Vec::with_capacity(n);
+    for (i, hat) in hats.iter().enumerate() {
+        let t = i as f32 / sample_rate_hz;
+        let beat = (t * 2.0).fract();
+        let kick = (tau * (50.0 + 80.0 * (-beat * 30.0).exp()) * beat).sin() * (-beat * 8.0).exp();
+        let bass = 0.5 * (tau * 55.0 * t).sin();
+        let chord =
+            0.2 * ((tau * 220.0 * t).sin() + (tau * 277.2 * t).sin() + (tau * 329.6 * t).sin());
+        let hat = 0.2 * hat * (-(t * 8.0).fract() * 40.0).exp();
+        l.push(kick + bass + chord + hat);
+        r.push(kick + bass + 0.8 * chord - hat);
+    }
+    let max = l.iter().chain(&r).fold(0.0f32, |m, s| m.max(s.abs()));
+    for s in l.iter_mut().chain(r.iter_mut()) {
+        *s *= peak / max;
+    }
+    [l, r]
+}
+
+#[test]
+fn default_chain_is_transparent_below_the_ceiling() {
+    for sample_rate_hz in [44_100.0f32, 48_000.0, 96_000.0] {
+        let input = music_like(sample_rate_hz, 3.0, 0.1); // -20 dBFS peak
+        let mut chain = MasteringChain::new();
+        chain.configure(sample_rate_hz, 2, 512);
+        chain.set_settings_immediately(&ChainSettings::default());
+        let out = render(&mut chain, &input, &[512]);
+        let d = chain.latency_samples() as usize;
+        let worst = (0..2)
+            .flat_map(|ch| {
+                out[ch][d..]
+                    .iter()
+                    .zip(&input[ch])
+                    .map(|(o, i)| (o - i).abs())
+                    .collect::<Vec<_>>()
+            })
+            .fold(0.0f32, f32::max);
+        // -100 dBFS = 1e-5.
+        assert!(worst < 1e-5, "{sample_rate_hz} Hz: residual {worst}");
+        // And it really is the signal, not silence.
+        assert!(out[0][d..].iter().any(|s| s.abs() > 0.05));
     }
 }
