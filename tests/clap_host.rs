@@ -358,10 +358,10 @@ fn drive_alloc_check_bundle() {
         let blocks = random_blocks(&mut rng, num_samples, MAX_BLOCK);
         // Random automation of every parameter over all but the last second...
         let automated_until = num_samples - sample_rate_hz as usize;
-        let params: Vec<_> = ["Drive", "Ceiling", "Output", "Bypass"]
-            .iter()
-            .map(|n| plugin.param(n))
-            .collect();
+        // Every parameter the plugin exposes, so every stage (EQ, multiband, stereo, limiter
+        // lookahead) is switched in and out on the audio thread.
+        let params: Vec<_> = plugin.params.clone();
+        assert!(params.len() > 30, "expected the macro and expert parameters too");
         let mut automation = Vec::new();
         let mut at_sample = 0;
         while at_sample < automated_until {
@@ -378,7 +378,15 @@ fn drive_alloc_check_bundle() {
             });
             at_sample += rng.range(1, 400);
         }
-        // ...then a known setting for the last second.
+        // ...then a known setting for the last second: everything at its default...
+        for p in &params {
+            automation.push(Automation {
+                at_sample: automated_until,
+                id: p.id,
+                value: p.default,
+            });
+        }
+        // ...but Drive and Output.
         automation.push(automate(&mut plugin, "Drive", "6", automated_until));
         automation.push(automate(&mut plugin, "Output", "-3", automated_until));
         automation.push(automate(&mut plugin, "Ceiling", "-1", automated_until));
