@@ -8,6 +8,7 @@ pub mod dsp;
 pub mod meter;
 pub mod params;
 pub mod platform;
+pub mod render;
 
 use chain::MasteringChain;
 use meter::{LoudnessMeter, MeterBus};

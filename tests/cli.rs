@@ -207,6 +207,15 @@ fn check_master(dir: &Path, input_name: &str, source: &[Vec<f32>], rate: u32, de
         stdout.contains("Before") && stdout.contains("LUFS") && stdout.contains("dBTP"),
         "{stdout}"
     );
+    // The limiter rows: the Drive asked for, and no limiting of material this quiet.
+    for row in [
+        "Drive                 +6.00 dB",
+        "Ceiling               -1.0 dBTP",
+        "Max gain reduction    0.0 dB",
+        "Mean gain reduction   n/a (the limiter never engaged)",
+    ] {
+        assert!(stdout.contains(row), "{row:?} missing in\n{stdout}");
+    }
 
     let (spec, rendered) = read_wav(&dir.join(&out_name));
     let (bits, format) = match depth.unwrap_or("24") {
@@ -327,6 +336,65 @@ fn neutral_float_render_is_bit_exact_and_renders_are_deterministic() {
         fs::read(dir.path().join("a.wav")).unwrap(),
         fs::read(dir.path().join("b.wav")).unwrap()
     );
+}
+
+#[test]
+fn limiter_flags_keep_the_render_aligned() {
+    // A longer lookahead means more latency; the render must remove exactly that much. Below
+    // the ceiling the chain is transparent, so the float output equals the input.
+    let dir = tempfile::tempdir().unwrap();
+    let audio = program(48_000, 2, 1.0, -20.0);
+    write_wav(&dir.path().join("in.wav"), &audio, 48_000, 32);
+    for lookahead in ["0.5", "7.5", "10"] {
+        let out = master(
+            dir.path(),
+            Path::new("in.wav"),
+            Path::new("o.wav"),
+            &[
+                "--lookahead",
+                lookahead,
+                "--release",
+                "40",
+                "--link",
+                "50",
+                "--bit-depth",
+                "32f",
+                "--force",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let (_, rendered) = read_wav(&dir.path().join("o.wav"));
+        assert_eq!(rendered[0].len(), audio[0].len());
+        let worst = rendered
+            .iter()
+            .flatten()
+            .zip(audio.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst <= 1e-6,
+            "lookahead {lookahead} ms: misaligned by {worst}"
+        );
+    }
+    // Driven into the limiter, each flag changes the result (so it reaches the limiter).
+    let loud = program(48_000, 2, 1.0, -6.0);
+    write_wav(&dir.path().join("loud.wav"), &loud, 48_000, 32);
+    let render_loud = |name: &str, extra: &[&str]| -> Vec<Vec<f32>> {
+        let mut flags = vec!["--drive", "18", "--bit-depth", "32f"];
+        flags.extend_from_slice(extra);
+        let out = master(dir.path(), Path::new("loud.wav"), Path::new(name), &flags);
+        assert!(out.status.success(), "{extra:?}: {}", stderr_of(&out));
+        read_wav(&dir.path().join(name)).1
+    };
+    let default = render_loud("default.wav", &[]);
+    for (i, flags) in [["--lookahead", "8"], ["--release", "900"], ["--link", "0"]]
+        .iter()
+        .enumerate()
+    {
+        let changed = render_loud(&format!("changed{i}.wav"), flags);
+        assert_eq!(changed[0].len(), default[0].len());
+        assert_ne!(changed, default, "{flags:?} made no difference");
+    }
 }
 
 #[test]

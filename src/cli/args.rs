@@ -2,9 +2,13 @@
 //! ranges, so that `lacquer master --drive 6` means exactly what Drive = 6 dB means in a DAW.
 
 use super::CliError;
+use super::target::{
+    DEFAULT_MAX_GAIN_REDUCTION_DB, LoudnessTarget, MAX_GAIN_REDUCTION_RANGE_DB, TARGET_LUFS_RANGE,
+};
 use clap::{Parser, Subcommand, ValueEnum};
 use lacquer::chain::ChainSettings;
 use lacquer::params::LacquerParams;
+use lacquer::platform::Platform;
 use nice_plug::prelude::{FloatParam, Param};
 use std::path::PathBuf;
 
@@ -57,6 +61,27 @@ pub struct MasterArgs {
     /// Output trim after the limiter, dB (plugin default 0).
     #[arg(long = "output", value_name = "DB", allow_negative_numbers = true)]
     pub output_db: Option<f32>,
+    /// Find the drive that makes the output this loud, LUFS integrated (-30 to -6), by
+    /// rendering the chain; replaces --drive.
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    pub target_lufs: Option<f32>,
+    /// Loudness target and ceiling of a platform: spotify, apple, youtube, tidal, amazon,
+    /// deezer, soundcloud, cd, ebu-r128. --target-lufs and --ceiling override its parts.
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// With a target: most limiter gain reduction allowed, dB (default 12); the target is
+    /// given up, with a warning, where it would need more.
+    #[arg(long = "max-gr", value_name = "DB", allow_negative_numbers = true)]
+    pub max_gr_db: Option<f32>,
+    /// Limiter lookahead, ms (plugin default 2; sets the latency, which the render removes).
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub lookahead: Option<f32>,
+    /// Limiter base release, ms (plugin default 150; the adaptive release starts from it).
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub release: Option<f32>,
+    /// Limiter stereo link, percent (plugin default 100 = same gain on both channels).
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    pub link: Option<f32>,
     /// Sample format of the written WAV; 16 and 24 get TPDF dither.
     #[arg(long, value_enum, default_value_t = BitDepth::Int24)]
     pub bit_depth: BitDepth,
@@ -111,24 +136,98 @@ fn param_value(
     let max = param.preview_plain(1.0);
     match given {
         None => Ok(param.default_plain_value()),
-        Some(v) if v.is_finite() && (min..=max).contains(&v) => Ok(v),
-        Some(v) => Err(CliError::new(format!(
-            "{flag} {v} is out of range; use a value from {min} to {max} {unit}"
-        ))),
+        Some(v) => checked(flag, unit, v, (min, max)),
     }
 }
 
+/// A finite value inside `lo..=hi` or a one-line error naming the flag and the range.
+fn checked(flag: &str, unit: &str, value: f32, (lo, hi): (f32, f32)) -> Result<f32, CliError> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        Err(CliError::new(format!(
+            "{flag} {value} is out of range; use a value from {lo} to {hi} {unit}"
+        )))
+    }
+}
+
+/// Lowest and highest Drive, dB: the plugin parameter's range, so a found Drive can be typed
+/// into the plugin.
+pub fn drive_range_db() -> (f32, f32) {
+    let drive = LacquerParams::default().drive;
+    (drive.preview_plain(0.0), drive.preview_plain(1.0))
+}
+
 impl MasterArgs {
+    /// The platform named by `--platform`, or a one-line error listing the valid names.
+    pub fn platform(&self) -> Result<Option<Platform>, CliError> {
+        let Some(name) = &self.platform else {
+            return Ok(None);
+        };
+        Platform::from_cli_name(name).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = Platform::ALL.iter().map(|p| p.cli_name()).collect();
+            CliError::new(format!(
+                "unknown platform '{name}'; use one of: {}",
+                names.join(", ")
+            ))
+        })
+    }
+
     /// The chain settings these flags stand for: the plugin's defaults and its translation of
-    /// parameters into settings, with the given flags applied.
+    /// parameters into settings, with the given flags applied (a platform's ceiling unless
+    /// `--ceiling` is given). With a loudness target, `drive_db` is a placeholder (0) that
+    /// the search replaces.
     pub fn chain_settings(&self) -> Result<ChainSettings, CliError> {
+        let platform = self.platform()?;
+        if self.drive.is_some() && (self.target_lufs.is_some() || platform.is_some()) {
+            let other = if self.target_lufs.is_some() {
+                "--target-lufs"
+            } else {
+                "--platform"
+            };
+            return Err(CliError::new(format!(
+                "--drive and {other} cannot be used together: the target sets the drive; \
+                 drop one of them"
+            )));
+        }
         let params = LacquerParams::default();
+        let ceiling = self.ceiling.or(platform.map(Platform::ceiling_dbtp));
         Ok(ChainSettings {
             drive_db: param_value("--drive", "dB", self.drive, &params.drive)?,
-            ceiling_dbtp: param_value("--ceiling", "dBTP", self.ceiling, &params.ceiling)?,
+            ceiling_dbtp: param_value("--ceiling", "dBTP", ceiling, &params.ceiling)?,
             output_db: param_value("--output", "dB", self.output_db, &params.output)?,
+            lookahead_ms: param_value("--lookahead", "ms", self.lookahead, &params.lookahead)?,
+            release_ms: param_value("--release", "ms", self.release, &params.release)?,
+            link_pct: param_value("--link", "%", self.link, &params.link)?,
             ..params.chain_settings()
         })
+    }
+
+    /// The loudness target asked for by `--target-lufs` or `--platform` (the explicit target
+    /// wins), with `--max-gr`; `None` without either. `--max-gr` alone is an error: it has
+    /// nothing to limit.
+    pub fn loudness_target(&self) -> Result<Option<LoudnessTarget>, CliError> {
+        let platform = self.platform()?;
+        let target_lufs = match (self.target_lufs, platform) {
+            (Some(t), _) => checked("--target-lufs", "LUFS", t, TARGET_LUFS_RANGE)?,
+            (None, Some(p)) => p.target_lufs(),
+            (None, None) if self.max_gr_db.is_some() => {
+                return Err(CliError::new(
+                    "--max-gr only applies to a loudness target; add --target-lufs or \
+                     --platform, or drop --max-gr",
+                ));
+            }
+            (None, None) => return Ok(None),
+        };
+        let max_gain_reduction_db = match self.max_gr_db {
+            Some(v) => checked("--max-gr", "dB", v, MAX_GAIN_REDUCTION_RANGE_DB)?,
+            None => DEFAULT_MAX_GAIN_REDUCTION_DB,
+        };
+        Ok(Some(LoudnessTarget {
+            target_lufs,
+            max_gain_reduction_db,
+            platform,
+        }))
     }
 }
 
@@ -214,5 +313,133 @@ mod tests {
     #[test]
     fn master_needs_an_output() {
         assert!(parse(&["master", "in.wav"]).is_err());
+    }
+
+    fn with(extra: &[&str]) -> MasterArgs {
+        let mut args = vec!["master", "in.wav", "-o", "out.wav"];
+        args.extend_from_slice(extra);
+        master(&args)
+    }
+
+    #[test]
+    fn limiter_flags_reach_the_settings_and_are_range_checked() {
+        let s = with(&["--lookahead", "5.5", "--release", "40", "--link", "30"])
+            .chain_settings()
+            .unwrap();
+        assert_eq!(
+            (s.lookahead_ms, s.release_ms, s.link_pct),
+            (5.5, 40.0, 30.0)
+        );
+        let d = with(&[]).chain_settings().unwrap();
+        assert_eq!(
+            (d.lookahead_ms, d.release_ms, d.link_pct),
+            (2.0, 150.0, 100.0)
+        );
+        for (flag, bad, range) in [
+            ("--lookahead", "0.2", "from 0.5 to 10 ms"),
+            ("--lookahead", "11", "from 0.5 to 10 ms"),
+            ("--release", "5", "from 10 to 1000 ms"),
+            ("--link", "-1", "from 0 to 100 %"),
+            ("--link", "inf", "from 0 to 100 %"),
+        ] {
+            let err = with(&[flag, bad]).chain_settings().unwrap_err().to_string();
+            assert!(err.starts_with(flag) && err.contains(range), "{err}");
+        }
+    }
+
+    #[test]
+    fn platform_sets_target_and_ceiling_and_flags_override_them() {
+        let m = with(&["--platform", "amazon"]);
+        let t = m.loudness_target().unwrap().unwrap();
+        assert_eq!(t.target_lufs, -14.0);
+        assert_eq!(t.max_gain_reduction_db, 12.0);
+        assert_eq!(t.platform, Some(Platform::Amazon));
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -2.0);
+
+        let m = with(&[
+            "--platform",
+            "Apple",
+            "--ceiling",
+            "-0.5",
+            "--target-lufs",
+            "-12",
+        ]);
+        assert_eq!(m.loudness_target().unwrap().unwrap().target_lufs, -12.0);
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -0.5);
+
+        let m = with(&["--target-lufs", "-20", "--max-gr", "3"]);
+        let t = m.loudness_target().unwrap().unwrap();
+        assert_eq!(
+            (t.target_lufs, t.max_gain_reduction_db, t.platform),
+            (-20.0, 3.0, None)
+        );
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -1.0);
+        assert_eq!(with(&[]).loudness_target().unwrap(), None);
+    }
+
+    #[test]
+    fn unknown_platform_lists_the_valid_names() {
+        let m = with(&["--platform", "napster"]);
+        for err in [
+            m.loudness_target().unwrap_err().to_string(),
+            m.chain_settings().unwrap_err().to_string(),
+        ] {
+            assert!(err.contains("'napster'"), "{err}");
+            for p in Platform::ALL {
+                assert!(err.contains(p.cli_name()), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn drive_conflicts_with_a_target() {
+        for (other, value) in [("--target-lufs", "-14"), ("--platform", "spotify")] {
+            let err = with(&["--drive", "3", other, value])
+                .chain_settings()
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("--drive") && err.contains(other), "{err}");
+        }
+        // Each alone is fine.
+        assert!(with(&["--drive", "3"]).chain_settings().is_ok());
+        assert!(with(&["--target-lufs", "-14"]).chain_settings().is_ok());
+    }
+
+    #[test]
+    fn target_and_max_gr_are_range_checked() {
+        for ok in ["-30", "-6", "-14.5"] {
+            assert!(
+                with(&["--target-lufs", ok]).loudness_target().is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in ["-30.5", "-5", "0", "NaN"] {
+            let err = with(&["--target-lufs", bad])
+                .loudness_target()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--target-lufs") && err.contains("-30 to -6 LUFS"),
+                "{err}"
+            );
+        }
+        for bad in ["-1", "25"] {
+            let err = with(&["--platform", "cd", "--max-gr", bad])
+                .loudness_target()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--max-gr") && err.contains("0 to 24 dB"),
+                "{err}"
+            );
+        }
+        let err = with(&["--max-gr", "6"])
+            .loudness_target()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--max-gr") && err.contains("--target-lufs"),
+            "{err}"
+        );
     }
 }

@@ -40,6 +40,7 @@ pub fn run() -> Result<(), CliError> {
         input,
         output: PathBuf::from(DEMO_OUTPUT),
         settings: LacquerParams::default().chain_settings(),
+        target: None,
         bit_depth: BitDepth::Int24,
         // The demo output is our own file: replacing it on a second run is expected.
         force: true,

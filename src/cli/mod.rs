@@ -10,6 +10,7 @@ mod encode;
 mod master;
 mod output;
 mod table;
+mod target;
 
 use args::{Cli, Command};
 use clap::Parser;

@@ -1,0 +1,243 @@
+//! Offline rendering through the [`MasteringChain`]: whole files in host-sized blocks, with the
+//! chain's latency compensated, plus the limiter's gain-reduction statistics. Framework-free,
+//! so the CLI renders with it now and the plugin's assistant can render trial passes with it
+//! on a background thread later.
+//!
+//! Two ways to render: [`render`] works in place on owned audio (one copy of a long file in
+//! memory), and [`measure_render`] streams borrowed audio through the chain block by block and
+//! only measures the result (integrated loudness, gain reduction), which is what a loudness
+//! search needs for each trial without holding a second copy of the file.
+
+use crate::chain::{ChainSettings, MasteringChain};
+use crate::meter::analysis::AnalysisError;
+use ebur128::{EbuR128, Mode};
+
+/// Block size the chain is fed with, samples: what a typical host uses, so offline renders
+/// exercise the same block handling as the plugin.
+pub const HOST_BLOCK_SAMPLES: usize = 512;
+
+/// Gain reduction above which the limiter counts as working, dB. Below it a block counts as
+/// idle for [`GainReductionSummary::mean_active_db`] (0.05 dB is inaudible and well under the
+/// 0.1 dB resolution reports show).
+pub const ACTIVE_GAIN_REDUCTION_DB: f32 = 0.05;
+
+/// What the limiter did during a render.
+///
+/// Measured per processed block of [`HOST_BLOCK_SAMPLES`]: each block contributes the largest
+/// gain reduction the limiter applied inside it
+/// ([`MasteringChain::last_process_max_gain_reduction_db`]). The maximum is therefore exact;
+/// the mean while active is the mean of those per-block maxima over the blocks whose maximum
+/// exceeds [`ACTIVE_GAIN_REDUCTION_DB`], which reads slightly higher than a per-sample mean
+/// would while the gain moves within a block.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GainReductionSummary {
+    /// Largest gain reduction anywhere in the render, dB (>= 0).
+    pub max_db: f32,
+    /// Mean of the per-block maximum gain reduction over the blocks where the limiter was
+    /// working, dB; `None` if it never was.
+    pub mean_active_db: Option<f32>,
+    /// Share of blocks in which the limiter was working, 0..=1.
+    pub active_fraction: f32,
+}
+
+/// Accumulates [`GainReductionSummary`] from one value per processed block.
+#[derive(Debug, Clone, Copy, Default)]
+struct GainReductionTracker {
+    max_db: f32,
+    active_sum_db: f64,
+    num_active_blocks: u64,
+    num_blocks: u64,
+}
+
+impl GainReductionTracker {
+    /// Records one block's largest gain reduction, dB.
+    fn observe(&mut self, block_max_db: f32) {
+        let db = if block_max_db.is_finite() {
+            block_max_db.max(0.0)
+        } else {
+            0.0
+        };
+        self.max_db = self.max_db.max(db);
+        self.num_blocks += 1;
+        if db > ACTIVE_GAIN_REDUCTION_DB {
+            self.active_sum_db += f64::from(db);
+            self.num_active_blocks += 1;
+        }
+    }
+
+    fn summary(&self) -> GainReductionSummary {
+        GainReductionSummary {
+            max_db: self.max_db,
+            mean_active_db: (self.num_active_blocks > 0)
+                .then(|| (self.active_sum_db / self.num_active_blocks as f64) as f32),
+            active_fraction: if self.num_blocks > 0 {
+                (self.num_active_blocks as f64 / self.num_blocks as f64) as f32
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A finished in-place render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The output, planar, time-aligned with the input and of the same length.
+    pub channels: Vec<Vec<f32>>,
+    /// What the limiter did.
+    pub gain_reduction: GainReductionSummary,
+}
+
+/// What a measuring render found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RenderLoudness {
+    /// Integrated loudness of the aligned output, LUFS (ITU-R BS.1770-4 gating, exact, as
+    /// [`crate::meter::analysis::analyze`] measures it); `None` if everything is gated out.
+    pub integrated_lufs: Option<f64>,
+    /// What the limiter did.
+    pub gain_reduction: GainReductionSummary,
+}
+
+/// A fresh chain for `num_channels` at `sample_rate_hz`, already at `settings` (no ramps).
+fn fresh_chain(
+    sample_rate_hz: u32,
+    num_channels: usize,
+    settings: &ChainSettings,
+) -> MasteringChain {
+    let mut chain = MasteringChain::new();
+    chain.configure(sample_rate_hz as f32, num_channels, HOST_BLOCK_SAMPLES);
+    chain.set_settings_immediately(settings);
+    chain
+}
+
+/// Renders planar audio (in place, to keep memory at one copy) through a fresh
+/// [`MasteringChain`] at `sample_rate_hz` with `settings`, in blocks of
+/// [`HOST_BLOCK_SAMPLES`], compensating the chain's latency.
+pub fn render(input: Vec<Vec<f32>>, sample_rate_hz: u32, settings: &ChainSettings) -> Rendered {
+    let mut chain = fresh_chain(sample_rate_hz, input.len(), settings);
+    let latency_samples = chain.latency_samples() as usize;
+    let mut tracker = GainReductionTracker::default();
+    let channels = render_aligned(input, latency_samples, HOST_BLOCK_SAMPLES, |block| {
+        chain.process(block);
+        tracker.observe(chain.last_process_max_gain_reduction_db());
+    });
+    Rendered {
+        channels,
+        gain_reduction: tracker.summary(),
+    }
+}
+
+/// Renders borrowed planar audio through a fresh chain exactly as [`render`] does (same
+/// blocks, same alignment) and measures the output instead of keeping it: integrated loudness
+/// and gain reduction. Memory stays at one block per channel plus the loudness meter's
+/// 100 ms gating blocks.
+pub fn measure_render(
+    input: &[&[f32]],
+    sample_rate_hz: u32,
+    settings: &ChainSettings,
+) -> Result<RenderLoudness, AnalysisError> {
+    let mut meter = EbuR128::new(input.len() as u32, sample_rate_hz, Mode::I)
+        .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
+    let mut chain = fresh_chain(sample_rate_hz, input.len(), settings);
+    let latency_samples = chain.latency_samples() as usize;
+    let mut tracker = GainReductionTracker::default();
+    let mut meter_error = None;
+    render_streaming(
+        input,
+        latency_samples,
+        HOST_BLOCK_SAMPLES,
+        |block| {
+            chain.process(block);
+            tracker.observe(chain.last_process_max_gain_reduction_db());
+        },
+        |aligned| {
+            if meter_error.is_none()
+                && let Err(e) = meter.add_frames_planar_f32(aligned)
+            {
+                meter_error = Some(AnalysisError::Meter(format!("{e:?}")));
+            }
+        },
+    );
+    if let Some(e) = meter_error {
+        return Err(e);
+    }
+    let integrated = meter.loudness_global().ok().filter(|l| l.is_finite());
+    Ok(RenderLoudness {
+        integrated_lufs: integrated,
+        gain_reduction: tracker.summary(),
+    })
+}
+
+/// Runs `process` over the planar audio `padded` in blocks of `block_samples` and removes a
+/// processing delay of `latency_samples`: the audio is extended in place by that many zeros (to
+/// flush the delayed tail out) and that many samples are dropped from the start. The result has
+/// the input's length and is time-aligned with it.
+pub fn render_aligned<F>(
+    mut padded: Vec<Vec<f32>>,
+    latency_samples: usize,
+    block_samples: usize,
+    mut process: F,
+) -> Vec<Vec<f32>>
+where
+    F: FnMut(&mut [&mut [f32]]),
+{
+    let num_frames = padded.first().map_or(0, Vec::len);
+    let padded_len = num_frames + latency_samples;
+    for channel in &mut padded {
+        channel.resize(padded_len, 0.0);
+    }
+    let block_samples = block_samples.max(1);
+    let mut start = 0;
+    while start < padded_len {
+        let end = (start + block_samples).min(padded_len);
+        let mut block: Vec<&mut [f32]> = padded.iter_mut().map(|c| &mut c[start..end]).collect();
+        process(&mut block);
+        start = end;
+    }
+    for channel in &mut padded {
+        channel.drain(..latency_samples);
+    }
+    padded
+}
+
+/// The streaming twin of [`render_aligned`]: copies `input` block by block into a scratch
+/// buffer (zeros past the end, to flush `latency_samples` of delay out), runs `process` on it,
+/// and hands `sink` the output with the first `latency_samples` dropped. Concatenated, what
+/// `sink` receives equals what [`render_aligned`] returns for the same input and `process`.
+pub fn render_streaming<P, S>(
+    input: &[&[f32]],
+    latency_samples: usize,
+    block_samples: usize,
+    mut process: P,
+    mut sink: S,
+) where
+    P: FnMut(&mut [&mut [f32]]),
+    S: FnMut(&[&[f32]]),
+{
+    let num_frames = input.first().map_or(0, |c| c.len());
+    let padded_len = num_frames + latency_samples;
+    let block_samples = block_samples.max(1);
+    let mut scratch: Vec<Vec<f32>> = vec![vec![0.0; block_samples]; input.len()];
+    let mut start = 0;
+    while start < padded_len {
+        let end = (start + block_samples).min(padded_len);
+        let len = end - start;
+        for (buf, source) in scratch.iter_mut().zip(input) {
+            let available = source.get(start..end.min(source.len())).unwrap_or_default();
+            let (head, tail) = buf[..len].split_at_mut(available.len());
+            head.copy_from_slice(available);
+            tail.fill(0.0);
+        }
+        let mut block: Vec<&mut [f32]> = scratch.iter_mut().map(|c| &mut c[..len]).collect();
+        process(&mut block);
+        let skip = latency_samples.saturating_sub(start).min(len);
+        if skip < len {
+            let aligned: Vec<&[f32]> = scratch.iter().map(|c| &c[skip..len]).collect();
+            sink(&aligned);
+        }
+        start = end;
+    }
+}
+
+#[cfg(test)]
+mod tests;
