@@ -361,7 +361,10 @@ fn drive_alloc_check_bundle() {
         // Every parameter the plugin exposes, so every stage (EQ, multiband, stereo, limiter
         // lookahead) is switched in and out on the audio thread.
         let params: Vec<_> = plugin.params.clone();
-        assert!(params.len() > 30, "expected the macro and expert parameters too");
+        assert!(
+            params.len() > 30,
+            "expected the macro and expert parameters too"
+        );
         let mut automation = Vec::new();
         let mut at_sample = 0;
         while at_sample < automated_until {
