@@ -18,7 +18,7 @@ pub const UPDATE_INTERVAL_SAMPLES: usize = 16;
 /// Filter states smaller than this are flushed to zero at each update tick, so a long silence
 /// never leaves subnormal numbers (slow on x86) in the recursion. 1e-30 is 600 dB below
 /// full scale: flushing it cannot change an audible sample.
-const FLUSH_THRESHOLD: f64 = 1e-30;
+pub(crate) const FLUSH_THRESHOLD: f64 = 1e-30;
 
 /// A complex number, for frequency responses.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -428,6 +428,17 @@ impl LaneState {
     /// Clears both lanes.
     pub fn reset(&mut self) {
         *self = Self::default();
+    }
+
+    /// The state as `(s1, s2)`, each `[lane 0, lane 1]` (for kernels that keep many states
+    /// in their own layout).
+    pub fn parts(&self) -> ([f64; 2], [f64; 2]) {
+        (self.s1, self.s2)
+    }
+
+    /// A state from `(s1, s2)` as given by [`Self::parts`].
+    pub fn from_parts(s1: [f64; 2], s2: [f64; 2]) -> Self {
+        Self { s1, s2 }
     }
 
     /// Largest absolute value in either lane's state.
