@@ -230,11 +230,13 @@ fn limited_sine_sits_at_the_ceiling_with_the_expected_reduction() {
         limiter.process(&mut [a, b]);
         peak_seen = peak_seen.max(limiter.last_block_max_gain_reduction_db());
     }
+    // The detector aims CEILING_MARGIN_DB under the ceiling.
+    let expected = 6.0 + lacquer::dsp::limiter::CEILING_MARGIN_DB;
     let current = limiter.gain_reduction_db();
-    assert!((current - 6.0).abs() < 0.05, "current {current}");
-    assert!((peak_seen - 6.0).abs() < 0.05, "block max {peak_seen}");
+    assert!((current - expected).abs() < 0.02, "current {current}");
+    assert!((peak_seen - expected).abs() < 0.02, "block max {peak_seen}");
     let taken = limiter.take_peak_gain_reduction_db();
-    assert!((taken - 6.0).abs() < 0.05, "peak {taken}");
+    assert!((taken - expected).abs() < 0.02, "peak {taken}");
     // Cleared by the call; nothing processed since.
     assert_eq!(limiter.take_peak_gain_reduction_db(), 0.0);
 }
