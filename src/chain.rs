@@ -5,7 +5,7 @@
 use crate::dsp::bypass::Bypass;
 use crate::dsp::eq::ToneEq;
 use crate::dsp::gain::SmoothedGain;
-use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::limiter::{GainReductionStats, Limiter, LimiterSettings};
 use crate::dsp::macros::{MacroSettings, StagesSettings};
 use crate::dsp::multiband::MultibandCompressor;
 use crate::dsp::sanitize::sanitize;
@@ -222,6 +222,17 @@ impl MasteringChain {
     /// offline statistics.
     pub fn last_process_max_gain_reduction_db(&self) -> f32 {
         self.last_process_max_gr_db
+    }
+
+    /// Turns the limiter's per-sample gain-reduction statistics on or off (offline renders).
+    pub fn set_collect_gain_reduction_stats(&mut self, collect: bool) {
+        self.limiter.set_collect_stats(collect);
+    }
+
+    /// Limiter gain-reduction statistics since the previous call (needs
+    /// [`Self::set_collect_gain_reduction_stats`]); clears them.
+    pub fn take_gain_reduction_stats(&mut self) -> GainReductionStats {
+        self.limiter.take_stats()
     }
 
     /// Largest gain reduction per multiband band (low, mid, high) since the previous call,

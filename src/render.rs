@@ -9,6 +9,7 @@
 //! search needs for each trial without holding a second copy of the file.
 
 use crate::chain::{ChainSettings, MasteringChain};
+pub use crate::dsp::limiter::{ACTIVE_GAIN_REDUCTION_DB, GainReductionStats};
 use crate::meter::analysis::AnalysisError;
 use ebur128::{EbuR128, Mode};
 
@@ -16,65 +17,27 @@ use ebur128::{EbuR128, Mode};
 /// exercise the same block handling as the plugin.
 pub const HOST_BLOCK_SAMPLES: usize = 512;
 
-/// Gain reduction above which the limiter counts as working, dB. Below it a block counts as
-/// idle for [`GainReductionSummary::mean_active_db`] (0.05 dB is inaudible and well under the
-/// 0.1 dB resolution reports show).
-pub const ACTIVE_GAIN_REDUCTION_DB: f32 = 0.05;
-
-/// What the limiter did during a render.
-///
-/// Measured per processed block of [`HOST_BLOCK_SAMPLES`]: each block contributes the largest
-/// gain reduction the limiter applied inside it
-/// ([`MasteringChain::last_process_max_gain_reduction_db`]). The maximum is therefore exact;
-/// the mean while active is the mean of those per-block maxima over the blocks whose maximum
-/// exceeds [`ACTIVE_GAIN_REDUCTION_DB`], which reads slightly higher than a per-sample mean
-/// would while the gain moves within a block.
+/// What the limiter did during a render, per sample: at each sample the largest gain
+/// reduction over the channels ([`GainReductionStats`], collected by the limiter itself).
+/// A sample counts as "limiting" when its reduction exceeds [`ACTIVE_GAIN_REDUCTION_DB`]
+/// (0.05 dB: inaudible, and under the 0.1 dB resolution reports show).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GainReductionSummary {
     /// Largest gain reduction anywhere in the render, dB (>= 0).
     pub max_db: f32,
-    /// Mean of the per-block maximum gain reduction over the blocks where the limiter was
-    /// working, dB; `None` if it never was.
+    /// Mean gain reduction over the samples where the limiter was working, dB; `None` if it
+    /// never was.
     pub mean_active_db: Option<f32>,
-    /// Share of blocks in which the limiter was working, 0..=1.
+    /// Share of samples in which the limiter was working, 0..=1.
     pub active_fraction: f32,
 }
 
-/// Accumulates [`GainReductionSummary`] from one value per processed block.
-#[derive(Debug, Clone, Copy, Default)]
-struct GainReductionTracker {
-    max_db: f32,
-    active_sum_db: f64,
-    num_active_blocks: u64,
-    num_blocks: u64,
-}
-
-impl GainReductionTracker {
-    /// Records one block's largest gain reduction, dB.
-    fn observe(&mut self, block_max_db: f32) {
-        let db = if block_max_db.is_finite() {
-            block_max_db.max(0.0)
-        } else {
-            0.0
-        };
-        self.max_db = self.max_db.max(db);
-        self.num_blocks += 1;
-        if db > ACTIVE_GAIN_REDUCTION_DB {
-            self.active_sum_db += f64::from(db);
-            self.num_active_blocks += 1;
-        }
-    }
-
-    fn summary(&self) -> GainReductionSummary {
-        GainReductionSummary {
-            max_db: self.max_db,
-            mean_active_db: (self.num_active_blocks > 0)
-                .then(|| (self.active_sum_db / self.num_active_blocks as f64) as f32),
-            active_fraction: if self.num_blocks > 0 {
-                (self.num_active_blocks as f64 / self.num_blocks as f64) as f32
-            } else {
-                0.0
-            },
+impl From<GainReductionStats> for GainReductionSummary {
+    fn from(stats: GainReductionStats) -> Self {
+        Self {
+            max_db: stats.max_db,
+            mean_active_db: stats.mean_active_db(),
+            active_fraction: stats.active_fraction(),
         }
     }
 }
@@ -107,6 +70,7 @@ fn fresh_chain(
     let mut chain = MasteringChain::new();
     chain.configure(sample_rate_hz as f32, num_channels, HOST_BLOCK_SAMPLES);
     chain.set_settings_immediately(settings);
+    chain.set_collect_gain_reduction_stats(true);
     chain
 }
 
@@ -116,14 +80,12 @@ fn fresh_chain(
 pub fn render(input: Vec<Vec<f32>>, sample_rate_hz: u32, settings: &ChainSettings) -> Rendered {
     let mut chain = fresh_chain(sample_rate_hz, input.len(), settings);
     let latency_samples = chain.latency_samples() as usize;
-    let mut tracker = GainReductionTracker::default();
     let channels = render_aligned(input, latency_samples, HOST_BLOCK_SAMPLES, |block| {
         chain.process(block);
-        tracker.observe(chain.last_process_max_gain_reduction_db());
     });
     Rendered {
         channels,
-        gain_reduction: tracker.summary(),
+        gain_reduction: chain.take_gain_reduction_stats().into(),
     }
 }
 
@@ -140,16 +102,12 @@ pub fn measure_render(
         .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
     let mut chain = fresh_chain(sample_rate_hz, input.len(), settings);
     let latency_samples = chain.latency_samples() as usize;
-    let mut tracker = GainReductionTracker::default();
     let mut meter_error = None;
     render_streaming(
         input,
         latency_samples,
         HOST_BLOCK_SAMPLES,
-        |block| {
-            chain.process(block);
-            tracker.observe(chain.last_process_max_gain_reduction_db());
-        },
+        |block| chain.process(block),
         |aligned| {
             if meter_error.is_none()
                 && let Err(e) = meter.add_frames_planar_f32(aligned)
@@ -164,7 +122,7 @@ pub fn measure_render(
     let integrated = meter.loudness_global().ok().filter(|l| l.is_finite());
     Ok(RenderLoudness {
         integrated_lufs: integrated,
-        gain_reduction: tracker.summary(),
+        gain_reduction: chain.take_gain_reduction_stats().into(),
     })
 }
 

@@ -105,6 +105,44 @@ pub struct Limiter {
     current_gain: f32,
     peak_min_gain: f32,
     block_min_gain: f32,
+    /// Per-sample gain-reduction statistics, collected only when enabled (offline renders).
+    stats: GainReductionStats,
+    collect_stats: bool,
+}
+
+/// Gain reduction counted below this is "not limiting", dB.
+pub const ACTIVE_GAIN_REDUCTION_DB: f32 = 0.05;
+
+/// Per-sample limiter gain-reduction statistics (largest reduction over the channels at each
+/// sample), accumulated while [`Limiter::set_collect_stats`] is on.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GainReductionStats {
+    /// Largest gain reduction, dB.
+    pub max_db: f32,
+    /// Sum of the gain reduction over the samples where it exceeded
+    /// [`ACTIVE_GAIN_REDUCTION_DB`], dB.
+    pub active_sum_db: f64,
+    /// Samples where the gain reduction exceeded [`ACTIVE_GAIN_REDUCTION_DB`].
+    pub num_active_samples: u64,
+    /// Samples counted.
+    pub num_samples: u64,
+}
+
+impl GainReductionStats {
+    /// Mean gain reduction over the samples where the limiter was active, dB.
+    pub fn mean_active_db(&self) -> Option<f32> {
+        (self.num_active_samples > 0)
+            .then(|| (self.active_sum_db / self.num_active_samples as f64) as f32)
+    }
+
+    /// Share of the samples where the limiter was active, 0..1.
+    pub fn active_fraction(&self) -> f32 {
+        if self.num_samples == 0 {
+            0.0
+        } else {
+            (self.num_active_samples as f64 / self.num_samples as f64) as f32
+        }
+    }
 }
 
 impl Default for Limiter {
@@ -143,6 +181,8 @@ impl Limiter {
             current_gain: 1.0,
             peak_min_gain: 1.0,
             block_min_gain: 1.0,
+            stats: GainReductionStats::default(),
+            collect_stats: false,
         };
         limiter.configure(48_000.0, 2, 512);
         limiter
@@ -463,6 +503,9 @@ impl Limiter {
             }
             self.block_min_gain = min_f32(self.block_min_gain, slice_min(g));
         }
+        if self.collect_stats {
+            self.count_stats(num_channels, len);
+        }
         self.current_gain = self
             .gains
             .iter()
@@ -471,6 +514,37 @@ impl Limiter {
             .fold(1.0, |m: f32, &v| m.min(v));
         self.write_pos = (write + len) & mask;
         self.sample_index += len as u64;
+    }
+
+    /// Adds the chunk's per-sample gain reduction (largest over the channels) to the stats.
+    fn count_stats(&mut self, num_channels: usize, len: usize) {
+        let active_gain = db_to_gain(-ACTIVE_GAIN_REDUCTION_DB);
+        for i in 0..len {
+            let g = self
+                .gains
+                .iter()
+                .take(num_channels)
+                .filter_map(|g| g.get(i))
+                .fold(1.0f32, |m, &v| m.min(v));
+            if g < active_gain {
+                let db = gain_reduction_db(g);
+                self.stats.active_sum_db += f64::from(db);
+                self.stats.num_active_samples += 1;
+                self.stats.max_db = self.stats.max_db.max(db);
+            }
+        }
+        self.stats.num_samples += len as u64;
+    }
+
+    /// Turns per-sample gain-reduction statistics on or off (off by default: the plugin has
+    /// no use for them; offline renders report them).
+    pub fn set_collect_stats(&mut self, collect: bool) {
+        self.collect_stats = collect;
+    }
+
+    /// The statistics since the previous call; clears them.
+    pub fn take_stats(&mut self) -> GainReductionStats {
+        std::mem::take(&mut self.stats)
     }
 
     /// Updates the bass hold from the channels' half-period trackers (run every
