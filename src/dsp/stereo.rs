@@ -5,23 +5,32 @@
 //! usual sum/difference matrix). Only the side is split and weighted:
 //!
 //! ```text
-//! S' = sum over bands of width_b * band_b( HP4_bm(S) )
-//! M' = AP2_f1( AP2_f2( AP2_bm(M) ) )
+//! S' = sum over bands of width_b * band_b( HP8_c(S) )
+//! M' = AP2_f1( AP2_f2( AP4_c(M) ) )
 //! ```
 //!
-//! `HP4_bm` is the Linkwitz-Riley 4th-order high-pass at the bass-mono frequency, which is
-//! in phase with the matching 2nd-order all-pass `AP2_bm` at every frequency; the split's
-//! bands sum to `AP2_f1 AP2_f2`. The mid therefore gets exactly the phase the side gets, and
-//! above the bass-mono frequency the image is unchanged apart from the width: a source panned
-//! hard left stays hard left. Bass mono "off" parks the side high-pass at
-//! [`BASS_MONO_PARK_HZ`], below audio, rather than removing it, so switching it on and off
-//! just glides a frequency. With every width at 100 % and bass mono off the split is switched
-//! out through a 10 ms crossfade and the stage passes audio bit for bit. Mono input passes
-//! unchanged.
+//! Bass mono at frequency `f` means: below `f` the side is at least 40 dB down. `HP8_c` is
+//! an 8th-order Linkwitz-Riley high-pass (Butterworth-4 squared, 48 dB/oct) with its corner
+//! `c` (its -6.02 dB point) at [`BASS_MONO_CORNER_RATIO`] `* f` = `1.8 f`, so at `f` it is
+//! `1 / (1 + 1.8^8)` = -40.9 dB, and lower frequencies fall a further 48 dB per octave; at
+//! `4 f` it is -0.015 dB. `AP4_c` is the 4th-order all-pass with the same poles
+//! (`LP8 + HP8`), and `HP8` is exactly in phase with it at every frequency (see
+//! [`Lr8Coefs`]); the split's bands sum to `AP2_f1 AP2_f2`. The mid therefore gets exactly
+//! the phase the side gets, and above the bass-mono frequency the image is unchanged apart
+//! from the width: a source panned hard left stays hard left. Bass mono "off" parks the side
+//! high-pass corner at [`BASS_MONO_PARK_HZ`], below audio, rather than removing it, so
+//! switching it on and off just glides a frequency. With every width at 100 % and bass mono
+//! off the split is switched out through a 10 ms crossfade and the stage passes audio bit for
+//! bit. Mono input passes unchanged.
+
+mod bass_mono;
+
+pub use bass_mono::Lr8Coefs;
+use bass_mono::SmoothedLr8;
 
 use super::biquad::{LaneState, ParamRamp, UPDATE_INTERVAL_SAMPLES};
 use super::crossover::{
-    DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS, SmoothedCrossover, SmoothedLr4, SplitFade,
+    DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS, SmoothedCrossover, SplitFade,
 };
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +38,13 @@ use serde::{Deserialize, Serialize};
 pub const WIDTH_RANGE_PCT: (f32, f32) = (0.0, 200.0);
 /// Bass-mono frequency range, Hz.
 pub const BASS_MONO_RANGE_HZ: (f32, f32) = (40.0, 300.0);
-/// Where the side high-pass rests while bass mono is off, Hz (below the audio band).
+/// Corner of the side high-pass (its -6.02 dB point) over the bass-mono frequency. The
+/// LR8 magnitude is `w^8 / (1 + w^8)` (`w` = frequency over corner), so at the bass-mono
+/// frequency the side is `1 / (1 + 1.8^8)` = -40.9 dB: the smallest round ratio giving at
+/// least 40 dB there.
+pub const BASS_MONO_CORNER_RATIO: f32 = 1.8;
+/// Where the side high-pass corner rests while bass mono is off, Hz (below the audio band:
+/// -0.034 dB at 20 Hz).
 pub const BASS_MONO_PARK_HZ: f32 = 10.0;
 /// Time a width takes to reach a new value, ms (linear, per sample).
 pub const WIDTH_RAMP_MS: f32 = 20.0;
@@ -45,7 +60,10 @@ pub struct StereoSettings {
     pub band_width_pct: [f32; NUM_BANDS],
     /// Remove the side below [`Self::bass_mono_hz`].
     pub bass_mono_on: bool,
-    /// Bass-mono crossover, Hz (LR4: the side is -6 dB here, -24 dB an octave below).
+    /// Bass-mono frequency, Hz: at and below it the side is at least 40 dB down (-40.9 dB
+    /// here, 48 dB/oct lower still); the LR8 side high-pass has its corner
+    /// [`BASS_MONO_CORNER_RATIO`] times higher and leaves the side within 0.02 dB from
+    /// 4 times higher up (-0.015 dB at `4 f`).
     pub bass_mono_hz: f32,
 }
 
@@ -69,8 +87,9 @@ impl StereoSettings {
         f64::from(pct.clamp(WIDTH_RANGE_PCT.0, WIDTH_RANGE_PCT.1) / 100.0)
     }
 
-    /// Where the side high-pass should sit, Hz.
-    fn side_high_pass_hz(&self) -> f32 {
+    /// Where the side high-pass corner should sit, Hz: [`BASS_MONO_CORNER_RATIO`] times the
+    /// (clamped) bass-mono frequency, or [`BASS_MONO_PARK_HZ`] while bass mono is off.
+    pub fn side_high_pass_corner_hz(&self) -> f32 {
         if !self.bass_mono_on {
             return BASS_MONO_PARK_HZ;
         }
@@ -79,7 +98,7 @@ impl StereoSettings {
         } else {
             120.0
         };
-        f.clamp(BASS_MONO_RANGE_HZ.0, BASS_MONO_RANGE_HZ.1)
+        BASS_MONO_CORNER_RATIO * f.clamp(BASS_MONO_RANGE_HZ.0, BASS_MONO_RANGE_HZ.1)
     }
 
     /// True when the stage cannot change the signal (every width 100 %, bass mono off).
@@ -88,15 +107,18 @@ impl StereoSettings {
     }
 }
 
+/// Lane-pair filter memories of one [`StereoImage`] (see [`StereoImage::span`]).
+const NUM_FILTERS: usize = 9;
+
 /// The stereo-image stage (planar stereo in place; mono passes; zero latency).
 #[derive(Debug, Clone)]
 pub struct StereoImage {
     sample_rate_hz: f32,
     settings: StereoSettings,
     crossover: SmoothedCrossover,
-    bass_mono: SmoothedLr4,
+    bass_mono: SmoothedLr8,
     /// Filter memories, as lane pairs run together (see [`StereoImage::span`]).
-    filters: [LaneState; 7],
+    filters: [LaneState; NUM_FILTERS],
     widths: [ParamRamp; NUM_BANDS],
     width_ramp_samples: u32,
     fade: SplitFade,
@@ -116,8 +138,8 @@ impl StereoImage {
             sample_rate_hz: 48_000.0,
             settings: StereoSettings::default(),
             crossover: SmoothedCrossover::new(48_000.0),
-            bass_mono: SmoothedLr4::new(BASS_MONO_PARK_HZ, 48_000.0),
-            filters: [LaneState::default(); 7],
+            bass_mono: SmoothedLr8::new(BASS_MONO_PARK_HZ, 48_000.0),
+            filters: [LaneState::default(); NUM_FILTERS],
             widths: [ParamRamp::new(1.0); NUM_BANDS],
             width_ramp_samples: 1,
             fade: SplitFade::default(),
@@ -156,7 +178,7 @@ impl StereoImage {
     }
 
     fn clear_filters(&mut self) {
-        self.filters = [LaneState::default(); 7];
+        self.filters = [LaneState::default(); NUM_FILTERS];
     }
 
     /// New settings: widths ramp over [`WIDTH_RAMP_MS`], frequencies glide. Allocation-free.
@@ -172,7 +194,7 @@ impl StereoImage {
         let s = self.settings;
         let sr = self.sample_rate_hz;
         self.crossover.set_targets(s.low_mid_hz, s.mid_high_hz, sr);
-        self.bass_mono.set_target(s.side_high_pass_hz(), sr);
+        self.bass_mono.set_target(s.side_high_pass_corner_hz(), sr);
         for (b, w) in self.widths.iter_mut().enumerate() {
             w.set_target(s.width_gain(b), self.width_ramp_samples);
         }
@@ -241,24 +263,29 @@ impl StereoImage {
         }
     }
 
-    /// One span. The side and mid paths are run as lane pairs (see [`LaneState`]), seven
-    /// pairs per frame:
+    /// One span. The side and mid paths are run as lane pairs (see [`LaneState`]), nine
+    /// pairs per frame (`HP/AP Qk` are the bass-mono sections, see [`Lr8Coefs`]):
     ///
     /// ```text
-    /// [S, M]         -> [HP(bm), AP(bm)]  -> [HP(bm), AP(f1)]  -> [S1, M1]
+    /// [S, M]         -> [HP Q0, AP Q0] -> [HP Q1, AP Q1]
+    ///                -> [HP Q0, AP(f1)] -> [HP Q1, AP(f2)]    -> [S1, M']
     /// [S1, S1]       -> [LP(f1), HP(f1)]  x2                   -> [low', rest]
     /// [rest, rest]   -> [LP(f2), HP(f2)]  x2                   -> [mid, high]
-    /// [low', M1]     -> [AP(f2), AP(f2)]                       -> [low, M']
+    /// [low', 0]      -> [AP(f2), AP(f2)]                       -> [low, -]
     /// ```
     fn span(&mut self, left: &mut [f32], right: &mut [f32]) {
         let split = *self.crossover.coefs();
         let bass = *self.bass_mono.coefs();
+        let [hp_0, hp_1] = &bass.hp;
+        let [ap_0, ap_1] = &bass.ap;
         let (lp1, hp1) = (&split.low_mid.lp, &split.low_mid.hp);
         let (lp2, hp2) = (&split.mid_high.lp, &split.mid_high.hp);
         let mut f = self.filters;
         let [
             bass_a,
             bass_b,
+            bass_c,
+            bass_d,
             split_1a,
             split_1b,
             split_2a,
@@ -271,13 +298,15 @@ impl StereoImage {
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             let (xl, xr) = (f64::from(*l), f64::from(*r));
             let (mid, side) = (0.5 * (xl + xr), 0.5 * (xl - xr));
-            let t = bass_a.process_pair([&bass.hp, &bass.ap], [side, mid]);
-            let [side, mid] = bass_b.process_pair([&bass.hp, &split.low_mid.ap], t);
+            let t = bass_a.process_pair([hp_0, ap_0], [side, mid]);
+            let t = bass_b.process_pair([hp_1, ap_1], t);
+            let t = bass_c.process_pair([hp_0, &split.low_mid.ap], t);
+            let [side, mid] = bass_d.process_pair([hp_1, &split.mid_high.ap], t);
             let t = split_1a.process_pair([lp1, hp1], [side, side]);
             let [low, rest] = split_1b.process_pair([lp1, hp1], t);
             let t = split_2a.process_pair([lp2, hp2], [rest, rest]);
             let [band_mid, band_high] = split_2b.process_pair([lp2, hp2], t);
-            let [band_low, mid] = all_pass_2.process(&split.mid_high.ap, [low, mid]);
+            let [band_low, _] = all_pass_2.process(&split.mid_high.ap, [low, 0.0]);
             let [w_low, w_mid, w_high] = if widths_moving {
                 let [a, b, c] = &mut self.widths;
                 [a.advance(), b.advance(), c.advance()]
@@ -344,6 +373,37 @@ mod tests {
         st.process(&mut [&mut l, &mut r]);
         assert_eq!(l, r);
         assert!(l.iter().any(|&x| x.abs() > 0.1));
+    }
+
+    #[test]
+    fn bass_mono_frequency_is_where_the_side_high_pass_reaches_minus_40_db() {
+        for sr in [44_100.0, 48_000.0, 96_000.0] {
+            for k in 0..=26 {
+                let f = 40.0 + 10.0 * k as f32;
+                let settings = StereoSettings {
+                    bass_mono_on: true,
+                    bass_mono_hz: f,
+                    ..Default::default()
+                };
+                let c = Lr8Coefs::new(f64::from(settings.side_high_pass_corner_hz()), sr);
+                let f = f64::from(f);
+                let at_f_db = c.high_pass_response(f, sr).db();
+                assert!(at_f_db <= -40.0, "{f} Hz at {sr}: {at_f_db:.2} dB");
+                // The analog prototype gives 1 / (1 + 1.8^8) = -40.9 dB; the bilinear
+                // transform only adds attenuation below the corner, by little at 300 Hz.
+                assert!(at_f_db > -41.5, "{f} Hz at {sr}: {at_f_db:.2} dB");
+                let below_db = c.high_pass_response(0.5 * f, sr).db();
+                assert!(
+                    below_db < at_f_db - 47.0,
+                    "an octave below: {below_db:.1} dB"
+                );
+                let above_db = c.high_pass_response(4.0 * f, sr).db();
+                assert!(above_db.abs() < 0.02, "4 f: {above_db:.4} dB");
+            }
+        }
+        let off = StereoSettings::default();
+        let parked = Lr8Coefs::new(f64::from(off.side_high_pass_corner_hz()), 44_100.0);
+        assert!(parked.high_pass_response(20.0, 44_100.0).db().abs() < 0.04);
     }
 
     #[test]
