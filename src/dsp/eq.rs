@@ -13,6 +13,9 @@ use super::biquad::{
 };
 use serde::{Deserialize, Serialize};
 
+#[cfg(target_arch = "x86_64")]
+mod avx_pipeline;
+
 /// Number of peaking bells.
 pub const NUM_BELLS: usize = 5;
 /// Most biquad sections the high-pass uses (48 dB/oct).
@@ -665,7 +668,12 @@ impl ToneEq {
         #[cfg(target_arch = "x86_64")]
         if self.use_avx {
             // SAFETY: `use_avx` comes from run-time detection of AVX on this CPU.
-            unsafe { pipe.run_avx(left, right, depth, self.clock) };
+            let done =
+                unsafe { avx_pipeline::run_depth(&mut pipe, left, right, depth, self.clock) };
+            if !done {
+                // SAFETY: as above.
+                unsafe { pipe.run_avx(left, right, depth, self.clock) };
+            }
         } else {
             pipe.run(left, right, depth, self.clock);
         }
