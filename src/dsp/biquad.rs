@@ -452,11 +452,10 @@ impl LaneState {
     /// Sets state values below 1e-30 to zero (see [`BiquadState::flush_tiny`]).
     #[inline]
     pub fn flush_tiny(&mut self) {
-        for v in self.s1.iter_mut().chain(self.s2.iter_mut()) {
-            if v.abs() < FLUSH_THRESHOLD {
-                *v = 0.0;
-            }
-        }
+        // Branch-free select: this runs for every state every update tick.
+        let keep = |v: f64| if v.abs() < FLUSH_THRESHOLD { 0.0 } else { v };
+        self.s1 = self.s1.map(keep);
+        self.s2 = self.s2.map(keep);
     }
 }
 

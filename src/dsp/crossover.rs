@@ -15,7 +15,7 @@
 //! low + mid + high = AP2(f1) * AP2(f2)      |.| = 1 at every frequency
 //! ```
 
-use super::biquad::{BiquadCoefs, Complex, LaneState, ParamRamp, ramp_steps};
+use super::biquad::{BiquadCoefs, Complex, FLUSH_THRESHOLD, LaneState, ParamRamp, ramp_steps};
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Number of bands of the split.
@@ -133,14 +133,90 @@ impl Lr4State {
     }
 }
 
+/// Coefficients of four biquad lanes: filter `a` in lanes 0-1, filter `b` in lanes 2-3.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct QuadCoefs {
+    b0: [f64; 4],
+    b1: [f64; 4],
+    b2: [f64; 4],
+    a1: [f64; 4],
+    a2: [f64; 4],
+}
+
+impl QuadCoefs {
+    #[inline(always)]
+    fn pair(a: &BiquadCoefs, b: &BiquadCoefs) -> Self {
+        Self {
+            b0: [a.b0, a.b0, b.b0, b.b0],
+            b1: [a.b1, a.b1, b.b1, b.b1],
+            b2: [a.b2, a.b2, b.b2, b.b2],
+            a1: [a.a1, a.a1, b.a1, b.a1],
+            a2: [a.a2, a.a2, b.a2, b.a2],
+        }
+    }
+}
+
+/// Four TDF-II biquad lanes side by side: the crossover's low- and high-pass halves of both
+/// channels at one frequency, which depend only on the same input. Lane by lane the same
+/// arithmetic as [`LaneState::process_lanes`], written as loops over four lanes so one AVX
+/// instruction (or two SSE2 ones) serves all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct QuadState {
+    s1: [f64; 4],
+    s2: [f64; 4],
+}
+
+impl QuadState {
+    #[inline(always)]
+    fn process(&mut self, c: &QuadCoefs, x: [f64; 4]) -> [f64; 4] {
+        let mut y = [0.0; 4];
+        for k in 0..4 {
+            y[k] = c.b0[k] * x[k] + self.s1[k];
+            self.s1[k] = c.b1[k] * x[k] - c.a1[k] * y[k] + self.s2[k];
+            self.s2[k] = c.b2[k] * x[k] - c.a2[k] * y[k];
+        }
+        y
+    }
+
+    /// Flushes tiny values (see [`LaneState::flush_tiny`]), branch-free.
+    #[inline]
+    fn flush_tiny(&mut self) {
+        let keep = |v: f64| if v.abs() < FLUSH_THRESHOLD { 0.0 } else { v };
+        self.s1 = self.s1.map(keep);
+        self.s2 = self.s2.map(keep);
+    }
+}
+
+/// The crossover's coefficients as four-lane pairs for [`CrossoverState::split_lanes`]:
+/// `(LP1, HP1)`, `(LP2, HP2)` and the all-pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitLanes {
+    first: QuadCoefs,
+    second: QuadCoefs,
+    all_pass: BiquadCoefs,
+}
+
+impl SplitLanes {
+    /// The lanes of `c`.
+    #[inline(always)]
+    pub fn new(c: &CrossoverCoefs) -> Self {
+        Self {
+            first: QuadCoefs::pair(&c.low_mid.lp, &c.low_mid.hp),
+            second: QuadCoefs::pair(&c.mid_high.lp, &c.mid_high.hp),
+            all_pass: c.mid_high.ap,
+        }
+    }
+}
+
 /// Filter memory of the three-band split for two channels (lanes: left and right, or one
-/// signal and an unused lane).
+/// signal and an unused lane). The f1 low- and high-pass run side by side in four lanes
+/// (both channels of each), then the f2 low- and high-pass on the high-passed signal.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CrossoverState {
-    low_pass_1: Lr4State,
-    high_pass_1: Lr4State,
-    low_pass_2: Lr4State,
-    high_pass_2: Lr4State,
+    /// `[LP1 left, LP1 right, HP1 left, HP1 right]`, two sections.
+    first: [QuadState; 2],
+    /// `[LP2 left, LP2 right, HP2 left, HP2 right]` of the high-passed signal, two sections.
+    second: [QuadState; 2],
     all_pass_2: LaneState,
 }
 
@@ -148,11 +224,20 @@ impl CrossoverState {
     /// Splits one frame of both lanes into `[low, mid, high]`, each `[lane 0, lane 1]`.
     #[inline(always)]
     pub fn split(&mut self, c: &CrossoverCoefs, x: [f64; 2]) -> [[f64; 2]; NUM_BANDS] {
-        let low = self.low_pass_1.process(&c.low_mid.lp, x);
-        let rest = self.high_pass_1.process(&c.low_mid.hp, x);
-        let mid = self.low_pass_2.process(&c.mid_high.lp, rest);
-        let high = self.high_pass_2.process(&c.mid_high.hp, rest);
-        [self.all_pass_2.process(&c.mid_high.ap, low), mid, high]
+        self.split_lanes(&SplitLanes::new(c), x)
+    }
+
+    /// [`Self::split`] with the coefficients already laid out (hoist [`SplitLanes::new`] out
+    /// of sample loops).
+    #[inline(always)]
+    pub fn split_lanes(&mut self, c: &SplitLanes, x: [f64; 2]) -> [[f64; 2]; NUM_BANDS] {
+        let [f0, f1] = &mut self.first;
+        let a = f1.process(&c.first, f0.process(&c.first, [x[0], x[1], x[0], x[1]]));
+        let rest = [a[2], a[3], a[2], a[3]];
+        let [g0, g1] = &mut self.second;
+        let b = g1.process(&c.second, g0.process(&c.second, rest));
+        let low = self.all_pass_2.process(&c.all_pass, [a[0], a[1]]);
+        [low, [b[0], b[1]], [b[2], b[3]]]
     }
 
     /// Clears the memory.
@@ -162,13 +247,8 @@ impl CrossoverState {
 
     /// Flushes tiny values (see [`LaneState::flush_tiny`]).
     pub fn flush_tiny(&mut self) {
-        for s in [
-            &mut self.low_pass_1,
-            &mut self.high_pass_1,
-            &mut self.low_pass_2,
-            &mut self.high_pass_2,
-        ] {
-            s.flush_tiny();
+        for q in self.first.iter_mut().chain(self.second.iter_mut()) {
+            q.flush_tiny();
         }
         self.all_pass_2.flush_tiny();
     }
