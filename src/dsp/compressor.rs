@@ -308,6 +308,33 @@ pub fn process_bank<const N: usize>(
     levels: &[[f32; BANK_SPAN]; N],
     num_frames: usize,
 ) -> [[f32; BANK_SPAN]; N] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: AVX was just detected on this CPU.
+        return unsafe { process_bank_avx(compressors, levels, num_frames) };
+    }
+    process_bank_kernel(compressors, levels, num_frames)
+}
+
+/// [`process_bank_kernel`] compiled for AVX: the logarithms and exponentials run eight lanes
+/// per instruction. No FMA is enabled, so the results match the portable build bit for bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn process_bank_avx<const N: usize>(
+    compressors: &mut [Compressor; N],
+    levels: &[[f32; BANK_SPAN]; N],
+    num_frames: usize,
+) -> [[f32; BANK_SPAN]; N] {
+    process_bank_kernel(compressors, levels, num_frames)
+}
+
+/// The body of [`process_bank`].
+#[inline(always)]
+fn process_bank_kernel<const N: usize>(
+    compressors: &mut [Compressor; N],
+    levels: &[[f32; BANK_SPAN]; N],
+    num_frames: usize,
+) -> [[f32; BANK_SPAN]; N] {
     let mut out = [[0.0f32; BANK_SPAN]; N];
     for ((o, l), c) in out.iter_mut().zip(levels).zip(compressors.iter()) {
         for (w, x) in o.iter_mut().zip(l) {
