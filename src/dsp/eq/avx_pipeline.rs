@@ -89,7 +89,11 @@ pub(super) fn run<const D: usize, const V: usize>(
         let hi = step.min(D - 1);
         let ticking = (clock + step) % UPDATE_INTERVAL_SAMPLES;
         if ticking >= lo && ticking <= hi {
-            let half = if ticking.is_multiple_of(2) { halves.0 } else { halves.1 };
+            let half = if ticking.is_multiple_of(2) {
+                halves.0
+            } else {
+                halves.1
+            };
             for (v, (a, b)) in s1.iter_mut().zip(s2.iter_mut()).enumerate() {
                 if v == ticking / 2 {
                     *a = flush(*a, half);
