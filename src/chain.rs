@@ -83,8 +83,6 @@ pub struct MasteringChain {
     output: SmoothedGain,
     bypass: Bypass,
     settings: ChainSettings,
-    /// Largest limiter gain reduction during the last `process` call, dB.
-    last_process_max_gr_db: f32,
 }
 
 impl Default for MasteringChain {
@@ -108,7 +106,6 @@ impl MasteringChain {
             output: SmoothedGain::default(),
             bypass: Bypass::default(),
             settings: ChainSettings::default(),
-            last_process_max_gr_db: 0.0,
         };
         chain.configure(48_000.0, 2, 512);
         chain
@@ -218,12 +215,6 @@ impl MasteringChain {
         self.limiter.take_peak_gain_reduction_db()
     }
 
-    /// Largest limiter gain reduction during the last [`Self::process`] call, dB (>= 0), for
-    /// offline statistics.
-    pub fn last_process_max_gain_reduction_db(&self) -> f32 {
-        self.last_process_max_gr_db
-    }
-
     /// Turns the limiter's per-sample gain-reduction statistics on or off (offline renders).
     pub fn set_collect_gain_reduction_stats(&mut self, collect: bool) {
         self.limiter.set_collect_stats(collect);
@@ -247,7 +238,6 @@ impl MasteringChain {
         let num_samples = channels.first().map_or(0, |c| c.len());
         let block = self.max_block_samples.max(1);
         let mut start = 0;
-        self.last_process_max_gr_db = 0.0;
         while start < num_samples {
             let end = (start + block).min(num_samples);
             match channels {
@@ -255,9 +245,6 @@ impl MasteringChain {
                 [l, r] => self.process_block(&mut [&mut l[start..end], &mut r[start..end]]),
                 _ => {}
             }
-            self.last_process_max_gr_db = self
-                .last_process_max_gr_db
-                .max(self.limiter.last_block_max_gain_reduction_db());
             start = end;
         }
     }
