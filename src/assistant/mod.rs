@@ -2,3 +2,4 @@
 //! audio and features. No plugin-framework types; the CLI and the plugin both call this.
 
 pub mod loudness;
+pub mod profile;

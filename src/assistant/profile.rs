@@ -1,0 +1,86 @@
+//! The data the assistant's analysis produces and its decisions consume: the features of one
+//! track ([`TrackFeatures`]) and a tonal-balance target ([`TargetProfile`]), both over the same
+//! 1/3-octave bands. Plain data, serialisable, so targets can be committed as JSON in
+//! `assets/targets/` and features can be written to reports.
+
+use serde::{Deserialize, Serialize};
+
+/// Number of 1/3-octave bands, nominal centres 20 Hz to 20 kHz (IEC 61260 base-10 series,
+/// band k has exact centre 1000 * 10^((k - 17) / 10) Hz).
+pub const NUM_BANDS: usize = 31;
+
+/// Exact (base-10) centre frequency of band `k`, Hz (IEC 61260-1: f_m = 1000 * 10^(x/10)).
+pub fn band_centre_hz(band: usize) -> f32 {
+    1000.0 * 10f32.powf((band as f32 - 17.0) / 10.0)
+}
+
+/// Lower and upper band edges of band `k`, Hz (centre times 10^(-/+1/20)).
+pub fn band_edges_hz(band: usize) -> (f32, f32) {
+    let centre = band_centre_hz(band);
+    let half = 10f32.powf(0.05);
+    (centre / half, centre * half)
+}
+
+/// Everything the assistant measures on one track (a file, or >= 30 s captured in the plugin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackFeatures {
+    /// Gated integrated loudness, LUFS (BS.1770-4); `None` for silence.
+    pub integrated_lufs: Option<f32>,
+    /// Loudness range, LU (EBU Tech 3342); `None` when undefined.
+    pub loudness_range_lu: Option<f32>,
+    /// Peak-to-loudness ratio: true peak minus integrated loudness, dB; `None` for silence.
+    pub plr_db: Option<f32>,
+    /// True peak, dBTP; `None` for silence.
+    pub true_peak_dbtp: Option<f32>,
+    /// Long-term mid spectrum per 1/3-octave band, dB, averaged over the loudest half of the
+    /// 3 s windows and level-normalised (the loudness-weighted mean over bands is 0 dB), so two
+    /// tracks at different levels compare by shape only.
+    pub mid_db: [f32; NUM_BANDS],
+    /// Long-term side spectrum per band, dB, normalised by the same offset as `mid_db`.
+    pub side_db: [f32; NUM_BANDS],
+    /// Side minus mid per band, dB (`side_db - mid_db`): the width of each band.
+    pub side_to_mid_db: [f32; NUM_BANDS],
+    /// How mono the low end is: side-to-mid energy ratio below 120 Hz, dB (very negative is
+    /// mono).
+    pub low_end_side_to_mid_db: f32,
+    /// How percussive the track is: a transient measure documented where it is computed, 0..1.
+    pub percussiveness: f32,
+    /// Length analysed, seconds.
+    pub duration_s: f32,
+}
+
+/// Distribution of one quantity over the masters a target was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// 10th percentile.
+    pub p10: f32,
+    /// Median.
+    pub p50: f32,
+    /// 90th percentile.
+    pub p90: f32,
+}
+
+/// A tonal-balance and dynamics target for one family of music (e.g. "modern", "bass-heavy",
+/// "acoustic"), derived from real masters by `cargo xtask derive-targets DIR`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetProfile {
+    /// Family id, lower-case, used by `--family`.
+    pub name: String,
+    /// One line saying what the family is and what it was made from.
+    pub description: String,
+    /// Number of masters the profile was derived from.
+    pub num_tracks: usize,
+    /// Level-normalised mid spectrum per band, dB (same normalisation as
+    /// [`TrackFeatures::mid_db`]).
+    pub mid_db: Vec<Percentiles>,
+    /// Side minus mid per band, dB.
+    pub side_to_mid_db: Vec<Percentiles>,
+    /// Integrated loudness of the masters, LUFS.
+    pub integrated_lufs: Percentiles,
+    /// Peak-to-loudness ratio, dB.
+    pub plr_db: Percentiles,
+    /// Loudness range, LU.
+    pub loudness_range_lu: Percentiles,
+    /// Mean of the features the family classifier uses (documented where it is used).
+    pub centroid: Vec<f32>,
+}
