@@ -2,7 +2,7 @@
 //! thread. No locks, no allocation on either side.
 
 use atomic_float::AtomicF32;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Value meaning "no reading yet / undefined" (e.g. integrated loudness of silence).
 pub const NO_READING: f32 = f32::NEG_INFINITY;
@@ -30,6 +30,14 @@ pub struct MeterBus {
     gain_reduction_hold_db: AtomicF32,
     /// Peak-hold of the multiband gain reduction per band (low, mid, high), dB.
     band_gain_reduction_hold_db: [AtomicF32; 3],
+    /// Match Loudness gain applied to the dry signal while bypassed, dB (0 when not
+    /// bypassed or Match Loudness is off). Written by the audio thread, shown by the editor
+    /// so the user sees how much the comparison was levelled.
+    pub match_offset_db: AtomicF32,
+    /// True while an editor window is open. The editor sets it on open and clears it on
+    /// close; the audio thread reads it to skip GUI-only feeds (spectrum, vectorscope) when
+    /// nobody is looking.
+    pub editor_open: AtomicBool,
 }
 
 impl Default for MeterBus {
@@ -48,6 +56,8 @@ impl Default for MeterBus {
                 AtomicF32::new(0.0),
                 AtomicF32::new(0.0),
             ],
+            match_offset_db: AtomicF32::new(0.0),
+            editor_open: AtomicBool::new(false),
         }
     }
 }
