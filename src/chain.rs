@@ -30,6 +30,9 @@ pub struct ChainSettings {
     pub link_pct: f32,
     /// Bypass: the latency-aligned dry signal is crossfaded in.
     pub bypass: bool,
+    /// While bypassed, scale the dry signal to the processed signal's short-term loudness
+    /// (a fair comparison, not a louder-is-better one).
+    pub match_loudness: bool,
     /// Macro controls (tone, dynamics, width, bass mono), applied on top of `stages`.
     pub macros: MacroSettings,
     /// Expert settings of the tone, dynamics and stereo stages; the macros override the fields
@@ -64,6 +67,7 @@ impl Default for ChainSettings {
             release_ms: 150.0,
             link_pct: 100.0,
             bypass: false,
+            match_loudness: true,
             macros: MacroSettings::default(),
             stages: StagesSettings::default(),
         }
@@ -184,6 +188,7 @@ impl MasteringChain {
         self.limiter.set_settings(&settings.limiter());
         self.output.set_target_db(settings.output_db);
         self.bypass.set_bypassed(settings.bypass);
+        self.bypass.set_match_loudness(settings.match_loudness);
         self.bypass
             .set_latency_samples(self.limiter.latency_samples() as usize);
     }
@@ -203,6 +208,18 @@ impl MasteringChain {
     /// and detector delay; every other stage is zero-latency).
     pub fn latency_samples(&self) -> u32 {
         self.limiter.latency_samples()
+    }
+
+    /// Gain the dry signal gets while bypassed (Match Loudness), dB; 0 with it off.
+    pub fn match_gain_db(&self) -> f32 {
+        self.bypass.match_gain_db()
+    }
+
+    /// Running short-term loudness of the dry and the processed signal, LUFS (`None` when
+    /// silent), as Match Loudness measures them.
+    pub fn short_term_lufs(&self) -> (Option<f32>, Option<f32>) {
+        let m = self.bypass.matcher();
+        (m.dry_lufs(), m.processed_lufs())
     }
 
     /// Limiter gain reduction on the last sample, dB (>= 0).

@@ -2,9 +2,11 @@
 //! never changes once released. Values are shown in display units (dB, dBTP); the chain gets
 //! them through [`LacquerParams::chain_settings`].
 
+mod goal;
 mod stages;
 
 use crate::chain::ChainSettings;
+pub use goal::{GoalParams, LoudnessGoal, PlatformChoice, resolve_goal};
 use nice_plug::prelude::*;
 pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
 
@@ -38,6 +40,9 @@ pub struct LacquerParams {
     /// Limiter stereo link, percent.
     #[id = "link"]
     pub link: FloatParam,
+    /// Target loudness, platform, Match Loudness, assistant amounts.
+    #[nested(group = "Goal")]
+    pub goal: GoalParams,
     /// Tone, Dynamics, Width, Bass Mono.
     #[nested(group = "Macros")]
     pub macros: MacroParams,
@@ -126,6 +131,7 @@ impl Default for LacquerParams {
             .with_unit(" %")
             .with_step_size(1.0)
             .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            goal: GoalParams::default(),
             macros: MacroParams::default(),
             eq: EqParams::default(),
             bands: BandsParams::default(),
@@ -145,6 +151,7 @@ impl LacquerParams {
             ceiling_dbtp: self.ceiling.value(),
             output_db: self.output.value(),
             bypass: self.bypass.value(),
+            match_loudness: self.goal.match_loudness.value(),
             lookahead_ms: self.lookahead.value(),
             release_ms: self.release.value(),
             link_pct: self.link.value(),

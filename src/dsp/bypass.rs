@@ -1,7 +1,9 @@
 //! Click-free bypass: the dry signal, delayed by the chain's latency so it lines up with the
-//! processed one, crossfaded in and out.
+//! processed one, crossfaded in and out, and (Match Loudness) played at the processed signal's
+//! short-term loudness.
 
 use super::delay::DelayLine;
+use super::loudness_match::LoudnessMatch;
 
 /// Crossfade length for bypass switching, ms.
 pub const BYPASS_FADE_MS: f32 = 20.0;
@@ -9,8 +11,11 @@ pub const BYPASS_FADE_MS: f32 = 20.0;
 /// Mixes the processed ("wet") signal with the latency-aligned dry signal.
 ///
 /// The fade uses complementary raised-cosine weights (`wet = cos^2`, `dry = sin^2`), which sum
-/// to one: when wet and dry are nearly identical (a transparent chain) the level stays
-/// constant through the fade, and the weights have zero slope at both ends, so no click.
+/// to one. For two signals that are the same music (dry and processed are highly correlated,
+/// and identical when the chain is transparent) weights summing to one *are* the equal-power
+/// fade: the power of `w*x + (1-w)*x` is constant, whereas `cos`/`sin` weights, equal-power for
+/// uncorrelated signals, would bump the level by up to 3 dB mid-fade. The weights have zero
+/// slope at both ends, so there is no click.
 #[derive(Debug, Clone, Default)]
 pub struct Bypass {
     dry_delay: DelayLine,
@@ -20,6 +25,10 @@ pub struct Bypass {
     position: u32,
     fade_samples: u32,
     bypassed: bool,
+    /// Short-term loudness of dry and processed, and the dry gain that matches them.
+    matcher: LoudnessMatch,
+    /// Whether the dry signal is matched to the processed loudness.
+    match_loudness: bool,
 }
 
 impl Bypass {
@@ -35,6 +44,7 @@ impl Bypass {
         self.dry = vec![vec![0.0; max_block_samples.max(1)]; num_channels];
         self.fade_samples = ((BYPASS_FADE_MS * 0.001 * sample_rate_hz).round() as u32).max(1);
         self.position = if self.bypassed { self.fade_samples } else { 0 };
+        self.matcher.configure(sample_rate_hz, num_channels);
     }
 
     /// Largest block `capture_dry`/`mix` accept at once.
@@ -52,6 +62,21 @@ impl Bypass {
         self.bypassed = bypassed;
     }
 
+    /// Turns Match Loudness on or off; the dry gain glides to its new target.
+    pub fn set_match_loudness(&mut self, on: bool) {
+        self.match_loudness = on;
+    }
+
+    /// The gain the dry signal gets now, dB (0 with Match Loudness off, once glided).
+    pub fn match_gain_db(&self) -> f32 {
+        self.matcher.gain_db()
+    }
+
+    /// The loudness matcher (short-term loudness of dry and processed).
+    pub fn matcher(&self) -> &LoudnessMatch {
+        &self.matcher
+    }
+
     /// True when the output is entirely the dry signal.
     pub fn is_fully_bypassed(&self) -> bool {
         self.bypassed && self.position == self.fade_samples
@@ -61,6 +86,7 @@ impl Bypass {
     pub fn reset(&mut self) {
         self.dry_delay.reset();
         self.position = if self.bypassed { self.fade_samples } else { 0 };
+        self.matcher.reset();
     }
 
     /// Stores the input block (before processing). `channels` must be at most
@@ -85,12 +111,36 @@ impl Bypass {
             }
             self.dry_delay.process(&mut dry_slices[..num_dry]);
         }
+        {
+            let dry: [&[f32]; 2] = match self.dry.as_slice() {
+                [l, r, ..] => [&l[..n], &r[..n]],
+                [m] => [&m[..n], &[]],
+                [] => [&[], &[]],
+            };
+            let num_dry = self.dry.len().clamp(1, 2);
+            match channels {
+                [l, r, ..] => self.matcher.measure(&dry[..num_dry], &[&l[..n], &r[..n]]),
+                [m] => self.matcher.measure(&dry[..num_dry], &[&m[..n]]),
+                [] => {}
+            }
+        }
         let target = if self.bypassed { self.fade_samples } else { 0 };
+        if self.position == target && !self.bypassed {
+            self.matcher.advance(n, self.match_loudness);
+            return;
+        }
+        {
+            let num_dry = self.dry.len().min(2);
+            let mut dry_slices: [&mut [f32]; 2] = [&mut [], &mut []];
+            for (slot, d) in dry_slices.iter_mut().zip(self.dry.iter_mut()) {
+                *slot = &mut d[..n];
+            }
+            self.matcher
+                .apply(&mut dry_slices[..num_dry], self.match_loudness);
+        }
         if self.position == target {
-            if self.bypassed {
-                for (out, dry) in channels.iter_mut().zip(self.dry.iter()) {
-                    out[..n].copy_from_slice(&dry[..n]);
-                }
+            for (out, dry) in channels.iter_mut().zip(self.dry.iter()) {
+                out[..n].copy_from_slice(&dry[..n]);
             }
             return;
         }

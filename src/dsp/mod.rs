@@ -13,6 +13,7 @@ pub mod dither;
 pub mod eq;
 pub mod gain;
 pub mod limiter;
+pub mod loudness_match;
 pub mod macros;
 pub mod multiband;
 pub mod sanitize;

@@ -1,0 +1,208 @@
+//! Parameters of the loudness goal, the fair comparison and the assistant's amounts:
+//! `target_lufs`, `platform`, `match_loudness`, `amount_tone`, `amount_dynamics`,
+//! `amount_width`. Ids are frozen once released (README lists them).
+
+use crate::platform::Platform;
+use nice_plug::prelude::*;
+
+/// Default loudness goal, LUFS: the streaming norm (Spotify, YouTube, TIDAL, Amazon play at
+/// -14 LUFS; REFERENCES.md §3.4).
+pub const DEFAULT_TARGET_LUFS: f32 = -14.0;
+
+/// Default amount of each assistant dimension, percent: the decided moves are applied fully;
+/// the decisions are already bounded (at most +/-6 dB per EQ band, no move where the track is
+/// inside the target's 10th..90th percentile), so scaling is a matter of taste, not safety.
+pub const DEFAULT_AMOUNT_PCT: f32 = 100.0;
+
+/// The "Platform" choice: a delivery target whose loudness and ceiling the assistant uses, or
+/// Custom (the "Target Loudness" and "Ceiling" parameters as set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PlatformChoice {
+    #[id = "custom"]
+    Custom,
+    #[id = "spotify"]
+    Spotify,
+    #[id = "apple"]
+    #[name = "Apple Music"]
+    Apple,
+    #[id = "youtube"]
+    #[name = "YouTube"]
+    Youtube,
+    #[id = "tidal"]
+    #[name = "TIDAL"]
+    Tidal,
+    #[id = "amazon"]
+    #[name = "Amazon Music"]
+    Amazon,
+    #[id = "deezer"]
+    Deezer,
+    #[id = "soundcloud"]
+    #[name = "SoundCloud"]
+    Soundcloud,
+    #[id = "cd"]
+    #[name = "CD / loud master"]
+    Cd,
+    #[id = "ebu-r128"]
+    #[name = "EBU R128 broadcast"]
+    EbuR128,
+}
+
+impl PlatformChoice {
+    /// The platform this choice stands for; `None` for Custom.
+    pub fn platform(self) -> Option<Platform> {
+        Some(match self {
+            PlatformChoice::Custom => return None,
+            PlatformChoice::Spotify => Platform::Spotify,
+            PlatformChoice::Apple => Platform::Apple,
+            PlatformChoice::Youtube => Platform::Youtube,
+            PlatformChoice::Tidal => Platform::Tidal,
+            PlatformChoice::Amazon => Platform::Amazon,
+            PlatformChoice::Deezer => Platform::Deezer,
+            PlatformChoice::Soundcloud => Platform::Soundcloud,
+            PlatformChoice::Cd => Platform::Cd,
+            PlatformChoice::EbuR128 => Platform::EbuR128,
+        })
+    }
+
+    /// The choice for a platform.
+    pub fn from_platform(platform: Platform) -> Self {
+        match platform {
+            Platform::Spotify => PlatformChoice::Spotify,
+            Platform::Apple => PlatformChoice::Apple,
+            Platform::Youtube => PlatformChoice::Youtube,
+            Platform::Tidal => PlatformChoice::Tidal,
+            Platform::Amazon => PlatformChoice::Amazon,
+            Platform::Deezer => PlatformChoice::Deezer,
+            Platform::Soundcloud => PlatformChoice::Soundcloud,
+            Platform::Cd => PlatformChoice::Cd,
+            Platform::EbuR128 => PlatformChoice::EbuR128,
+        }
+    }
+}
+
+/// The loudness goal the assistant aims for, with units: what "Platform" and "Target
+/// Loudness"/"Ceiling" resolve to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoudnessGoal {
+    /// Integrated loudness to reach, LUFS.
+    pub target_lufs: f32,
+    /// True-peak ceiling, dBTP.
+    pub ceiling_dbtp: f32,
+}
+
+/// The goal: a platform's own target and ceiling, or for Custom the parameters as set.
+pub fn resolve_goal(choice: PlatformChoice, target_lufs: f32, ceiling_dbtp: f32) -> LoudnessGoal {
+    match choice.platform() {
+        Some(p) => LoudnessGoal {
+            target_lufs: p.target_lufs(),
+            ceiling_dbtp: p.ceiling_dbtp(),
+        },
+        None => LoudnessGoal {
+            target_lufs,
+            ceiling_dbtp,
+        },
+    }
+}
+
+/// Loudness goal, comparison and assistant amounts.
+#[derive(Params)]
+pub struct GoalParams {
+    /// Integrated loudness the assistant aims for when Platform is Custom, LUFS.
+    #[id = "target_lufs"]
+    pub target_lufs: FloatParam,
+    /// Delivery platform (sets the loudness goal and ceiling the assistant uses), or Custom.
+    #[id = "platform"]
+    pub platform: EnumParam<PlatformChoice>,
+    /// While bypassed, play the dry signal at the processed signal's short-term loudness.
+    #[id = "match_loudness"]
+    pub match_loudness: BoolParam,
+    /// How much of the assistant's EQ moves to apply, percent.
+    #[id = "amount_tone"]
+    pub amount_tone: FloatParam,
+    /// How much of the assistant's dynamics decision to apply, percent.
+    #[id = "amount_dynamics"]
+    pub amount_dynamics: FloatParam,
+    /// How much of the assistant's width moves to apply, percent.
+    #[id = "amount_width"]
+    pub amount_width: FloatParam,
+}
+
+fn amount_param(name: &str) -> FloatParam {
+    FloatParam::new(
+        name,
+        DEFAULT_AMOUNT_PCT,
+        FloatRange::Linear {
+            min: 0.0,
+            max: 100.0,
+        },
+    )
+    .with_unit(" %")
+    .with_step_size(1.0)
+    .with_value_to_string(formatters::v2s_f32_rounded(0))
+}
+
+impl Default for GoalParams {
+    fn default() -> Self {
+        Self {
+            target_lufs: FloatParam::new(
+                "Target Loudness",
+                DEFAULT_TARGET_LUFS,
+                FloatRange::Linear {
+                    min: -30.0,
+                    max: -6.0,
+                },
+            )
+            .with_unit(" LUFS")
+            .with_step_size(0.1)
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            platform: EnumParam::new("Platform", PlatformChoice::Custom).non_automatable(),
+            match_loudness: BoolParam::new("Match Loudness", true)
+                .with_value_to_string(std::sync::Arc::new(|on| {
+                    if on { "On" } else { "Off" }.to_string()
+                }))
+                .with_string_to_value(std::sync::Arc::new(|s| {
+                    match s.trim().to_ascii_lowercase().as_str() {
+                        "on" | "1" | "true" => Some(true),
+                        "off" | "0" | "false" => Some(false),
+                        _ => None,
+                    }
+                })),
+            amount_tone: amount_param("Tone Amount"),
+            amount_dynamics: amount_param("Dynamics Amount"),
+            amount_width: amount_param("Width Amount"),
+        }
+    }
+}
+
+impl GoalParams {
+    /// The loudness goal the parameters resolve to.
+    pub fn goal(&self, ceiling_dbtp: f32) -> LoudnessGoal {
+        resolve_goal(
+            self.platform.value(),
+            self.target_lufs.value(),
+            ceiling_dbtp,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_has_a_choice_and_back() {
+        for p in Platform::ALL {
+            assert_eq!(PlatformChoice::from_platform(p).platform(), Some(p));
+        }
+        assert_eq!(PlatformChoice::Custom.platform(), None);
+        assert_eq!(PlatformChoice::variants().len(), Platform::ALL.len() + 1);
+    }
+
+    #[test]
+    fn custom_uses_the_parameters_and_a_platform_its_own_numbers() {
+        let custom = resolve_goal(PlatformChoice::Custom, -11.5, -0.5);
+        assert_eq!((custom.target_lufs, custom.ceiling_dbtp), (-11.5, -0.5));
+        let apple = resolve_goal(PlatformChoice::Apple, -11.5, -0.5);
+        assert_eq!((apple.target_lufs, apple.ceiling_dbtp), (-16.0, -1.0));
+    }
+}
