@@ -1,0 +1,511 @@
+//! Decisions: from a track's features and a target (a family profile or references) to the
+//! moves of the mastering chain, and [`apply`], the one function that turns those moves, scaled
+//! by the user's amounts, into [`ChainSettings`]. The CLI and the plugin both call it, so the
+//! plugin with the same parameters renders what the CLI wrote.
+//!
+//! - Tone: the chain's own EQ (low shelf, five bells, high shelf, tilt) fitted to the target
+//!   by weighted least squares over the 1/3-octave bands, using [`EqSettings::response_db`],
+//!   the same maths the DSP runs. The track's mid spectrum is smoothed over three bands
+//!   (1/3-octave triangular kernel, so at least 1/3-octave smoothing); a band costs nothing
+//!   while it sits inside the target's 10th..90th percentile and costs its squared distance
+//!   to that interval outside it (a reference collapses the interval to its own curve), after
+//!   aligning the track's level with the target median (the spectra are level-normalised and
+//!   the Drive sets the level). Slots are chosen greedily (matching pursuit over candidate centres and
+//!   Qs), then all gains are refined together (projected Gauss-Newton), each within
+//!   [`MAX_EQ_MOVE_DB`]. See [`fit_eq`].
+//! - Dynamics: the multiband amount from how far PLR and LRA exceed the target's 90th
+//!   percentile.
+//! - Width: per band of the multiband split, towards the target's side/mid ratio, never
+//!   letting the mono fold-down lose more than [`MAX_MONO_LOSS_DB`] in any 1/3-octave band.
+//! - Bass mono: when the track's low end carries much more side than the target's.
+//! - Loudness: the goal's target and ceiling; the Drive is found by rendering the real chain
+//!   ([`solve_loudness`], [`super::loudness::solve_drive`]).
+
+mod fit;
+
+use super::loudness::{DriveSearch, DriveSolution, TrialMeasurement, solve_drive};
+use super::profile::{NUM_BANDS, Percentiles, TargetProfile, TrackFeatures, band_centre_hz};
+use crate::chain::ChainSettings;
+use crate::dsp::crossover::{DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS as NUM_SPLIT};
+use crate::dsp::eq::EqSettings;
+use crate::dsp::macros::TONE_TILT_DB_AT_FULL;
+use crate::dsp::stereo::{BASS_MONO_RANGE_HZ, WIDTH_RANGE_PCT};
+use crate::meter::analysis::AnalysisError;
+use crate::render::measure_render;
+use fit::{FitInput, fit_eq};
+use serde::{Deserialize, Serialize};
+
+pub use fit::{EqMove, EqMoveKind, MAX_EQ_MOVE_DB};
+
+/// Most the mono fold-down `(L + R) / 2` may lose against the stereo level in any
+/// 1/3-octave band through widening, dB. Widening raises the side and leaves the mid alone,
+/// so after loudness normalisation a mono listener hears `10 log10((1 + w^2 r) / (1 + r))` dB
+/// less than before (`r` = side/mid power ratio of the band, `w` = width gain).
+pub const MAX_MONO_LOSS_DB: f32 = 1.0;
+
+/// Low-end side/mid ratio (below 120 Hz) above which the low end counts as wide, dB: -12 dB
+/// is where low-frequency side energy starts to cost cutting-lathe tracking and mono
+/// compatibility (bass parts in masters usually sit 20-40 dB below their mid).
+pub const BASS_MONO_TRIGGER_DB: f32 = -12.0;
+
+/// Target side/mid ratio (median) below which a band counts as mono in the target, dB.
+const MONO_TARGET_DB: f32 = -15.0;
+
+/// Multiband dynamics amount per dB that PLR exceeds the target's 90th percentile by more
+/// than [`DYNAMICS_MARGIN_DB`], percent.
+pub const DYNAMICS_PCT_PER_DB: f32 = 8.0;
+/// PLR or LRA excess the limiter is left to handle alone before the multiband joins in, dB.
+pub const DYNAMICS_MARGIN_DB: f32 = 2.0;
+/// Largest dynamics amount the assistant decides, percent (the rest is the user's call).
+pub const MAX_DYNAMICS_PCT: f32 = 60.0;
+
+/// The loudness the assistant aims for, with units (what "Platform" / "Target Loudness" /
+/// "Ceiling" resolve to in the plugin, and `--platform` / `--target-lufs` / `--ceiling` or a
+/// reference's loudness in the CLI).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Goal {
+    /// Integrated loudness to reach, LUFS.
+    pub target_lufs: f32,
+    /// True-peak ceiling, dBTP.
+    pub ceiling_dbtp: f32,
+}
+
+/// How much of each decided move to apply, percent 0..100 (the plugin's `amount_tone`,
+/// `amount_dynamics`, `amount_width`). Loudness is not scaled: the goal is always met.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Amounts {
+    /// Scales every EQ gain and the tilt linearly.
+    pub tone_pct: f32,
+    /// Scales the multiband amount linearly.
+    pub dynamics_pct: f32,
+    /// Scales the width moves in dB (a decided 140 % at 50 % gives 118 %); bass mono needs a
+    /// non-zero amount.
+    pub width_pct: f32,
+}
+
+/// Default amount of every dimension, percent: the full decision. The moves are already
+/// bounded (at most 6 dB per EQ band, no move inside the target's 10th..90th percentile,
+/// mono fold-down within 1 dB), so full is safe; less is a matter of taste.
+pub const DEFAULT_AMOUNT_PCT: f32 = 100.0;
+
+impl Default for Amounts {
+    fn default() -> Self {
+        Self {
+            tone_pct: DEFAULT_AMOUNT_PCT,
+            dynamics_pct: DEFAULT_AMOUNT_PCT,
+            width_pct: DEFAULT_AMOUNT_PCT,
+        }
+    }
+}
+
+/// The tone decision: the fitted EQ and the curves it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EqDecision {
+    /// The EQ at full amount (tilt included; the chain gets it through the tone macro).
+    pub settings: EqSettings,
+    /// Every non-zero move, low to high, with the numbers its explanation quotes.
+    pub moves: Vec<EqMove>,
+    /// Correction per 1/3-octave band that would put the (smoothed, level-aligned) track at the
+    /// nearest edge of the target interval, dB (0 inside it).
+    pub wanted_db: Vec<f32>,
+    /// What the fitted EQ does in each band, dB (band-energy average).
+    pub fitted_db: Vec<f32>,
+}
+
+/// The dynamics decision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DynamicsDecision {
+    /// Multiband amount (the `dynamics` macro), percent.
+    pub amount_pct: f32,
+    /// Track's PLR and the target's 90th percentile, dB.
+    pub track_plr_db: Option<f32>,
+    /// Target PLR, 90th percentile, dB.
+    pub target_plr_p90_db: f32,
+    /// Track's LRA, LU.
+    pub track_lra_lu: Option<f32>,
+    /// Target LRA, 90th percentile, LU.
+    pub target_lra_p90_lu: f32,
+    /// Loudness at the multiband input the thresholds are set for, LUFS.
+    pub programme_lufs: f32,
+}
+
+/// The width decision, per band of the multiband split (low, mid, high).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WidthDecision {
+    /// Crossovers the bands are split at, Hz.
+    pub crossovers_hz: (f32, f32),
+    /// Width per band at full amount, percent.
+    pub band_width_pct: [f32; NUM_SPLIT],
+    /// Track's side/mid power ratio per band, dB.
+    pub track_side_to_mid_db: [f32; NUM_SPLIT],
+    /// Target's side/mid ratio per band (10th, 50th, 90th percentile), dB.
+    pub target_side_to_mid_db: [Percentiles; NUM_SPLIT],
+    /// True where the mono fold-down limit held the widening back.
+    pub mono_limited: [bool; NUM_SPLIT],
+}
+
+/// Bass mono, when decided.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BassMonoDecision {
+    /// Bass-mono frequency, Hz.
+    pub freq_hz: f32,
+    /// Track's side/mid ratio below 120 Hz, dB.
+    pub track_low_end_side_to_mid_db: f32,
+    /// Target's median side/mid ratio over the same bands, dB.
+    pub target_low_end_side_to_mid_db: f32,
+}
+
+/// The loudness decision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoudnessDecision {
+    /// Loudness goal, LUFS.
+    pub target_lufs: f32,
+    /// True-peak ceiling, dBTP.
+    pub ceiling_dbtp: f32,
+    /// Track's integrated loudness, LUFS.
+    pub track_lufs: Option<f32>,
+    /// Drive that meets the goal with the applied settings, dB; `None` until
+    /// [`solve_loudness`] has run.
+    pub drive_db: Option<f32>,
+}
+
+/// Everything the assistant decided, at full amount.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Tone.
+    pub eq: EqDecision,
+    /// Dynamics.
+    pub dynamics: DynamicsDecision,
+    /// Width per band.
+    pub width: WidthDecision,
+    /// Bass mono, if decided.
+    pub bass_mono: Option<BassMonoDecision>,
+    /// Loudness.
+    pub loudness: LoudnessDecision,
+}
+
+/// Decides every move for `track` against `target` and `goal` (pure; see the module docs).
+pub fn decide(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -> Decision {
+    let eq = decide_eq(track, target);
+    Decision {
+        eq,
+        dynamics: decide_dynamics(track, target, goal),
+        width: decide_width(track, target, (DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ)),
+        bass_mono: decide_bass_mono(track, target),
+        loudness: LoudnessDecision {
+            target_lufs: goal.target_lufs,
+            ceiling_dbtp: goal.ceiling_dbtp,
+            track_lufs: track.integrated_lufs,
+            drive_db: None,
+        },
+    }
+}
+
+/// A target band's percentiles, or a neutral 0 dB for a short (malformed) profile.
+fn band_of(list: &[Percentiles], k: usize) -> Percentiles {
+    list.get(k).copied().unwrap_or(Percentiles {
+        p10: 0.0,
+        p50: 0.0,
+        p90: 0.0,
+    })
+}
+
+fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
+    let mut lower_db = [0.0f32; NUM_BANDS];
+    let mut upper_db = [0.0f32; NUM_BANDS];
+    let mut median_db = [0.0f32; NUM_BANDS];
+    for k in 0..NUM_BANDS {
+        let p = band_of(&target.mid_db, k);
+        lower_db[k] = p.p10.min(p.p90);
+        upper_db[k] = p.p90.max(p.p10);
+        median_db[k] = p.p50.clamp(lower_db[k], upper_db[k]);
+    }
+    let fit = fit_eq(&FitInput {
+        track_db: track.mid_db,
+        lower_db,
+        upper_db,
+        median_db,
+    });
+    EqDecision {
+        settings: fit.settings,
+        moves: fit.moves,
+        wanted_db: fit.wanted_db.to_vec(),
+        fitted_db: fit.fitted_db.to_vec(),
+    }
+}
+
+fn decide_dynamics(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -> DynamicsDecision {
+    let plr_excess = track
+        .plr_db
+        .map_or(0.0, |p| p - target.plr_db.p90 - DYNAMICS_MARGIN_DB);
+    let lra_excess = track.loudness_range_lu.map_or(0.0, |l| {
+        0.5 * (l - target.loudness_range_lu.p90 - DYNAMICS_MARGIN_DB)
+    });
+    let excess = plr_excess.max(lra_excess).max(0.0);
+    let amount_pct = (DYNAMICS_PCT_PER_DB * excess).clamp(0.0, MAX_DYNAMICS_PCT);
+    DynamicsDecision {
+        amount_pct: if amount_pct.is_finite() {
+            amount_pct
+        } else {
+            0.0
+        },
+        track_plr_db: track.plr_db,
+        target_plr_p90_db: target.plr_db.p90,
+        track_lra_lu: track.loudness_range_lu,
+        target_lra_p90_lu: target.loudness_range_lu.p90,
+        // The multiband sits after the Drive, so its input is about as loud as the goal.
+        programme_lufs: goal.target_lufs,
+    }
+}
+
+/// Which split band (0 low, 1 mid, 2 high) a 1/3-octave band belongs to, or `None` outside
+/// 31.5 Hz..16 kHz, where side/mid ratios are too noisy to steer by.
+fn split_band_of(k: usize, crossovers_hz: (f32, f32)) -> Option<usize> {
+    let f = band_centre_hz(k);
+    if !(30.0..=17_000.0).contains(&f) {
+        None
+    } else if f < crossovers_hz.0 {
+        Some(0)
+    } else if f < crossovers_hz.1 {
+        Some(1)
+    } else {
+        Some(2)
+    }
+}
+
+fn db_to_power(db: f32) -> f64 {
+    10f64.powf(f64::from(db) / 10.0)
+}
+
+fn power_to_db(p: f64) -> f32 {
+    (10.0 * p.max(1e-30).log10()) as f32
+}
+
+/// The width decision: per split band, side/mid power ratios of the track and of the target
+/// (at its 10th, 50th and 90th percentile, weighted by the target's median mid spectrum); a
+/// band outside the target interval moves to its nearest edge, then the widening is capped so
+/// that no 1/3-octave band's mono fold-down loses more than [`MAX_MONO_LOSS_DB`].
+pub fn decide_width(
+    track: &TrackFeatures,
+    target: &TargetProfile,
+    crossovers_hz: (f32, f32),
+) -> WidthDecision {
+    let mut track_side = [0.0f64; NUM_SPLIT];
+    let mut track_mid = [0.0f64; NUM_SPLIT];
+    let mut target_side = [[0.0f64; 3]; NUM_SPLIT];
+    let mut target_mid = [0.0f64; NUM_SPLIT];
+    for k in 0..NUM_BANDS {
+        let Some(b) = split_band_of(k, crossovers_hz) else {
+            continue;
+        };
+        track_side[b] += db_to_power(track.side_db[k]);
+        track_mid[b] += db_to_power(track.mid_db[k]);
+        let mid = band_of(&target.mid_db, k).p50;
+        let stm = band_of(&target.side_to_mid_db, k);
+        target_mid[b] += db_to_power(mid);
+        for (acc, s) in target_side[b].iter_mut().zip([stm.p10, stm.p50, stm.p90]) {
+            *acc += db_to_power(mid + s);
+        }
+    }
+    let mut out = WidthDecision {
+        crossovers_hz,
+        band_width_pct: [100.0; NUM_SPLIT],
+        track_side_to_mid_db: [0.0; NUM_SPLIT],
+        target_side_to_mid_db: [band_of(&[], 0); NUM_SPLIT],
+        mono_limited: [false; NUM_SPLIT],
+    };
+    let max_gain = WIDTH_RANGE_PCT.1 / 100.0;
+    for b in 0..NUM_SPLIT {
+        let track_db = power_to_db(track_side[b]) - power_to_db(track_mid[b]);
+        let t = target_side[b].map(|s| power_to_db(s) - power_to_db(target_mid[b]));
+        let pct = Percentiles {
+            p10: t[0],
+            p50: t[1],
+            p90: t[2],
+        };
+        out.track_side_to_mid_db[b] = track_db;
+        out.target_side_to_mid_db[b] = pct;
+        let move_db = if track_db < pct.p10 {
+            pct.p10 - track_db
+        } else if track_db > pct.p90 {
+            pct.p90 - track_db
+        } else {
+            0.0
+        };
+        let mut gain = 10f32.powf(move_db / 20.0).clamp(0.0, max_gain);
+        if gain > 1.0 {
+            let cap = mono_safe_width_gain(track, b, crossovers_hz);
+            if gain > cap {
+                gain = cap.max(1.0);
+                out.mono_limited[b] = true;
+            }
+        }
+        out.band_width_pct[b] = if gain.is_finite() {
+            100.0 * gain
+        } else {
+            100.0
+        };
+    }
+    out
+}
+
+/// Largest side gain for split band `b` that keeps every 1/3-octave band's mono fold-down
+/// loss within [`MAX_MONO_LOSS_DB`]: from `(1 + w^2 r) / (1 + r) <= L` (`L` the limit as a
+/// power ratio), `w^2 <= (L (1 + r) - 1) / r`.
+pub fn mono_safe_width_gain(track: &TrackFeatures, b: usize, crossovers_hz: (f32, f32)) -> f32 {
+    let limit = db_to_power(MAX_MONO_LOSS_DB);
+    let mut cap = f64::INFINITY;
+    for k in 0..NUM_BANDS {
+        if split_band_of(k, crossovers_hz) != Some(b) {
+            continue;
+        }
+        let r = db_to_power(track.side_to_mid_db[k]);
+        if r > 1e-9 {
+            cap = cap.min(((limit * (1.0 + r) - 1.0) / r).sqrt());
+        }
+    }
+    cap.min(f64::from(WIDTH_RANGE_PCT.1 / 100.0)) as f32
+}
+
+/// Bass mono when the track's low end is wide (side/mid above [`BASS_MONO_TRIGGER_DB`]) and the
+/// target's is mono there (median side/mid under -15 dB). The frequency is the highest
+/// 1/3-octave centre up to 160 Hz below which the target stays mono, within the stage's range.
+fn decide_bass_mono(track: &TrackFeatures, target: &TargetProfile) -> Option<BassMonoDecision> {
+    let low = track.low_end_side_to_mid_db;
+    if low.is_nan() || low <= BASS_MONO_TRIGGER_DB {
+        return None;
+    }
+    let mut freq_hz = None;
+    let (mut side, mut mid) = (0.0f64, 0.0f64);
+    for k in 0..NUM_BANDS {
+        let f = band_centre_hz(k);
+        if !(30.0..=160.0).contains(&f) {
+            continue;
+        }
+        let stm = band_of(&target.side_to_mid_db, k).p50;
+        if stm > MONO_TARGET_DB {
+            break;
+        }
+        let m = band_of(&target.mid_db, k).p50;
+        mid += db_to_power(m);
+        side += db_to_power(m + stm);
+        freq_hz = Some(f);
+    }
+    let freq_hz = freq_hz?.clamp(BASS_MONO_RANGE_HZ.0, BASS_MONO_RANGE_HZ.1);
+    let target_db = power_to_db(side) - power_to_db(mid);
+    (low > target_db + 6.0).then_some(BassMonoDecision {
+        freq_hz,
+        track_low_end_side_to_mid_db: low,
+        target_low_end_side_to_mid_db: target_db,
+    })
+}
+
+/// A percentage as a 0..1 fraction, NaN-safe.
+fn fraction(pct: f32) -> f32 {
+    if pct.is_finite() {
+        (pct / 100.0).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// The chain settings for `decision` at `amounts`, on top of `base` (the settings the user
+/// had: limiter times, output trim, high-pass and other expert settings are kept). Sets the
+/// EQ's shelves and bells, the tone macro (the tilt), the dynamics macro and its programme
+/// level, the per-band widths (width macro to 100 %), bass mono, the crossovers, the ceiling
+/// and, once solved, the Drive.
+pub fn apply(decision: &Decision, amounts: Amounts, base: &ChainSettings) -> ChainSettings {
+    let mut out = *base;
+    let tone = fraction(amounts.tone_pct);
+    let eq = &decision.eq.settings;
+    let scaled = |mut band: crate::dsp::eq::EqBand| {
+        band.gain_db *= tone;
+        band
+    };
+    out.stages.eq.low_shelf = scaled(eq.low_shelf);
+    out.stages.eq.high_shelf = scaled(eq.high_shelf);
+    for (dst, src) in out.stages.eq.bells.iter_mut().zip(eq.bells) {
+        *dst = scaled(src);
+    }
+    out.macros.tone = (eq.tilt_db * tone / TONE_TILT_DB_AT_FULL * 100.0).clamp(-100.0, 100.0);
+
+    out.macros.dynamics_pct = decision.dynamics.amount_pct * fraction(amounts.dynamics_pct);
+    out.macros.programme_lufs = decision.dynamics.programme_lufs;
+
+    let width = fraction(amounts.width_pct);
+    let (low_mid_hz, mid_high_hz) = decision.width.crossovers_hz;
+    out.stages = out.stages.with_crossovers(low_mid_hz, mid_high_hz);
+    out.macros.width_pct = 100.0;
+    for (dst, decided) in out
+        .stages
+        .stereo
+        .band_width_pct
+        .iter_mut()
+        .zip(decision.width.band_width_pct)
+    {
+        // Scale the move in dB: w^a, so 50 % of a doubling is +3 dB of side.
+        let gain = (decided / 100.0).max(0.0);
+        *dst = if gain > 0.0 {
+            100.0 * gain.powf(width)
+        } else {
+            100.0 * (1.0 - width)
+        };
+    }
+    match decision.bass_mono {
+        Some(b) if width > 0.0 => {
+            out.macros.bass_mono_on = true;
+            out.macros.bass_mono_hz = b.freq_hz;
+        }
+        _ => out.macros.bass_mono_on = false,
+    }
+    out.ceiling_dbtp = decision.loudness.ceiling_dbtp;
+    if let Some(drive_db) = decision.loudness.drive_db {
+        out.drive_db = drive_db;
+    }
+    out
+}
+
+/// Finds the Drive that puts `audio` (planar, at `sample_rate_hz`), rendered through the
+/// chain with `apply(decision, amounts, base)`, on the goal's loudness, by rendering the real
+/// chain for every guess ([`solve_drive`] over [`measure_render`]), and stores it in the
+/// decision. Runs on a background thread in the plugin; allocates and takes a few renders.
+/// Changing the amounts afterwards changes the loudness slightly; solve again to re-aim.
+pub fn solve_loudness(
+    decision: &mut Decision,
+    audio: &[&[f32]],
+    sample_rate_hz: u32,
+    amounts: Amounts,
+    base: &ChainSettings,
+    drive_range_db: (f32, f32),
+    max_gain_reduction_db: f32,
+) -> Result<DriveSolution, AnalysisError> {
+    let settings = apply(decision, amounts, base);
+    let initial_drive_db = decision.loudness.track_lufs.map_or(0.0, |l| {
+        decision.loudness.target_lufs - l - settings.output_db
+    });
+    let search = DriveSearch {
+        target_lufs: decision.loudness.target_lufs,
+        max_gain_reduction_db,
+        drive_range_db,
+        initial_drive_db,
+    };
+    let solution = solve_drive(&search, |drive_db| {
+        let trial = ChainSettings {
+            drive_db,
+            ..settings
+        };
+        let m = measure_render(audio, sample_rate_hz, &trial)?;
+        Ok(TrialMeasurement {
+            integrated_lufs: m.integrated_lufs.map(|l| l as f32),
+            max_gain_reduction_db: m.gain_reduction.max_db,
+        })
+    })?;
+    decision.loudness.drive_db = Some(match solution.outcome {
+        super::loudness::TargetOutcome::Silent => 0.0,
+        _ => solution.drive_db,
+    });
+    Ok(solution)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,334 @@
+use super::*;
+use crate::assistant::profile::band_centre_hz;
+
+fn pct(p10: f32, p50: f32, p90: f32) -> Percentiles {
+    Percentiles { p10, p50, p90 }
+}
+
+/// A target whose mid spectrum is `curve` +/- `spread` dB and whose side sits 10 dB under the
+/// mid (+/- 2 dB).
+fn target(curve: [f32; NUM_BANDS], spread: f32) -> TargetProfile {
+    TargetProfile {
+        name: "test".into(),
+        description: "synthetic".into(),
+        num_tracks: 1,
+        mid_db: curve
+            .iter()
+            .map(|&m| pct(m - spread, m, m + spread))
+            .collect(),
+        side_to_mid_db: vec![pct(-12.0, -10.0, -8.0); NUM_BANDS],
+        integrated_lufs: pct(-12.0, -10.0, -8.0),
+        plr_db: pct(7.0, 9.0, 11.0),
+        loudness_range_lu: pct(4.0, 6.0, 9.0),
+        centroid: vec![],
+    }
+}
+
+/// A track with mid spectrum `mid` and side `side_to_mid_db` under it in every band.
+fn track(mid: [f32; NUM_BANDS], side_to_mid_db: f32) -> TrackFeatures {
+    TrackFeatures {
+        integrated_lufs: Some(-20.0),
+        loudness_range_lu: Some(6.0),
+        plr_db: Some(9.0),
+        true_peak_dbtp: Some(-11.0),
+        mid_db: mid,
+        side_db: mid.map(|m| m + side_to_mid_db),
+        side_to_mid_db: [side_to_mid_db; NUM_BANDS],
+        low_end_side_to_mid_db: side_to_mid_db,
+        percussiveness: 0.5,
+        duration_s: 60.0,
+    }
+}
+
+/// A pink-ish music curve: -3 dB per octave above 100 Hz, flat below (level irrelevant).
+fn music_curve() -> [f32; NUM_BANDS] {
+    std::array::from_fn(|k| -3.0 * (band_centre_hz(k) / 100.0).log2().max(0.0))
+}
+
+/// A smooth bump of `gain_db` at `centre_hz`, Gaussian in octaves (sigma 0.5 octave).
+fn bump(centre_hz: f32, gain_db: f32) -> [f32; NUM_BANDS] {
+    std::array::from_fn(|k| {
+        let oct = (band_centre_hz(k) / centre_hz).log2();
+        gain_db * (-oct * oct / (2.0 * 0.25)).exp()
+    })
+}
+
+fn add(a: [f32; NUM_BANDS], b: [f32; NUM_BANDS]) -> [f32; NUM_BANDS] {
+    std::array::from_fn(|k| a[k] + b[k])
+}
+
+/// RMS over 40 Hz..12.5 kHz of `a - b` after removing the mean difference, dB.
+fn rms_shape_error(a: &[f32; NUM_BANDS], b: &[f32; NUM_BANDS]) -> f32 {
+    let ks: Vec<usize> = (0..NUM_BANDS)
+        .filter(|&k| (39.0..=12_600.0).contains(&band_centre_hz(k)))
+        .collect();
+    let mean = ks.iter().map(|&k| a[k] - b[k]).sum::<f32>() / ks.len() as f32;
+    let ss = ks
+        .iter()
+        .map(|&k| (a[k] - b[k] - mean).powi(2))
+        .sum::<f32>();
+    (ss / ks.len() as f32).sqrt()
+}
+
+/// The decided EQ's response at each band centre, by the EQ itself.
+fn eq_curve(eq: &EqSettings) -> [f32; NUM_BANDS] {
+    std::array::from_fn(|k| eq.response_db(band_centre_hz(k), 48_000.0))
+}
+
+const GOAL: Goal = Goal {
+    target_lufs: -14.0,
+    ceiling_dbtp: -1.0,
+};
+
+#[test]
+fn a_bump_against_a_reference_is_cut_where_it_is() {
+    for (centre_hz, gain_db) in [(250.0, 5.0), (3000.0, 5.0), (80.0, -5.0), (8000.0, -6.0)] {
+        let reference = music_curve();
+        let damaged = add(reference, bump(centre_hz, gain_db));
+        let d = decide(&track(damaged, -10.0), &target(reference, 0.0), &GOAL);
+        let before = rms_shape_error(&damaged, &reference);
+        let after = rms_shape_error(&add(damaged, eq_curve(&d.eq.settings)), &reference);
+        assert!(before > 1.0, "{before}");
+        assert!(
+            after <= 0.35,
+            "{centre_hz} Hz {gain_db:+} dB: {before:.2} -> {after:.2} dB"
+        );
+        // The largest move corrects in the right direction near the bump.
+        let main =
+            d.eq.moves
+                .iter()
+                .max_by(|a, b| a.gain_db.abs().total_cmp(&b.gain_db.abs()))
+                .unwrap();
+        assert!(main.gain_db * gain_db < 0.0, "{main:?}");
+        assert!(
+            (main.at_hz / centre_hz).log2().abs() <= 1.0,
+            "{main:?} for {centre_hz}"
+        );
+    }
+}
+
+#[test]
+fn a_track_inside_the_percentiles_gets_no_eq() {
+    let curve = music_curve();
+    // Wobble of +/-2 dB inside a +/-3 dB target interval.
+    let wobble: [f32; NUM_BANDS] = std::array::from_fn(|k| 2.0 * (k as f32 * 1.7).sin());
+    let d = decide(
+        &track(add(curve, wobble), -10.0),
+        &target(curve, 3.0),
+        &GOAL,
+    );
+    assert!(d.eq.moves.is_empty(), "{:?}", d.eq.moves);
+    assert!(d.eq.settings.is_neutral());
+    assert!(d.eq.wanted_db.iter().all(|w| *w == 0.0));
+}
+
+#[test]
+fn only_the_excess_beyond_the_percentiles_is_moved() {
+    let curve = music_curve();
+    // A 7 dB bump against a +/-3 dB interval: about 4 dB of it is outside.
+    let d = decide(
+        &track(add(curve, bump(500.0, 7.0)), -10.0),
+        &target(curve, 3.0),
+        &GOAL,
+    );
+    let cut = eq_curve(&d.eq.settings)
+        .iter()
+        .fold(0.0f32, |m, v| m.min(*v));
+    assert!((-5.5..=-2.5).contains(&cut), "deepest cut {cut} dB");
+}
+
+#[test]
+fn moves_stay_within_six_db() {
+    let curve = music_curve();
+    let d = decide(
+        &track(add(curve, bump(400.0, 18.0)), -10.0),
+        &target(curve, 0.0),
+        &GOAL,
+    );
+    assert!(!d.eq.moves.is_empty());
+    for m in &d.eq.moves {
+        let max = if m.kind == EqMoveKind::Tilt { 3.0 } else { 6.0 };
+        assert!(m.gain_db.abs() <= max + 1e-4, "{m:?}");
+    }
+}
+
+/// Mono fold-down loss of a band with side/mid ratio `r_db` widened by `gain`, dB.
+fn mono_loss_db(r_db: f32, gain: f32) -> f32 {
+    let r = 10f32.powf(r_db / 10.0);
+    10.0 * ((1.0 + gain * gain * r) / (1.0 + r)).log10()
+}
+
+#[test]
+fn width_moves_to_the_target_edge() {
+    let curve = music_curve();
+    // Side 16 dB under the mid against a target of -12..-8 dB: +4 dB of side, x1.585.
+    let d = decide(&track(curve, -16.0), &target(curve, 1.0), &GOAL);
+    for w in d.width.band_width_pct {
+        assert!((w - 158.5).abs() < 1.0, "{:?}", d.width);
+    }
+    // Side 4 dB above the target's 90th percentile: narrowed by 4 dB, x0.631.
+    let d = decide(&track(curve, -4.0), &target(curve, 1.0), &GOAL);
+    for w in d.width.band_width_pct {
+        assert!((w - 63.1).abs() < 1.0, "{:?}", d.width);
+    }
+    // Inside the interval: untouched.
+    let d = decide(&track(curve, -11.0), &target(curve, 1.0), &GOAL);
+    assert_eq!(d.width.band_width_pct, [100.0; 3]);
+}
+
+#[test]
+fn widening_never_costs_the_mono_fold_down_more_than_1_db() {
+    let curve = music_curve();
+    let mut t = target(curve, 1.0);
+    t.side_to_mid_db = vec![pct(3.0, 4.0, 5.0); NUM_BANDS];
+    // Side 3 dB under the mid; the target wants +6 dB of side, but at w = 2 a mono listener
+    // would lose 10 log10((1 + 4 * 0.5) / 1.5) = 3 dB.
+    let d = decide(&track(curve, -3.0), &t, &GOAL);
+    for b in 0..3 {
+        let gain = d.width.band_width_pct[b] / 100.0;
+        let loss = mono_loss_db(-3.0, gain);
+        assert!(d.width.mono_limited[b]);
+        assert!((0.95..=1.0 + 1e-3).contains(&loss), "band {b}: {loss} dB");
+    }
+}
+
+#[test]
+fn a_wide_low_end_gets_bass_mono_when_the_target_is_mono_there() {
+    let curve = music_curve();
+    let mut t = target(curve, 1.0);
+    for k in 0..NUM_BANDS {
+        if band_centre_hz(k) < 200.0 {
+            t.side_to_mid_db[k] = pct(-30.0, -25.0, -20.0);
+        }
+    }
+    let wide = decide(&track(curve, -5.0), &t, &GOAL);
+    let b = wide.bass_mono.expect("bass mono");
+    assert!((80.0..=160.0).contains(&b.freq_hz), "{b:?}");
+    assert!(decide(&track(curve, -30.0), &t, &GOAL).bass_mono.is_none());
+    // A target that is wide in the lows does not ask for it.
+    assert!(
+        decide(&track(curve, -5.0), &target(curve, 1.0), &GOAL)
+            .bass_mono
+            .is_none()
+    );
+}
+
+#[test]
+fn dynamics_follow_the_plr_excess() {
+    let curve = music_curve();
+    let t = target(curve, 1.0);
+    let mut tr = track(curve, -10.0);
+    assert_eq!(decide(&tr, &t, &GOAL).dynamics.amount_pct, 0.0);
+    tr.plr_db = Some(16.0);
+    let some = decide(&tr, &t, &GOAL).dynamics.amount_pct;
+    tr.plr_db = Some(30.0);
+    let most = decide(&tr, &t, &GOAL).dynamics.amount_pct;
+    assert!(some > 10.0 && some < most && most <= 60.0, "{some} {most}");
+}
+
+fn busy_decision() -> Decision {
+    let curve = music_curve();
+    let mut tr = track(add(curve, bump(250.0, 5.0)), -16.0);
+    tr.plr_db = Some(18.0);
+    let mut d = decide(&tr, &target(curve, 0.5), &GOAL);
+    d.bass_mono = Some(BassMonoDecision {
+        freq_hz: 100.0,
+        track_low_end_side_to_mid_db: -5.0,
+        target_low_end_side_to_mid_db: -25.0,
+    });
+    d
+}
+
+#[test]
+fn zero_amounts_leave_the_stages_neutral() {
+    let d = busy_decision();
+    let zero = Amounts {
+        tone_pct: 0.0,
+        dynamics_pct: 0.0,
+        width_pct: 0.0,
+    };
+    let s = apply(&d, zero, &ChainSettings::default());
+    assert!(s.effective_stages().is_neutral(), "{s:?}");
+    assert_eq!(s.ceiling_dbtp, GOAL.ceiling_dbtp);
+    let full = apply(&d, Amounts::default(), &ChainSettings::default());
+    assert!(!full.effective_stages().eq.is_neutral());
+    assert!(full.macros.dynamics_pct > 0.0 && full.macros.bass_mono_on);
+}
+
+#[test]
+fn amounts_scale_each_move() {
+    let d = busy_decision();
+    let half = Amounts {
+        tone_pct: 50.0,
+        dynamics_pct: 50.0,
+        width_pct: 50.0,
+    };
+    let full = apply(&d, Amounts::default(), &ChainSettings::default());
+    let s = apply(&d, half, &ChainSettings::default());
+    for (h, f) in s.stages.eq.bells.iter().zip(full.stages.eq.bells) {
+        assert!((h.gain_db - 0.5 * f.gain_db).abs() < 1e-5);
+    }
+    assert!((s.macros.dynamics_pct - 0.5 * full.macros.dynamics_pct).abs() < 1e-4);
+    for (h, f) in s
+        .stages
+        .stereo
+        .band_width_pct
+        .iter()
+        .zip(full.stages.stereo.band_width_pct)
+    {
+        // Half the move in dB: the geometric mean of 100 % and the full width.
+        assert!((h - (100.0 * f).sqrt()).abs() < 0.01, "{h} {f}");
+    }
+}
+
+#[test]
+fn apply_keeps_the_users_other_settings() {
+    let d = busy_decision();
+    let base = ChainSettings {
+        release_ms: 321.0,
+        output_db: -0.5,
+        drive_db: 2.0,
+        ..ChainSettings::default()
+    };
+    let s = apply(&d, Amounts::default(), &base);
+    assert_eq!((s.release_ms, s.output_db, s.drive_db), (321.0, -0.5, 2.0));
+    let mut solved = d.clone();
+    solved.loudness.drive_db = Some(7.5);
+    assert_eq!(apply(&solved, Amounts::default(), &base).drive_db, 7.5);
+}
+
+#[test]
+fn solve_loudness_lands_on_the_goal() {
+    // 6 s of stereo noise with a slow envelope, about -26 LUFS.
+    let rate = 48_000u32;
+    let n = 6 * rate as usize;
+    let mut seed = 12345u64;
+    let mut noise = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
+    };
+    let left: Vec<f32> = (0..n)
+        .map(|i| noise() * (1.0 + 0.5 * (i as f32 / 4000.0).sin()))
+        .collect();
+    let right: Vec<f32> = left.iter().map(|l| 0.8 * l + noise() * 0.3).collect();
+    let mut d = busy_decision();
+    let audio = [left.as_slice(), right.as_slice()];
+    let sol = solve_loudness(
+        &mut d,
+        &audio,
+        rate,
+        Amounts::default(),
+        &ChainSettings::default(),
+        (-12.0, 24.0),
+        12.0,
+    )
+    .unwrap();
+    let drive = d.loudness.drive_db.expect("solved");
+    assert_eq!(drive, sol.drive_db);
+    let s = apply(&d, Amounts::default(), &ChainSettings::default());
+    let m = measure_render(&audio, rate, &s).unwrap();
+    let lufs = m.integrated_lufs.unwrap();
+    assert!((lufs + 14.0).abs() <= 0.1, "{lufs}");
+}

@@ -1,0 +1,261 @@
+//! Explanations: one sentence per decision, with its numbers, in the words a mastering
+//! engineer would use ("Cut 2.4 dB at 250 Hz: low mids 3.1 dB above the target's 90th
+//! percentile"). The CLI prints them, the JSON report stores them, the editor shows them.
+//! Gains are quoted at the amounts in use, the reasons at the analysis.
+
+use super::decide::{Amounts, Decision, EqMove, EqMoveKind};
+
+/// Name of the region around `freq_hz`, as engineers talk about it (boundaries after the
+/// usual mastering vocabulary: sub below 60 Hz, bass to 150 Hz, low mids to 500 Hz, mids to
+/// 2 kHz, upper mids to 5 kHz, highs to 10 kHz, air above).
+pub fn region_name(freq_hz: f32) -> &'static str {
+    match freq_hz {
+        f if f < 60.0 => "sub-bass",
+        f if f < 150.0 => "bass",
+        f if f < 500.0 => "low mids",
+        f if f < 2000.0 => "mids",
+        f if f < 5000.0 => "upper mids",
+        f if f < 10_000.0 => "highs",
+        _ => "air",
+    }
+}
+
+/// A frequency for reading: "250 Hz", "2.5 kHz", "12 kHz".
+pub fn format_hz(freq_hz: f32) -> String {
+    if freq_hz < 1000.0 {
+        format!("{:.0} Hz", freq_hz)
+    } else if freq_hz < 10_000.0 {
+        let khz = freq_hz / 1000.0;
+        if (khz - khz.round()).abs() < 0.05 {
+            format!("{:.0} kHz", khz)
+        } else {
+            format!("{:.1} kHz", khz)
+        }
+    } else {
+        format!("{:.0} kHz", freq_hz / 1000.0)
+    }
+}
+
+fn pct_fraction(pct: f32) -> f32 {
+    if pct.is_finite() {
+        (pct / 100.0).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// Why one EQ move was made: how far outside the target the track was where the move acts.
+fn eq_reason(m: &EqMove) -> String {
+    let region = region_name(m.at_hz);
+    let at = format_hz(m.at_hz);
+    let reference = (m.upper_db - m.lower_db).abs() < 1e-3;
+    if m.track_db > m.upper_db + 0.05 {
+        let by = m.track_db - m.upper_db;
+        if reference {
+            format!("{region} at {at} {by:.1} dB above the reference")
+        } else {
+            format!("{region} at {at} {by:.1} dB above the target's 90th percentile")
+        }
+    } else if m.track_db < m.lower_db - 0.05 {
+        let by = m.lower_db - m.track_db;
+        if reference {
+            format!("{region} at {at} {by:.1} dB below the reference")
+        } else {
+            format!("{region} at {at} {by:.1} dB below the target's 10th percentile")
+        }
+    } else {
+        format!("balances the neighbouring moves ({region} at {at} already on target)")
+    }
+}
+
+/// The sentence for one EQ move at tone amount `tone` (0..1).
+pub fn explain_eq_move(m: &EqMove, tone: f32) -> String {
+    let gain = m.gain_db * tone;
+    let verb = if gain < 0.0 { "Cut" } else { "Boost" };
+    let size = gain.abs();
+    let what = match m.kind {
+        EqMoveKind::Bell => format!(
+            "{verb} {size:.1} dB at {} (Q {:.1})",
+            format_hz(m.freq_hz),
+            m.q
+        ),
+        EqMoveKind::LowShelf => format!(
+            "{verb} {size:.1} dB below {} (low shelf)",
+            format_hz(m.freq_hz)
+        ),
+        EqMoveKind::HighShelf => format!(
+            "{verb} {size:.1} dB above {} (high shelf)",
+            format_hz(m.freq_hz)
+        ),
+        EqMoveKind::Tilt => {
+            let dir = if gain < 0.0 { "darker" } else { "brighter" };
+            format!("Tilt {size:.1} dB {dir} around 1 kHz")
+        }
+    };
+    format!("{what}: {}", eq_reason(m))
+}
+
+/// Band names of the multiband split.
+const SPLIT_NAMES: [&str; 3] = ["lows", "mids", "highs"];
+
+/// Every explanation of `decision` at `amounts`, in chain order: EQ moves (low to high),
+/// dynamics, width, bass mono, loudness.
+pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
+    let tone = pct_fraction(amounts.tone_pct);
+    let mut out: Vec<String> = if decision.eq.moves.is_empty() {
+        vec!["No EQ: the tonal balance is within the target in every band".to_string()]
+    } else {
+        decision
+            .eq
+            .moves
+            .iter()
+            .map(|m| explain_eq_move(m, tone))
+            .collect()
+    };
+
+    let dy = &decision.dynamics;
+    let plr = dy
+        .track_plr_db
+        .map_or("unknown".to_string(), |p| format!("{p:.1} dB"));
+    let amount = dy.amount_pct * pct_fraction(amounts.dynamics_pct);
+    out.push(if amount > 0.0 {
+        let over = dy.track_plr_db.map_or(0.0, |p| p - dy.target_plr_p90_db);
+        format!(
+            "Multiband compression at {amount:.0} %: peak-to-loudness ratio {plr} is {over:.1} dB \
+             above the target's 90th percentile ({:.1} dB)",
+            dy.target_plr_p90_db
+        )
+    } else {
+        format!(
+            "No multiband compression: peak-to-loudness ratio {plr} against the target's 90th \
+             percentile of {:.1} dB; the limiter handles the peaks",
+            dy.target_plr_p90_db
+        )
+    });
+
+    let w = &decision.width;
+    let width_amount = pct_fraction(amounts.width_pct);
+    let ranges = [
+        format!("below {}", format_hz(w.crossovers_hz.0)),
+        format!(
+            "{} to {}",
+            format_hz(w.crossovers_hz.0),
+            format_hz(w.crossovers_hz.1)
+        ),
+        format!("above {}", format_hz(w.crossovers_hz.1)),
+    ];
+    let mut any_width = false;
+    for b in 0..3 {
+        let decided = w.band_width_pct[b] / 100.0;
+        if (decided - 1.0).abs() < 0.005 {
+            continue;
+        }
+        any_width = true;
+        let pct = 100.0 * decided.max(1e-6).powf(width_amount);
+        let track = w.track_side_to_mid_db[b];
+        let t = w.target_side_to_mid_db[b];
+        let (verb, reason) = if decided > 1.0 {
+            let by = t.p10 - track;
+            (
+                "Widen",
+                format!("side {by:.1} dB below the target's 10th percentile"),
+            )
+        } else {
+            let by = track - t.p90;
+            (
+                "Narrow",
+                format!("side {by:.1} dB above the target's 90th percentile"),
+            )
+        };
+        let held = if w.mono_limited[b] {
+            ", held back so mono playback loses at most 1 dB"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "{verb} the {} ({}) to {pct:.0} %: {reason} (side/mid {track:.1} dB){held}",
+            SPLIT_NAMES[b], ranges[b]
+        ));
+    }
+    if !any_width {
+        out.push("Width unchanged: every band's side/mid ratio is within the target".into());
+    }
+
+    if let Some(b) = &decision.bass_mono {
+        out.push(if width_amount > 0.0 {
+            format!(
+                "Bass mono below {}: low-end side/mid {:.1} dB against {:.1} dB in the target",
+                format_hz(b.freq_hz),
+                b.track_low_end_side_to_mid_db,
+                b.target_low_end_side_to_mid_db
+            )
+        } else {
+            "Bass mono off: Width Amount is 0 %".to_string()
+        });
+    }
+
+    let l = &decision.loudness;
+    let track = l
+        .track_lufs
+        .map_or("silent".to_string(), |v| format!("{v:.1} LUFS"));
+    out.push(match l.drive_db {
+        Some(d) => format!(
+            "Drive {d:+.1} dB for {:.1} LUFS (track at {track}), ceiling {:.1} dBTP",
+            l.target_lufs, l.ceiling_dbtp
+        ),
+        None => format!(
+            "Loudness goal {:.1} LUFS (track at {track}), ceiling {:.1} dBTP",
+            l.target_lufs, l.ceiling_dbtp
+        ),
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bell(gain_db: f32, track_db: f32, lower_db: f32, upper_db: f32) -> EqMove {
+        EqMove {
+            kind: EqMoveKind::Bell,
+            freq_hz: 250.0,
+            gain_db,
+            q: 1.0,
+            at_hz: 251.2,
+            track_db,
+            lower_db,
+            upper_db,
+        }
+    }
+
+    #[test]
+    fn a_cut_quotes_its_size_place_and_excess() {
+        let s = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), 1.0);
+        assert_eq!(
+            s,
+            "Cut 2.4 dB at 250 Hz (Q 1.0): low mids at 251 Hz 3.1 dB above the target's 90th \
+             percentile"
+        );
+        let half = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), 0.5);
+        assert!(half.starts_with("Cut 1.2 dB"), "{half}");
+    }
+
+    #[test]
+    fn a_reference_is_named_as_such() {
+        let s = explain_eq_move(&bell(1.5, -2.0, 0.0, 0.0), 1.0);
+        assert!(s.starts_with("Boost 1.5 dB at 250 Hz"), "{s}");
+        assert!(s.ends_with("2.0 dB below the reference"), "{s}");
+    }
+
+    #[test]
+    fn frequencies_and_regions_read_naturally() {
+        assert_eq!(format_hz(250.0), "250 Hz");
+        assert_eq!(format_hz(2512.0), "2.5 kHz");
+        assert_eq!(format_hz(3000.0), "3 kHz");
+        assert_eq!(format_hz(12_589.0), "13 kHz");
+        assert_eq!(region_name(40.0), "sub-bass");
+        assert_eq!(region_name(250.0), "low mids");
+        assert_eq!(region_name(3150.0), "upper mids");
+        assert_eq!(region_name(12_500.0), "air");
+    }
+}
