@@ -1,6 +1,7 @@
 //! The audio-thread-to-GUI meter bus: plain atomics, written by the audio thread, read by any
 //! thread. No locks, no allocation on either side.
 
+use super::history::{GAIN_REDUCTION_HISTORY_SLOTS, History, LOUDNESS_HISTORY_SLOTS};
 use atomic_float::AtomicF32;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -38,6 +39,15 @@ pub struct MeterBus {
     /// close; the audio thread reads it to skip GUI-only feeds (spectrum, vectorscope) when
     /// nobody is looking.
     pub editor_open: AtomicBool,
+    /// Phase correlation of the output, -1..+1 (0 for silence), over 300 ms
+    /// ([`super::stereo_meter`]).
+    pub correlation: AtomicF32,
+    /// Sample rate the plugin runs at, Hz (the editor draws the EQ curve at it).
+    pub sample_rate_hz: AtomicF32,
+    /// Short-term loudness of the output, one value per 100 ms over the last 30 s, LUFS.
+    pub short_term_history: History<LOUDNESS_HISTORY_SLOTS>,
+    /// Limiter gain reduction, the largest per 50 ms over the last 10 s, dB (>= 0).
+    pub gain_reduction_history: History<GAIN_REDUCTION_HISTORY_SLOTS>,
 }
 
 impl Default for MeterBus {
@@ -58,6 +68,10 @@ impl Default for MeterBus {
             ],
             match_offset_db: AtomicF32::new(0.0),
             editor_open: AtomicBool::new(false),
+            correlation: AtomicF32::new(0.0),
+            sample_rate_hz: AtomicF32::new(48_000.0),
+            short_term_history: History::new(NO_READING),
+            gain_reduction_history: History::new(0.0),
         }
     }
 }
@@ -111,6 +125,9 @@ impl MeterBus {
         for hold in &self.band_gain_reduction_hold_db {
             hold.store(0.0, Ordering::Relaxed);
         }
+        self.correlation.store(0.0, Ordering::Relaxed);
+        self.short_term_history.clear();
+        self.gain_reduction_history.clear();
     }
 }
 
