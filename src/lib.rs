@@ -2,12 +2,15 @@
 //! `Plugin`/`ClapPlugin`/`Vst3Plugin` impls and the export macros. The DSP lives in
 //! [`chain`], [`dsp`] and [`meter`], which know nothing of the plugin framework.
 
+pub mod ab;
 pub mod assistant;
 pub mod chain;
 pub mod dsp;
 pub mod meter;
+pub mod migrate;
 pub mod params;
 pub mod platform;
+pub mod presets;
 pub mod render;
 
 use chain::MasteringChain;
@@ -25,7 +28,21 @@ pub struct Lacquer {
     meter_bus: Arc<MeterBus>,
     /// Latency last reported to the host, samples.
     reported_latency_samples: u32,
+    /// Consecutive input samples that were silent, for the tail the host is told about.
+    silent_input_samples: u64,
+    /// Sample rate of the current activation, Hz.
+    sample_rate_hz: f32,
 }
+
+/// After the last non-silent input sample the chain keeps sounding for its latency (the
+/// lookahead still holds audio) plus the ring-down of its filters; this much, ms, is allowed
+/// for the ring-down (the slowest filter, the 10 Hz high-pass, decays by 60 dB in about 110
+/// ms; the Match Loudness and release smoothers carry no audio).
+const TAIL_RING_DOWN_MS: f32 = 250.0;
+
+/// Input samples below this magnitude count as silence for the tail (-144 dBFS, below the
+/// quietest step of 24-bit audio).
+const SILENCE_THRESHOLD: f32 = 6.0e-8;
 
 impl Default for Lacquer {
     fn default() -> Self {
@@ -35,11 +52,19 @@ impl Default for Lacquer {
             output_meter: LoudnessMeter::default(),
             meter_bus: Arc::new(MeterBus::default()),
             reported_latency_samples: 0,
+            silent_input_samples: 0,
+            sample_rate_hz: 48_000.0,
         }
     }
 }
 
 impl Lacquer {
+    /// Samples the output keeps sounding after the input falls silent: the latency plus the
+    /// filters' ring-down.
+    fn tail_samples(&self) -> u32 {
+        self.reported_latency_samples + (TAIL_RING_DOWN_MS * 0.001 * self.sample_rate_hz) as u32
+    }
+
     /// The meter bus the editor reads.
     pub fn meter_bus(&self) -> Arc<MeterBus> {
         self.meter_bus.clone()
@@ -80,6 +105,10 @@ impl Plugin for Lacquer {
         self.params.clone()
     }
 
+    fn filter_state(state: &mut PluginState) {
+        migrate::migrate(state);
+    }
+
     fn activate(
         &mut self,
         audio_io_layout: &AudioIOLayout,
@@ -98,6 +127,8 @@ impl Plugin for Lacquer {
         self.chain
             .set_settings_immediately(&self.params.chain_settings());
         self.output_meter.configure(num_channels, sample_rate);
+        self.sample_rate_hz = sample_rate;
+        self.silent_input_samples = 0;
         self.reported_latency_samples = self.chain.latency_samples();
         context.set_latency_samples(self.reported_latency_samples);
         true
@@ -107,6 +138,7 @@ impl Plugin for Lacquer {
         self.chain.reset();
         self.output_meter.reset();
         self.meter_bus.clear();
+        self.silent_input_samples = 0;
     }
 
     fn process(
@@ -122,6 +154,15 @@ impl Plugin for Lacquer {
             context.set_latency_samples(latency);
         }
         let channels = buffer.as_slice();
+        let num_samples = channels.first().map_or(0, |c| c.len()) as u64;
+        let silent = channels
+            .iter()
+            .all(|c| c.iter().all(|s| s.abs() < SILENCE_THRESHOLD));
+        self.silent_input_samples = if silent {
+            self.silent_input_samples.saturating_add(num_samples)
+        } else {
+            0
+        };
         self.chain.process(channels);
         self.output_meter.process(channels, &self.meter_bus);
         let peak_gr_db = self.chain.take_peak_gain_reduction_db();
@@ -131,7 +172,18 @@ impl Plugin for Lacquer {
             peak_gr_db,
             band_peak_gr_db,
         );
-        ProcessStatus::Normal
+        self.meter_bus.match_offset_db.store(
+            self.chain.match_gain_db(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        // While the chain may still hold sound, say how long it rings on so the host keeps
+        // calling; once it has drained, `Normal` lets the host sleep the plugin on silence.
+        let tail = u64::from(self.tail_samples());
+        if self.silent_input_samples < tail {
+            ProcessStatus::Tail(self.tail_samples())
+        } else {
+            ProcessStatus::Normal
+        }
     }
 }
 

@@ -52,6 +52,9 @@ pub struct LacquerParams {
     /// Crossovers, band dynamics and band widths (expert).
     #[nested(group = "Bands")]
     pub bands: BandsParams,
+    /// A/B compare: the active slot and both snapshots, saved with the project.
+    #[persist = "ab"]
+    pub ab: std::sync::Arc<std::sync::RwLock<crate::ab::AbState>>,
 }
 
 impl Default for LacquerParams {
@@ -135,6 +138,7 @@ impl Default for LacquerParams {
             macros: MacroParams::default(),
             eq: EqParams::default(),
             bands: BandsParams::default(),
+            ab: Default::default(),
         }
     }
 }
