@@ -2,6 +2,7 @@
 //! audio and features. No plugin-framework types; the CLI and the plugin both call this.
 
 pub mod decide;
+pub mod eval;
 pub mod explain;
 pub mod loudness;
 pub mod profile;
