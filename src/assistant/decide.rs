@@ -23,7 +23,9 @@
 
 mod fit;
 
-use super::loudness::{DriveSearch, DriveSolution, TrialMeasurement, solve_drive};
+use super::loudness::{
+    DriveSearch, DriveSolution, LOUDNESS_TOLERANCE_LU, TargetOutcome, TrialMeasurement, solve_drive,
+};
 use super::profile::{NUM_BANDS, Percentiles, TargetProfile, TrackFeatures, band_centre_hz};
 use crate::chain::ChainSettings;
 use crate::dsp::crossover::{DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS as NUM_SPLIT};
@@ -125,8 +127,6 @@ pub struct DynamicsDecision {
     pub track_lra_lu: Option<f32>,
     /// Target LRA, 90th percentile, LU.
     pub target_lra_p90_lu: f32,
-    /// Loudness at the multiband input the thresholds are set for, LUFS.
-    pub programme_lufs: f32,
 }
 
 /// The width decision, per band of the multiband split (low, mid, high).
@@ -189,7 +189,7 @@ pub fn decide(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -> Dec
     let eq = decide_eq(track, target);
     Decision {
         eq,
-        dynamics: decide_dynamics(track, target, goal),
+        dynamics: decide_dynamics(track, target),
         width: decide_width(track, target, (DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ)),
         bass_mono: decide_bass_mono(track, target),
         loudness: LoudnessDecision {
@@ -234,7 +234,7 @@ fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
     }
 }
 
-fn decide_dynamics(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -> DynamicsDecision {
+fn decide_dynamics(track: &TrackFeatures, target: &TargetProfile) -> DynamicsDecision {
     let plr_excess = track
         .plr_db
         .map_or(0.0, |p| p - target.plr_db.p90 - DYNAMICS_MARGIN_DB);
@@ -253,8 +253,6 @@ fn decide_dynamics(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -
         target_plr_p90_db: target.plr_db.p90,
         track_lra_lu: track.loudness_range_lu,
         target_lra_p90_lu: target.loudness_range_lu.p90,
-        // The multiband sits after the Drive, so its input is about as loud as the goal.
-        programme_lufs: goal.target_lufs,
     }
 }
 
@@ -418,19 +416,23 @@ pub fn apply(decision: &Decision, amounts: Amounts, base: &ChainSettings) -> Cha
     let mut out = *base;
     let tone = fraction(amounts.tone_pct);
     let eq = &decision.eq.settings;
-    let scaled = |mut band: crate::dsp::eq::EqBand| {
-        band.gain_db *= tone;
-        band
+    let scaled = |band: crate::dsp::eq::EqBand| crate::dsp::eq::EqBand {
+        freq_hz: snap(band.freq_hz, HZ_STEP),
+        gain_db: snap(band.gain_db * tone, GAIN_STEP_DB),
+        q: snap(band.q, Q_STEP),
     };
     out.stages.eq.low_shelf = scaled(eq.low_shelf);
     out.stages.eq.high_shelf = scaled(eq.high_shelf);
     for (dst, src) in out.stages.eq.bells.iter_mut().zip(eq.bells) {
         *dst = scaled(src);
     }
-    out.macros.tone = (eq.tilt_db * tone / TONE_TILT_DB_AT_FULL * 100.0).clamp(-100.0, 100.0);
+    out.macros.tone =
+        snap(eq.tilt_db * tone / TONE_TILT_DB_AT_FULL * 100.0, TONE_STEP).clamp(-100.0, 100.0);
 
-    out.macros.dynamics_pct = decision.dynamics.amount_pct * fraction(amounts.dynamics_pct);
-    out.macros.programme_lufs = decision.dynamics.programme_lufs;
+    out.macros.dynamics_pct = snap(
+        decision.dynamics.amount_pct * fraction(amounts.dynamics_pct),
+        PCT_STEP,
+    );
 
     let width = fraction(amounts.width_pct);
     let (low_mid_hz, mid_high_hz) = decision.width.crossovers_hz;
@@ -445,30 +447,56 @@ pub fn apply(decision: &Decision, amounts: Amounts, base: &ChainSettings) -> Cha
     {
         // Scale the move in dB: w^a, so 50 % of a doubling is +3 dB of side.
         let gain = (decided / 100.0).max(0.0);
-        *dst = if gain > 0.0 {
+        let pct = if gain > 0.0 {
             100.0 * gain.powf(width)
         } else {
             100.0 * (1.0 - width)
         };
+        *dst = snap(pct, PCT_STEP);
     }
     match decision.bass_mono {
         Some(b) if width > 0.0 => {
             out.macros.bass_mono_on = true;
-            out.macros.bass_mono_hz = b.freq_hz;
+            out.macros.bass_mono_hz = snap(b.freq_hz, HZ_STEP);
         }
         _ => out.macros.bass_mono_on = false,
     }
     out.ceiling_dbtp = decision.loudness.ceiling_dbtp;
     if let Some(drive_db) = decision.loudness.drive_db {
-        out.drive_db = drive_db;
+        out.drive_db = snap(drive_db, GAIN_STEP_DB);
     }
     out
+}
+
+/// Steps of the plugin parameters the decisions land on (`src/params.rs`,
+/// `src/params/stages.rs`): a host stores a parameter on its step, so [`apply`] rounds to the
+/// same steps and the plugin, set to the reported values, renders exactly what the CLI
+/// wrote. Gains and Drive in 0.1 dB, frequencies in 1 Hz, Q in 0.01, percentages and Tone in
+/// 1.
+pub const GAIN_STEP_DB: f32 = 0.1;
+/// Frequency step, Hz.
+pub const HZ_STEP: f32 = 1.0;
+/// Bell Q step.
+pub const Q_STEP: f32 = 0.01;
+/// Percentage step (dynamics, widths), percent.
+pub const PCT_STEP: f32 = 1.0;
+/// Tone macro step.
+pub const TONE_STEP: f32 = 1.0;
+
+/// `value` rounded to a multiple of `step` (as the plugin's parameters snap).
+pub fn snap(value: f32, step: f32) -> f32 {
+    if value.is_finite() {
+        (value / step).round() * step
+    } else {
+        0.0
+    }
 }
 
 /// Finds the Drive that puts `audio` (planar, at `sample_rate_hz`), rendered through the
 /// chain with `apply(decision, amounts, base)`, on the goal's loudness, by rendering the real
 /// chain for every guess ([`solve_drive`] over [`measure_render`]), and stores it in the
-/// decision. Runs on a background thread in the plugin; allocates and takes a few renders.
+/// decision, on the Drive parameter's 0.1 dB grid. Runs on a background thread in the
+/// plugin; allocates and takes a few renders.
 /// Changing the amounts afterwards changes the loudness slightly; solve again to re-aim.
 pub fn solve_loudness(
     decision: &mut Decision,
@@ -489,7 +517,7 @@ pub fn solve_loudness(
         drive_range_db,
         initial_drive_db,
     };
-    let solution = solve_drive(&search, |drive_db| {
+    let measure = |drive_db: f32| -> Result<TrialMeasurement, AnalysisError> {
         let trial = ChainSettings {
             drive_db,
             ..settings
@@ -499,11 +527,33 @@ pub fn solve_loudness(
             integrated_lufs: m.integrated_lufs.map(|l| l as f32),
             max_gain_reduction_db: m.gain_reduction.max_db,
         })
-    })?;
-    decision.loudness.drive_db = Some(match solution.outcome {
-        super::loudness::TargetOutcome::Silent => 0.0,
-        _ => solution.drive_db,
-    });
+    };
+    let mut solution = solve_drive(&search, measure)?;
+    if solution.outcome == TargetOutcome::Silent {
+        decision.loudness.drive_db = Some(0.0);
+        return Ok(solution);
+    }
+    // The Drive parameter has 0.1 dB steps: take the step nearest the solution, and its
+    // neighbour towards the target if that lands closer (at most two more renders).
+    let target = decision.loudness.target_lufs;
+    let error = |m: &TrialMeasurement| m.integrated_lufs.map_or(f32::INFINITY, |l| l - target);
+    let snapped = snap(solution.drive_db, GAIN_STEP_DB).clamp(drive_range_db.0, drive_range_db.1);
+    if snapped != solution.drive_db {
+        let m = measure(snapped)?;
+        let (mut best_drive, mut best) = (snapped, m);
+        if error(&m).abs() > LOUDNESS_TOLERANCE_LU {
+            let other = (snapped - GAIN_STEP_DB * error(&m).signum())
+                .clamp(drive_range_db.0, drive_range_db.1);
+            let m2 = measure(other)?;
+            let allowed = m2.max_gain_reduction_db <= max_gain_reduction_db;
+            if allowed && error(&m2).abs() < error(&m).abs() {
+                (best_drive, best) = (other, m2);
+            }
+        }
+        solution.drive_db = best_drive;
+        solution.measurement = best;
+    }
+    decision.loudness.drive_db = Some(solution.drive_db);
     Ok(solution)
 }
 

@@ -265,10 +265,14 @@ fn amounts_scale_each_move() {
     };
     let full = apply(&d, Amounts::default(), &ChainSettings::default());
     let s = apply(&d, half, &ChainSettings::default());
+    // Every value sits on its parameter's step (0.1 dB, 1 %), so halves agree within a step.
     for (h, f) in s.stages.eq.bells.iter().zip(full.stages.eq.bells) {
-        assert!((h.gain_db - 0.5 * f.gain_db).abs() < 1e-5);
+        assert!((h.gain_db - 0.5 * f.gain_db).abs() <= 0.08, "{h:?} {f:?}");
+        assert_eq!(h.gain_db, snap(h.gain_db, 0.1));
     }
-    assert!((s.macros.dynamics_pct - 0.5 * full.macros.dynamics_pct).abs() < 1e-4);
+    assert!(full.stages.eq.bells.iter().any(|b| b.gain_db.abs() >= 1.0));
+    assert!(full.macros.dynamics_pct >= 10.0);
+    assert!((s.macros.dynamics_pct - 0.5 * full.macros.dynamics_pct).abs() <= 1.0);
     for (h, f) in s
         .stages
         .stereo
@@ -277,7 +281,8 @@ fn amounts_scale_each_move() {
         .zip(full.stages.stereo.band_width_pct)
     {
         // Half the move in dB: the geometric mean of 100 % and the full width.
-        assert!((h - (100.0 * f).sqrt()).abs() < 0.01, "{h} {f}");
+        assert!(f >= 120.0, "{f}");
+        assert!((h - (100.0 * f).sqrt()).abs() <= 1.0, "{h} {f}");
     }
 }
 
