@@ -33,8 +33,9 @@ pub struct TrackFeatures {
     /// True peak, dBTP; `None` for silence.
     pub true_peak_dbtp: Option<f32>,
     /// Long-term mid spectrum per 1/3-octave band, dB, averaged over the loudest half of the
-    /// 3 s windows and level-normalised (the loudness-weighted mean over bands is 0 dB), so two
-    /// tracks at different levels compare by shape only.
+    /// 3 s windows and level-normalised: the band powers weighted by the BS.1770 K-weighting
+    /// at each band centre sum to 0 dB (a loudness-like sum, so loud bands set the level), so
+    /// two tracks at different levels compare by shape only. Silent bands sit at -100 dB.
     pub mid_db: [f32; NUM_BANDS],
     /// Long-term side spectrum per band, dB, normalised by the same offset as `mid_db`.
     pub side_db: [f32; NUM_BANDS],
