@@ -334,6 +334,7 @@ mod tests {
         chain.set_settings_immediately(&ChainSettings {
             drive_db: 12.0,
             bypass: true,
+            match_loudness: false,
             ..Default::default()
         });
         let input: Vec<f32> = (0..3000).map(|i| 0.1 * (i as f32 * 0.031).sin()).collect();
