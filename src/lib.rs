@@ -6,6 +6,7 @@ pub mod ab;
 pub mod assistant;
 pub mod chain;
 pub mod dsp;
+pub mod editor;
 pub mod meter;
 pub mod migrate;
 pub mod params;
@@ -26,6 +27,10 @@ pub struct Lacquer {
     chain: MasteringChain,
     output_meter: LoudnessMeter,
     meter_bus: Arc<MeterBus>,
+    /// Audio-thread ends of the editor's feeds (spectra, vectorscope, histories).
+    editor_feeds: meter::EditorFeeds,
+    /// GUI ends of those feeds, until the editor takes them.
+    editor_readers: Option<meter::EditorReaders>,
     /// Latency last reported to the host, samples.
     reported_latency_samples: u32,
     /// Consecutive input samples that were silent, for the tail the host is told about.
@@ -46,11 +51,14 @@ const SILENCE_THRESHOLD: f32 = 6.0e-8;
 
 impl Default for Lacquer {
     fn default() -> Self {
+        let (editor_feeds, editor_readers) = meter::EditorFeeds::new();
         Self {
             params: Arc::new(LacquerParams::default()),
             chain: MasteringChain::new(),
             output_meter: LoudnessMeter::default(),
             meter_bus: Arc::new(MeterBus::default()),
+            editor_feeds,
+            editor_readers: Some(editor_readers),
             reported_latency_samples: 0,
             silent_input_samples: 0,
             sample_rate_hz: 48_000.0,
@@ -97,12 +105,20 @@ impl Plugin for Lacquer {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = editor::LacquerEguiEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.meter_bus.clone(),
+            self.editor_readers.take()?,
+        )
     }
 
     fn filter_state(state: &mut PluginState) {
@@ -127,6 +143,7 @@ impl Plugin for Lacquer {
         self.chain
             .set_settings_immediately(&self.params.chain_settings());
         self.output_meter.configure(num_channels, sample_rate);
+        self.editor_feeds.configure(sample_rate, &self.meter_bus);
         self.sample_rate_hz = sample_rate;
         self.silent_input_samples = 0;
         self.reported_latency_samples = self.chain.latency_samples();
@@ -137,6 +154,7 @@ impl Plugin for Lacquer {
     fn reset(&mut self) {
         self.chain.reset();
         self.output_meter.reset();
+        self.editor_feeds.reset();
         self.meter_bus.clear();
         self.silent_input_samples = 0;
     }
@@ -163,9 +181,12 @@ impl Plugin for Lacquer {
         } else {
             0
         };
+        self.editor_feeds.capture_input(channels, &self.meter_bus);
         self.chain.process(channels);
         self.output_meter.process(channels, &self.meter_bus);
         let peak_gr_db = self.chain.take_peak_gain_reduction_db();
+        self.editor_feeds
+            .capture_output(channels, &self.meter_bus, peak_gr_db);
         let band_peak_gr_db = self.chain.take_peak_band_gain_reduction_db();
         self.meter_bus.publish_gain_reduction(
             self.chain.gain_reduction_db(),

@@ -1,0 +1,92 @@
+//! The expert section: every stage parameter (limiter, tonal EQ, crossovers and the three
+//! bands' dynamics and width) as compact bars, in columns by stage. The same parameters (same
+//! ids) the host automates.
+
+use super::controls::bar;
+use super::theme;
+use crate::params::{BandParams, BellParams, LacquerParams};
+use egui::{RichText, Ui};
+use nice_plug::prelude::ParamSetter;
+
+/// Width of one bar, logical px.
+const BAR_WIDTH: f32 = 210.0;
+
+fn heading(ui: &mut Ui, text: &str) {
+    ui.add_space(4.0);
+    ui.label(
+        RichText::new(text)
+            .font(theme::heading_font())
+            .color(theme::TEXT_DIM),
+    );
+}
+
+fn bell(ui: &mut Ui, b: &BellParams, setter: &ParamSetter) {
+    bar(ui, &b.gain, setter, BAR_WIDTH);
+    bar(ui, &b.freq, setter, BAR_WIDTH);
+    bar(ui, &b.q, setter, BAR_WIDTH);
+    ui.add_space(3.0);
+}
+
+fn band(ui: &mut Ui, b: &BandParams, setter: &ParamSetter) {
+    bar(ui, &b.threshold, setter, BAR_WIDTH);
+    bar(ui, &b.ratio, setter, BAR_WIDTH);
+    bar(ui, &b.attack, setter, BAR_WIDTH);
+    bar(ui, &b.release, setter, BAR_WIDTH);
+    bar(ui, &b.width, setter, BAR_WIDTH);
+    ui.add_space(3.0);
+}
+
+/// Draws the section (scrolls when the window is small).
+pub fn show(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
+    egui::ScrollArea::both().show(ui, |ui| {
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                heading(ui, "LIMITER");
+                bar(ui, &params.drive, setter, BAR_WIDTH);
+                bar(ui, &params.ceiling, setter, BAR_WIDTH);
+                bar(ui, &params.lookahead, setter, BAR_WIDTH);
+                bar(ui, &params.release, setter, BAR_WIDTH);
+                bar(ui, &params.link, setter, BAR_WIDTH);
+                bar(ui, &params.output, setter, BAR_WIDTH);
+                heading(ui, "GOAL");
+                bar(ui, &params.goal.target_lufs, setter, BAR_WIDTH);
+                heading(ui, "MACROS");
+                bar(ui, &params.macros.tone, setter, BAR_WIDTH);
+                bar(ui, &params.macros.dynamics, setter, BAR_WIDTH);
+                bar(ui, &params.macros.width, setter, BAR_WIDTH);
+                bar(ui, &params.macros.bass_mono, setter, BAR_WIDTH);
+            });
+            ui.separator();
+            ui.vertical(|ui| {
+                let eq = &params.eq;
+                heading(ui, "TONAL EQ");
+                bar(ui, &eq.high_pass, setter, BAR_WIDTH);
+                bar(ui, &eq.low_shelf_gain, setter, BAR_WIDTH);
+                bar(ui, &eq.low_shelf_freq, setter, BAR_WIDTH);
+                ui.add_space(3.0);
+                bell(ui, &eq.bell1, setter);
+                bell(ui, &eq.bell2, setter);
+                bell(ui, &eq.bell3, setter);
+            });
+            ui.vertical(|ui| {
+                let eq = &params.eq;
+                heading(ui, "TONAL EQ (cont.)");
+                bell(ui, &eq.bell4, setter);
+                bell(ui, &eq.bell5, setter);
+                bar(ui, &eq.high_shelf_gain, setter, BAR_WIDTH);
+                bar(ui, &eq.high_shelf_freq, setter, BAR_WIDTH);
+            });
+            ui.separator();
+            ui.vertical(|ui| {
+                let bands = &params.bands;
+                heading(ui, "MULTIBAND");
+                bar(ui, &bands.crossover_low, setter, BAR_WIDTH);
+                bar(ui, &bands.crossover_high, setter, BAR_WIDTH);
+                ui.add_space(3.0);
+                band(ui, &bands.low, setter);
+                band(ui, &bands.mid, setter);
+                band(ui, &bands.high, setter);
+            });
+        });
+    });
+}

@@ -1,0 +1,125 @@
+//! The master controls: the macros (Tone, Dynamics, Width, Bass Mono), Drive, Ceiling,
+//! Target Loudness, Output as knobs; the top bar with the platform list, Bypass with Match
+//! Loudness (and the level offset it applies), the A/B slots and the factory presets.
+
+use super::controls::{knob, toggle};
+use super::theme;
+use crate::ab::{AbSlot, HostParams, apply_preset};
+use crate::meter::MeterBus;
+use crate::params::LacquerParams;
+use crate::presets::FACTORY_PRESETS;
+use egui::{RichText, Ui};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::{Param, ParamSetter};
+use std::sync::atomic::Ordering;
+
+/// The knob row.
+pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 2.0;
+        knob(ui, &params.macros.tone, setter, true);
+        knob(ui, &params.macros.dynamics, setter, false);
+        knob(ui, &params.macros.width, setter, true);
+        knob(ui, &params.macros.bass_mono, setter, false);
+        ui.separator();
+        knob(ui, &params.drive, setter, true);
+        knob(ui, &params.goal.target_lufs, setter, false);
+        knob(ui, &params.ceiling, setter, false);
+        knob(ui, &params.output, setter, true);
+    });
+}
+
+/// A combo box over every value of a stepped parameter (an `EnumParam`), one gesture per
+/// choice.
+fn stepped_combo<P: Param>(ui: &mut Ui, id: &str, param: &P, setter: &ParamSetter, width: f32) {
+    let steps = param.step_count().unwrap_or(1).max(1);
+    let current = param.unmodulated_normalized_value();
+    egui::ComboBox::from_id_salt(id)
+        .width(width)
+        .selected_text(param.normalized_value_to_string(current, true))
+        .show_ui(ui, |ui| {
+            for i in 0..=steps {
+                let normalized = i as f32 / steps as f32;
+                let selected = (normalized - current).abs() < 0.5 / steps as f32;
+                let label = param.normalized_value_to_string(normalized, true);
+                if ui.selectable_label(selected, label).clicked() && !selected {
+                    setter.begin_set_parameter(param);
+                    setter.set_parameter_normalized(param, normalized);
+                    setter.end_set_parameter(param);
+                }
+            }
+        });
+}
+
+/// The top bar: name, platform, Bypass + Match Loudness, A/B, presets. `gui` is the
+/// editor's context (A/B and presets set many parameters at once through it).
+pub fn top_bar(
+    ui: &mut Ui,
+    params: &LacquerParams,
+    setter: &ParamSetter,
+    gui: &GuiContext,
+    bus: &MeterBus,
+) {
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new("LACQUER")
+                .font(theme::heading_font())
+                .size(15.0)
+                .color(theme::ACCENT),
+        );
+        ui.add_space(10.0);
+        ui.label(RichText::new("Platform").color(theme::TEXT_DIM));
+        stepped_combo(ui, "platform", &params.goal.platform, setter, 130.0);
+        ui.separator();
+        toggle(ui, &params.bypass, setter, "Bypass")
+            .on_hover_text("Hear the input, delayed by the plugin's latency");
+        toggle(ui, &params.goal.match_loudness, setter, "Match Loudness")
+            .on_hover_text("While bypassed, level the input to the processed loudness");
+        if params.bypass.value() && params.goal.match_loudness.value() {
+            let offset = bus.match_offset_db.load(Ordering::Relaxed);
+            ui.label(RichText::new(format!("dry {offset:+.1} dB")).color(theme::TEXT_DIM));
+        }
+        ui.separator();
+        // Built only on a click: it copies the parameter map.
+        let host = || HostParams::new(params, gui);
+        let active = params.ab.read().map(|ab| ab.active).unwrap_or(AbSlot::A);
+        for (slot, name) in [(AbSlot::A, "A"), (AbSlot::B, "B")] {
+            let on = active == slot;
+            let text = RichText::new(name).color(if on { theme::BACKGROUND } else { theme::TEXT });
+            let button =
+                egui::Button::new(text).fill(if on { theme::ACCENT } else { theme::PANEL });
+            if ui
+                .add(button)
+                .on_hover_text("Switch to this slot")
+                .clicked()
+                && !on
+                && let Ok(mut ab) = params.ab.write()
+            {
+                ab.switch_to(slot, &host());
+            }
+        }
+        if ui
+            .small_button("Copy")
+            .on_hover_text("Copy the active slot to the other one")
+            .clicked()
+            && let Ok(mut ab) = params.ab.write()
+        {
+            ab.copy(active, active.other(), &host());
+        }
+        ui.separator();
+        egui::ComboBox::from_id_salt("presets")
+            .width(120.0)
+            .selected_text("Presets")
+            .show_ui(ui, |ui| {
+                for preset in &FACTORY_PRESETS {
+                    if ui
+                        .selectable_label(false, preset.name)
+                        .on_hover_text(preset.description)
+                        .clicked()
+                    {
+                        apply_preset(preset, &host());
+                    }
+                }
+            });
+    });
+}
