@@ -39,32 +39,26 @@ impl GainReductionView {
         }
     }
 
-    /// The limiter trace and the band bars side by side in `size`.
-    pub fn show(&mut self, ui: &mut Ui, bus: &MeterBus, size: egui::Vec2) {
+    /// The limiter's gain reduction as a trace hanging from the top (0 dB) over 10 s.
+    pub fn trace(&mut self, ui: &mut Ui, bus: &MeterBus, size: egui::Vec2) {
         bus.gain_reduction_history.copy_in_order(&mut self.trace);
         let now_db = bus.gain_reduction_db.load(Ordering::Relaxed);
-        let (rect, painter) = plot::area(ui, size, "GAIN REDUCTION");
+        let (rect, painter) = plot::area(ui, size, "LIMITER GAIN REDUCTION, LAST 10 s");
         painter.text(
             rect.right_top() + vec2(0.0, -17.0),
             Align2::RIGHT_TOP,
-            format!("limiter {now_db:.1} dB"),
+            format!("{now_db:.1} dB"),
             theme::small_font(),
             theme::TEXT,
         );
-        let bars_width = 78.0;
-        let trace_rect = Rect::from_min_max(
-            rect.min,
-            pos2(rect.right() - bars_width - 8.0, rect.bottom()),
-        );
-        // The trace hangs from the top: 0 dB at the top, RANGE_DB at the bottom.
         for db in [3.0, 6.0, 9.0] {
-            let y = plot::y_of(trace_rect, -db, -RANGE_DB, 0.0);
+            let y = plot::y_of(rect, -db, -RANGE_DB, 0.0);
             painter.line_segment(
-                [pos2(trace_rect.left(), y), pos2(trace_rect.right(), y)],
+                [pos2(rect.left(), y), pos2(rect.right(), y)],
                 Stroke::new(1.0, theme::GRID),
             );
             painter.text(
-                pos2(trace_rect.right() - 2.0, y - 1.0),
+                pos2(rect.right() - 2.0, y - 1.0),
                 Align2::RIGHT_BOTTOM,
                 format!("-{db:.0} dB"),
                 theme::small_font(),
@@ -78,52 +72,42 @@ impl GainReductionView {
             .enumerate()
             .map(|(i, &db)| {
                 pos2(
-                    trace_rect.left() + trace_rect.width() * i as f32 / (n - 1.0),
-                    plot::y_of(trace_rect, -db.max(0.0), -RANGE_DB, 0.0),
+                    rect.left() + rect.width() * i as f32 / (n - 1.0),
+                    plot::y_of(rect, -db.max(0.0), -RANGE_DB, 0.0),
                 )
             })
             .collect();
         for pair in points.windows(2) {
-            let (prev, p) = (pair[0], &pair[1]);
+            let (prev, p) = (pair[0], pair[1]);
             painter.add(egui::Shape::convex_polygon(
-                vec![
-                    pos2(prev.x, trace_rect.top()),
-                    pos2(p.x, trace_rect.top()),
-                    *p,
-                    prev,
-                ],
+                vec![pos2(prev.x, rect.top()), pos2(p.x, rect.top()), p, prev],
                 theme::ACCENT_DIM,
                 Stroke::NONE,
             ));
         }
         painter.line(points, Stroke::new(1.5, theme::ACCENT));
+    }
 
-        // Band bars.
-        let bars = Rect::from_min_max(pos2(rect.right() - bars_width, rect.top()), rect.max);
-        let bar_w = bars.width() / 3.0;
+    /// The multiband compressor's gain reduction per band, as bars hanging from the top.
+    pub fn bands(&mut self, ui: &mut Ui, size: egui::Vec2) {
+        let (rect, painter) = plot::area(ui, size, "BAND COMPRESSION");
+        let bar_w = rect.width() / 3.0;
         for (b, (name, db)) in BAND_NAMES.iter().zip(self.band_display_db).enumerate() {
-            let x0 = bars.left() + b as f32 * bar_w;
+            let x0 = rect.left() + b as f32 * bar_w;
             let track = Rect::from_min_max(
-                pos2(x0 + 4.0, bars.top()),
-                pos2(x0 + bar_w - 4.0, bars.bottom() - 24.0),
+                pos2(x0 + 8.0, rect.top()),
+                pos2(x0 + bar_w - 8.0, rect.bottom() - 14.0),
             );
             painter.rect_filled(track, 2.0, theme::BACKGROUND);
             let depth = (db / RANGE_DB).clamp(0.0, 1.0) * track.height();
             let bar = Rect::from_min_max(track.min, pos2(track.right(), track.top() + depth));
             painter.rect_filled(bar, 2.0, theme::ACCENT);
             painter.text(
-                pos2(track.center().x, bars.bottom() - 12.0),
-                Align2::CENTER_CENTER,
-                name,
+                pos2(track.center().x, rect.bottom()),
+                Align2::CENTER_BOTTOM,
+                format!("{name} {db:.1} dB"),
                 theme::small_font(),
                 theme::TEXT_DIM,
-            );
-            painter.text(
-                pos2(track.center().x, bars.bottom()),
-                Align2::CENTER_BOTTOM,
-                format!("{db:.1}"),
-                theme::small_font(),
-                theme::TEXT,
             );
         }
     }

@@ -51,7 +51,7 @@ fn stepped_combo<P: Param>(ui: &mut Ui, id: &str, param: &P, setter: &ParamSette
         });
 }
 
-/// The top bar: name, platform, Bypass + Match Loudness, A/B, presets. `gui` is the
+/// The top bar's controls: platform, Bypass + Match Loudness, A/B, presets. `gui` is the
 /// editor's context (A/B and presets set many parameters at once through it).
 pub fn top_bar(
     ui: &mut Ui,
@@ -61,15 +61,8 @@ pub fn top_bar(
     bus: &MeterBus,
 ) {
     ui.horizontal(|ui| {
-        ui.label(
-            RichText::new("LACQUER")
-                .font(theme::heading_font())
-                .size(15.0)
-                .color(theme::ACCENT),
-        );
-        ui.add_space(10.0);
         ui.label(RichText::new("Platform").color(theme::TEXT_DIM));
-        stepped_combo(ui, "platform", &params.goal.platform, setter, 130.0);
+        stepped_combo(ui, "platform", &params.goal.platform, setter, 104.0);
         ui.separator();
         toggle(ui, &params.bypass, setter, "Bypass")
             .on_hover_text("Hear the input, delayed by the plugin's latency");
@@ -108,7 +101,7 @@ pub fn top_bar(
         }
         ui.separator();
         egui::ComboBox::from_id_salt("presets")
-            .width(120.0)
+            .width(72.0)
             .selected_text("Presets")
             .show_ui(ui, |ui| {
                 for preset in &FACTORY_PRESETS {

@@ -116,17 +116,24 @@ impl LacquerEditor {
         Panel::top("top_bar").show(ui, |ui| {
             ui.add_space(4.0);
             ui.horizontal(|ui| {
+                ui.label(
+                    egui::RichText::new("LACQUER")
+                        .font(theme::heading_font())
+                        .size(15.0)
+                        .color(theme::ACCENT),
+                );
+                ui.add_space(6.0);
+                for (page, name) in [
+                    (Page::Master, "Master"),
+                    (Page::Expert, "Expert"),
+                    (Page::Assistant, "Assistant"),
+                ] {
+                    ui.selectable_value(&mut self.page, page, name);
+                }
+                ui.separator();
                 master::top_bar(ui, &params, &setter, &gui, &self.bus);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     self.zoom_buttons(ui);
-                    ui.separator();
-                    for (page, name) in [
-                        (Page::Assistant, "Assistant"),
-                        (Page::Expert, "Expert"),
-                        (Page::Master, "Master"),
-                    ] {
-                        ui.selectable_value(&mut self.page, page, name);
-                    }
                 });
             });
             ui.add_space(2.0);
@@ -173,8 +180,11 @@ impl LacquerEditor {
             .show(ui, |ui| {
                 ui.add_space(6.0);
                 let width = ui.available_width();
-                let scope_h = (ui.available_height() - 70.0).clamp(120.0, width + 24.0);
+                let scope_h = (ui.available_height() - 190.0).clamp(120.0, width + 24.0);
                 self.stereo.show(ui, width, scope_h);
+                ui.add_space(4.0);
+                let bands_h = (ui.available_height() - 4.0).max(60.0);
+                self.gain_reduction.bands(ui, vec2(width, bands_h));
             });
         egui::CentralPanel::default().show(ui, |ui| {
             let avail = ui.available_size();
@@ -191,7 +201,7 @@ impl LacquerEditor {
                 self.loudness
                     .history(ui, &self.bus, target_lufs, vec2(w * 0.55, rest_h));
                 self.gain_reduction
-                    .show(ui, &self.bus, vec2(ui.available_width(), rest_h));
+                    .trace(ui, &self.bus, vec2(ui.available_width(), rest_h));
             });
         });
     }

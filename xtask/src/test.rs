@@ -6,7 +6,8 @@
 //! b. the release bundle in `target/bundled/`;
 //! c. `cargo test --workspace` (unit, integration and doc tests);
 //! d. the CLAP host tests against both bundles (`cargo test --test clap_host -- --ignored`);
-//! e. the VST3 host tests: pytest with pedalboard in a venv at `target/venv`.
+//! e. the VST3 host tests: pytest with pedalboard in a venv at `target/venv`;
+//! f. the editor opened for real under Xvfb and photographed (`test/editor.rs`).
 //!
 //! A failed build stops the run at once (nothing after it can run); failed tests are counted and
 //! the remaining test steps still run, so one run shows every failure. The last stdout line is
@@ -14,6 +15,7 @@
 //! non-zero and the error names every step that failed.
 
 mod counts;
+mod editor;
 
 use counts::{Counts, parse_libtest_line, parse_pytest_line};
 use std::io::{BufRead, BufReader};
@@ -74,6 +76,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             &bundled.join("Lacquer.vst3"),
             &alloc_check.join("Lacquer.vst3"),
         );
+        let step = "f. editor screenshot (standalone under Xvfb)";
+        banner(step);
+        let outcome = editor::run(&target);
+        run.record(step, outcome, None);
         Ok::<(), String>(())
     })();
 
