@@ -63,13 +63,19 @@ pub fn value_text<P: Param>(param: &P) -> String {
     param.normalized_value_to_string(param.unmodulated_normalized_value(), true)
 }
 
+/// The egui id of the knob of the parameter named `name`: stable across frames and pages,
+/// so egui keeps its drag state, and tests can find the widget (`Context::read_response`).
+pub fn knob_id(name: &str) -> egui::Id {
+    egui::Id::unique(("lacquer_knob", name))
+}
+
 /// A knob with its name above and its value (with unit) below. `bipolar` draws the arc from
 /// the default (e.g. Tone at 0) instead of from the minimum.
 pub fn knob<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, bipolar: bool) -> Response {
     let diameter = 46.0;
     let width = 86.0;
-    let (rect, response) =
-        ui.allocate_exact_size(vec2(width, diameter + 34.0), Sense::click_and_drag());
+    let (rect, _) = ui.allocate_exact_size(vec2(width, diameter + 34.0), Sense::hover());
+    let response = ui.interact(rect, knob_id(param.name()), Sense::click_and_drag());
     interact(ui, &response, param, setter, vec2(0.0, -1.0));
     let painter = ui.painter_at(rect.expand(2.0));
     painter.text(

@@ -22,6 +22,7 @@ pub mod window;
 
 use crate::meter::{EditorReaders, MeterBus};
 use crate::params::LacquerParams;
+pub use controls::knob_id;
 use egui::{Panel, Ui, vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::ResizeHint;
@@ -78,6 +79,14 @@ impl LacquerEditor {
             stereo: Default::default(),
             spectrum: Default::default(),
         }
+    }
+
+    /// Prepares a freshly opened window: theme and fonts on its context, the host context
+    /// for parameter gestures (called by `build`, and by tests that draw headless).
+    pub fn attach(&mut self, egui_ctx: &egui::Context, gui: GuiContext) {
+        theme::apply(egui_ctx);
+        self.gui = Some(gui);
+        self.last_frame = None;
     }
 
     /// Sets (or clears) the assistant's tonal target band drawn behind the spectrum.
@@ -234,9 +243,7 @@ impl NiceEguiApp for LacquerEditor {
         nice_gui_ctx: GuiContext,
         _frame: &mut Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        theme::apply(&egui_ctx);
-        self.gui = Some(nice_gui_ctx);
-        self.last_frame = None;
+        self.attach(&egui_ctx, nice_gui_ctx);
         Ok(())
     }
 
