@@ -137,7 +137,7 @@ pub fn knob<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, bipolar: boo
 
 /// A horizontal bar for the expert section: name on the left, value (with unit) on the bar.
 pub fn bar<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, width: f32) -> Response {
-    let (rect, response) = ui.allocate_exact_size(vec2(width, 18.0), Sense::click_and_drag());
+    let (rect, response) = ui.allocate_exact_size(vec2(width, 17.0), Sense::click_and_drag());
     interact(ui, &response, param, setter, vec2(1.0, 0.0));
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 3.0, theme::PANEL);

@@ -9,7 +9,7 @@ use egui::{RichText, Ui};
 use nice_plug::prelude::ParamSetter;
 
 /// Width of one bar, logical px.
-const BAR_WIDTH: f32 = 210.0;
+const BAR_WIDTH: f32 = 228.0;
 
 fn heading(ui: &mut Ui, text: &str) {
     ui.add_space(4.0);
@@ -55,8 +55,10 @@ pub fn show(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
                 bar(ui, &params.macros.dynamics, setter, BAR_WIDTH);
                 bar(ui, &params.macros.width, setter, BAR_WIDTH);
                 bar(ui, &params.macros.bass_mono, setter, BAR_WIDTH);
+                heading(ui, "CROSSOVERS");
+                bar(ui, &params.bands.crossover_low, setter, BAR_WIDTH);
+                bar(ui, &params.bands.crossover_high, setter, BAR_WIDTH);
             });
-            ui.separator();
             ui.vertical(|ui| {
                 let eq = &params.eq;
                 heading(ui, "TONAL EQ");
@@ -64,25 +66,15 @@ pub fn show(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
                 bar(ui, &eq.low_shelf_gain, setter, BAR_WIDTH);
                 bar(ui, &eq.low_shelf_freq, setter, BAR_WIDTH);
                 ui.add_space(3.0);
-                bell(ui, &eq.bell1, setter);
-                bell(ui, &eq.bell2, setter);
-                bell(ui, &eq.bell3, setter);
-            });
-            ui.vertical(|ui| {
-                let eq = &params.eq;
-                heading(ui, "TONAL EQ (cont.)");
-                bell(ui, &eq.bell4, setter);
-                bell(ui, &eq.bell5, setter);
+                for b in [&eq.bell1, &eq.bell2, &eq.bell3, &eq.bell4, &eq.bell5] {
+                    bell(ui, b, setter);
+                }
                 bar(ui, &eq.high_shelf_gain, setter, BAR_WIDTH);
                 bar(ui, &eq.high_shelf_freq, setter, BAR_WIDTH);
             });
-            ui.separator();
             ui.vertical(|ui| {
                 let bands = &params.bands;
-                heading(ui, "MULTIBAND");
-                bar(ui, &bands.crossover_low, setter, BAR_WIDTH);
-                bar(ui, &bands.crossover_high, setter, BAR_WIDTH);
-                ui.add_space(3.0);
+                heading(ui, "BANDS: DYNAMICS, WIDTH");
                 band(ui, &bands.low, setter);
                 band(ui, &bands.mid, setter);
                 band(ui, &bands.high, setter);

@@ -43,7 +43,7 @@ impl GainReductionView {
     pub fn trace(&mut self, ui: &mut Ui, bus: &MeterBus, size: egui::Vec2) {
         bus.gain_reduction_history.copy_in_order(&mut self.trace);
         let now_db = bus.gain_reduction_db.load(Ordering::Relaxed);
-        let (rect, painter) = plot::area(ui, size, "LIMITER GAIN REDUCTION, LAST 10 s");
+        let (rect, painter) = plot::area(ui, size, "LIMITER GR, LAST 10 s");
         painter.text(
             rect.right_top() + vec2(0.0, -17.0),
             Align2::RIGHT_TOP,
