@@ -337,42 +337,57 @@ fn window_powers(
     } else {
         1
     };
+    // Power spectra are summed per window bin by bin (cheap, vectorised) and reduced to bands
+    // once per window, when the frames move on to the next window.
+    let mut acc_mid = vec![0.0f32; spectrum.len()];
+    let mut acc_side = vec![0.0f32; spectrum.len()];
+    let mut current = 0;
     for frame in 0..num_ffts {
         let start = frame * hop;
         let centre = (start + fft_len / 2).min(len - 1);
-        let target = &mut windows[(centre / window_len).min(num_windows - 1)];
-        target.num_frames += 1;
-        let signals: [(Option<&[f32]>, bool); 2] = [(Some(mid), true), (side, false)];
-        for (signal, is_mid) in signals {
+        let window = (centre / window_len).min(num_windows - 1);
+        if window != current {
+            reduce_to_bands(&acc_mid, &acc_side, &bins, &mut windows[current]);
+            acc_mid.fill(0.0);
+            acc_side.fill(0.0);
+            current = window;
+        }
+        windows[window].num_frames += 1;
+        let signals = [(Some(mid), &mut acc_mid), (side, &mut acc_side)];
+        for (signal, acc) in signals {
             let Some(signal) = signal else { continue };
-            let end = (start + fft_len).min(len);
-            let chunk = &signal[start..end];
-            for (i, x) in input.iter_mut().enumerate() {
-                *x = chunk.get(i).copied().unwrap_or(0.0) * hann[i];
+            let chunk = &signal[start..(start + fft_len).min(len)];
+            for ((x, &s), &w) in input.iter_mut().zip(chunk).zip(&hann) {
+                *x = s * w;
             }
+            input[chunk.len()..].fill(0.0);
             if fft
                 .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
-                .is_err()
+                .is_ok()
             {
-                continue;
-            }
-            let (band_sum, low_sum) = if is_mid {
-                (&mut target.mid, &mut target.low_mid)
-            } else {
-                (&mut target.side, &mut target.low_side)
-            };
-            for (bin, weights) in spectrum.iter().zip(&bins) {
-                let power = f64::from(bin.norm_sqr());
-                for &(band, weight) in &weights.bands {
-                    if let Some(slot) = band_sum.get_mut(band) {
-                        *slot += weight * power;
-                    }
+                for (a, bin) in acc.iter_mut().zip(&spectrum) {
+                    *a += bin.norm_sqr();
                 }
-                *low_sum += weights.low * power;
             }
         }
     }
+    reduce_to_bands(&acc_mid, &acc_side, &bins, &mut windows[current]);
     windows
+}
+
+/// Adds summed bin powers of mid and side into the bands and low end of `window`.
+fn reduce_to_bands(mid: &[f32], side: &[f32], bins: &[BinWeights], window: &mut WindowPower) {
+    for ((&m, &s), weights) in mid.iter().zip(side).zip(bins) {
+        let (m, s) = (f64::from(m), f64::from(s));
+        for &(band, weight) in &weights.bands {
+            if band < NUM_BANDS {
+                window.mid[band] += weight * m;
+                window.side[band] += weight * s;
+            }
+        }
+        window.low_mid += weights.low * m;
+        window.low_side += weights.low * s;
+    }
 }
 
 /// How percussive the track is, 0..1: the share of the energy of the pre-emphasised mid signal

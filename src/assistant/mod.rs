@@ -2,8 +2,10 @@
 //! audio and features. No plugin-framework types; the CLI and the plugin both call this.
 
 pub mod analysis;
+pub mod capture;
 pub mod decide;
 pub mod eval;
 pub mod explain;
 pub mod loudness;
 pub mod profile;
+pub mod targets;

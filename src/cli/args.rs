@@ -32,6 +32,9 @@ pub enum Command {
     Master(MasterArgs),
     /// Master the bundled demo mix into `lacquer-demo.wav` (same as no command).
     Demo,
+    /// Derive the target profiles from a folder of masters (for `cargo xtask derive-targets`).
+    #[command(hide = true)]
+    DeriveTargets(super::derive::DeriveArgs),
 }
 
 /// Arguments of `lacquer analyze`.

@@ -5,6 +5,7 @@
 mod analyze;
 mod args;
 mod decode;
+mod derive;
 mod demo;
 mod encode;
 mod master;
@@ -100,6 +101,7 @@ pub fn run() -> i32 {
         None | Some(Command::Demo) => demo::run(),
         Some(Command::Analyze(a)) => analyze::run(a),
         Some(Command::Master(m)) => master::run(m),
+        Some(Command::DeriveTargets(d)) => derive::run(d),
     });
     match result {
         Ok(Ok(())) => 0,

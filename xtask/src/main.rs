@@ -2,6 +2,7 @@
 //! forwarded to nice-plug-xtask; `test` and `demo` are Lacquer's own.
 
 mod demo;
+mod targets;
 mod test;
 
 fn main() {
@@ -9,6 +10,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
+        Some("derive-targets") => targets::run(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };
     if let Err(message) = result {
