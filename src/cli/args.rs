@@ -2,10 +2,12 @@
 //! ranges, so that `lacquer master --drive 6` means exactly what Drive = 6 dB means in a DAW.
 
 use super::CliError;
+use super::master::assist::{AssistJob, FamilyChoice};
 use super::target::{
     DEFAULT_MAX_GAIN_REDUCTION_DB, LoudnessTarget, MAX_GAIN_REDUCTION_RANGE_DB, TARGET_LUFS_RANGE,
 };
 use clap::{Parser, Subcommand, ValueEnum};
+use lacquer::assistant::decide::{Amounts, DEFAULT_AMOUNT_PCT};
 use lacquer::chain::ChainSettings;
 use lacquer::params::LacquerParams;
 use lacquer::platform::Platform;
@@ -32,6 +34,10 @@ pub enum Command {
     Master(MasterArgs),
     /// Master the bundled demo mix into `lacquer-demo.wav` (same as no command).
     Demo,
+    /// Degrade-and-restore evaluation of the assistant on a folder of masters (for
+    /// `cargo xtask eval`).
+    #[command(hide = true)]
+    EvalCorpus(super::eval::EvalArgs),
     /// Derive the target profiles from a folder of masters (for `cargo xtask derive-targets`).
     #[command(hide = true)]
     DeriveTargets(super::derive::DeriveArgs),
@@ -91,6 +97,34 @@ pub struct MasterArgs {
     /// Overwrite OUTPUT if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Plain chain: no analysis and no decisions, only what the flags set (the assistant runs
+    /// by default).
+    #[arg(long)]
+    pub no_assist: bool,
+    /// Master towards this reference instead of a family target (repeatable); its loudness
+    /// becomes the target unless --target-lufs or --platform is given.
+    #[arg(long = "reference", value_name = "FILE")]
+    pub references: Vec<PathBuf>,
+    /// Weight of each --reference, in the same order (default 1 each).
+    #[arg(long = "weight", value_name = "W")]
+    pub weights: Vec<f32>,
+    /// Target family without references: auto (blend by similarity, the default) or a
+    /// family name.
+    #[arg(long, value_name = "NAME|auto")]
+    pub family: Option<String>,
+    /// How much of the assistant's EQ moves to apply, percent (default 100).
+    #[arg(long, value_name = "PCT")]
+    pub amount_tone: Option<f32>,
+    /// How much of the assistant's dynamics decision to apply, percent (default 100).
+    #[arg(long, value_name = "PCT")]
+    pub amount_dynamics: Option<f32>,
+    /// How much of the assistant's width moves to apply, percent (default 100).
+    #[arg(long, value_name = "PCT")]
+    pub amount_width: Option<f32>,
+    /// Write a JSON report: features before/after, family weights, decisions, explanations
+    /// and every plugin parameter by id.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Sample format of a written WAV file.
@@ -204,6 +238,82 @@ impl MasterArgs {
             link_pct: param_value("--link", "%", self.link, &params.link)?,
             ..params.chain_settings()
         })
+    }
+
+    /// The assistant's job from the flags, or `None` with `--no-assist` (assistant-only flags
+    /// are then an error). Amounts are checked against 0..100 %, weights must be positive and
+    /// one per reference.
+    pub fn assist_job(&self) -> Result<Option<AssistJob>, CliError> {
+        let given: Vec<&str> = [
+            ("--reference", !self.references.is_empty()),
+            ("--weight", !self.weights.is_empty()),
+            ("--family", self.family.is_some()),
+            ("--amount-tone", self.amount_tone.is_some()),
+            ("--amount-dynamics", self.amount_dynamics.is_some()),
+            ("--amount-width", self.amount_width.is_some()),
+            ("--report", self.report.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, on)| on.then_some(flag))
+        .collect();
+        if self.no_assist {
+            return match given.first() {
+                Some(flag) => Err(CliError::new(format!(
+                    "{flag} only applies to the assistant; drop --no-assist or {flag}"
+                ))),
+                None => Ok(None),
+            };
+        }
+        if !self.weights.is_empty() && self.weights.len() != self.references.len() {
+            return Err(CliError::new(format!(
+                "{} --weight values for {} --reference files; give one weight per reference",
+                self.weights.len(),
+                self.references.len()
+            )));
+        }
+        if self.family.is_some() && !self.references.is_empty() {
+            return Err(CliError::new(
+                "--family and --reference cannot be used together: references replace the \
+                 family target; drop one of them",
+            ));
+        }
+        let mut references = Vec::new();
+        for (i, path) in self.references.iter().enumerate() {
+            let weight = self.weights.get(i).copied().unwrap_or(1.0);
+            if !(weight.is_finite() && weight > 0.0) {
+                return Err(CliError::new(format!(
+                    "--weight {weight} is not a positive number; use weights above 0"
+                )));
+            }
+            references.push((path.clone(), weight));
+        }
+        let amount = |flag: &str, v: Option<f32>| match v {
+            Some(v) => checked(flag, "%", v, (0.0, 100.0)),
+            None => Ok(DEFAULT_AMOUNT_PCT),
+        };
+        let family = match self.family.as_deref().map(str::trim) {
+            None => FamilyChoice::Auto,
+            Some(f) if f.eq_ignore_ascii_case("auto") => FamilyChoice::Auto,
+            Some(f) => FamilyChoice::Named(f.to_string()),
+        };
+        let target = self.loudness_target()?;
+        let params = LacquerParams::default();
+        Ok(Some(AssistJob {
+            references,
+            family,
+            amounts: Amounts {
+                tone_pct: amount("--amount-tone", self.amount_tone)?,
+                dynamics_pct: amount("--amount-dynamics", self.amount_dynamics)?,
+                width_pct: amount("--amount-width", self.amount_width)?,
+            },
+            target_lufs: target.map(|t| t.target_lufs),
+            default_target_lufs: params.goal.target_lufs.default_plain_value(),
+            target_range_lufs: TARGET_LUFS_RANGE,
+            max_gain_reduction_db: target
+                .map_or(DEFAULT_MAX_GAIN_REDUCTION_DB, |t| t.max_gain_reduction_db),
+            drive_range_db: drive_range_db(),
+            fixed_drive: self.drive.is_some(),
+        }))
     }
 
     /// The loudness target asked for by `--target-lufs` or `--platform` (the explicit target

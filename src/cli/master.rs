@@ -1,7 +1,12 @@
-//! `lacquer master INPUT -o OUTPUT`: decode, optionally search the Drive that meets a loudness
-//! target, render through the plugin's chain at the file's own rate in host-sized blocks with
-//! latency compensation ([`lacquer::render`]), requantise with dither, write the WAV safely,
-//! print a before/after table and the limiter's figures.
+//! `lacquer master INPUT -o OUTPUT`: decode, run the assistant (analysis, target, decisions,
+//! Drive for the loudness goal; [`assist`]) unless `--no-assist` (then optionally search the
+//! Drive that meets a loudness target), render through the plugin's chain at the file's own
+//! rate in host-sized blocks with latency compensation ([`lacquer::render`]), requantise with
+//! dither, write the WAV safely, print a before/after table, the limiter's figures and the
+//! assistant's explanations, and write the JSON report if asked.
+
+pub mod assist;
+pub mod report;
 
 use super::args::{BitDepth, MasterArgs, drive_range_db};
 use super::decode::{check_input, decode_file};
@@ -10,10 +15,13 @@ use super::output::{TempOutput, check_output, describe_io};
 use super::table::{LimiterFigures, before_after_table, limiter_table};
 use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
 use super::{CliError, print_stdout};
+use assist::{AssistJob, Assisted, load_references};
+use lacquer::assistant::analysis::analyze_track;
 use lacquer::assistant::loudness::DriveSolution;
 use lacquer::chain::ChainSettings;
 use lacquer::dsp::dither::DEFAULT_SEED;
 use lacquer::meter::analysis::{Analysis, analyze};
+use lacquer::platform::Platform;
 use lacquer::render::{GainReductionSummary, render};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -27,12 +35,28 @@ pub struct MasterJob {
     pub output: PathBuf,
     /// Chain settings (from flags or defaults); with a target, the Drive is searched.
     pub settings: ChainSettings,
-    /// Loudness target, if one was asked for.
+    /// Loudness target, if one was asked for (without the assistant).
     pub target: Option<LoudnessTarget>,
     /// Sample format of the output.
     pub bit_depth: BitDepth,
     /// Replace an existing output.
     pub force: bool,
+}
+
+/// Shortest input the assistant analyses, seconds: one EBU short-term window (3 s), the unit
+/// the analysis chooses its loudest windows in; shorter files are rendered as the flags set
+/// the chain, with a warning.
+pub const MIN_ASSIST_SECONDS: f32 = 3.0;
+
+/// The assistant's part of a job (the default is the plain chain).
+#[derive(Debug, Clone, Default)]
+pub struct AssistOptions {
+    /// The assistant's job; `None` with `--no-assist`.
+    pub assist: Option<AssistJob>,
+    /// Platform asked for, if any (for the report's parameters).
+    pub platform: Option<Platform>,
+    /// Where to write the JSON report, if asked.
+    pub report: Option<PathBuf>,
 }
 
 /// What a finished job measured.
@@ -50,6 +74,12 @@ pub struct MasterReport {
     pub gain_reduction: GainReductionSummary,
     /// How the Drive search ended, with a target.
     pub solution: Option<DriveSolution>,
+    /// The loudness target the Drive was searched for (the assistant's goal, or the flags').
+    pub target: Option<LoudnessTarget>,
+    /// The assistant's record, when it ran.
+    pub assisted: Option<Assisted>,
+    /// Why the assistant was asked for but did not run (one line for stderr).
+    pub assist_skipped: Option<String>,
 }
 
 /// Runs the command from its arguments.
@@ -62,13 +92,21 @@ pub fn run(args: &MasterArgs) -> Result<(), CliError> {
         bit_depth: args.bit_depth,
         force: args.force,
     };
-    let report = master(&job)?;
+    let options = AssistOptions {
+        assist: args.assist_job()?,
+        platform: args.platform()?,
+        report: args.report.clone(),
+    };
+    let report = master_with(&job, &options)?;
     print_report(&job, &report)
 }
 
 /// Prints the before/after table and the limiter's figures, and on stderr a clipping warning
 /// and a missed-target warning, if any (one line each).
 pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliError> {
+    if let Some(why) = &report.assist_skipped {
+        eprintln!("lacquer: warning: {why}");
+    }
     if report.num_clipped > 0 {
         eprintln!(
             "lacquer: warning: {} samples were clipped at full scale in the {} output; \
@@ -77,7 +115,7 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
             job.bit_depth.label()
         );
     }
-    if let (Some(target), Some(solution)) = (&job.target, &report.solution)
+    if let (Some(target), Some(solution)) = (&report.target, &report.solution)
         && let Some(warning) = shortfall_warning(
             target,
             solution,
@@ -99,17 +137,52 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
         drive_db: report.drive_db,
         ceiling_dbtp: job.settings.ceiling_dbtp,
         gain_reduction: report.gain_reduction,
-        target: job.target.zip(report.solution),
+        target: report.target.zip(report.solution),
         written_lufs: report.after.integrated_lufs,
     });
+    let assistant = report
+        .assisted
+        .as_ref()
+        .map_or(String::new(), assistant_text);
     print_stdout(&format!(
-        "{header}{}\n{limiter}",
+        "{header}{}\n{limiter}{assistant}",
         before_after_table(&report.before, &report.after)
     ))
 }
 
-/// Does the whole job. Nothing is created at `job.output` unless everything succeeds.
+/// The assistant's part of the printout: what it compared with, then one line per decision.
+fn assistant_text(a: &Assisted) -> String {
+    let against = if a.references.is_empty() {
+        let weights: Vec<String> = a
+            .family_weights
+            .iter()
+            .map(|(name, w)| format!("{name} {:.0} %", 100.0 * w))
+            .collect();
+        format!("family target ({})", weights.join(", "))
+    } else {
+        let names: Vec<String> = a
+            .references
+            .iter()
+            .map(|r| format!("'{}' x{}", r.file, r.weight))
+            .collect();
+        format!("reference {}", names.join(", "))
+    };
+    let mut text = format!("\nAssistant, against the {against}:\n");
+    for line in &a.explanations {
+        text.push_str(&format!("  - {line}\n"));
+    }
+    text
+}
+
+/// Does the whole job with the plain chain. Nothing is created at `job.output` unless
+/// everything succeeds.
 pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
+    master_with(job, &AssistOptions::default())
+}
+
+/// Does the whole job, with the assistant if `options` ask for it. Nothing is created at
+/// `job.output` unless everything succeeds.
+pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterReport, CliError> {
     check_input(&job.input)?;
     check_output(&job.input, &job.output, job.force)?;
     let audio = decode_file(&job.input)?;
@@ -122,8 +195,38 @@ pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
     let before = measure(&audio.channels, &job.input)?;
 
     let mut settings = job.settings;
-    let solution = match &job.target {
-        Some(target) => {
+    let mut target = job.target;
+    let mut assisted = None;
+    let seconds = audio.channels.first().map_or(0, Vec::len) as f32 / sample_rate_hz as f32;
+    let too_short = options.assist.is_some() && seconds < MIN_ASSIST_SECONDS;
+    let assist_skipped = too_short.then(|| {
+        format!(
+            "'{}' is {seconds:.1} s long; the assistant needs at least {MIN_ASSIST_SECONDS:.0} s \
+             to analyse, so the chain ran as the flags set it (as with --no-assist){}",
+            job.input.display(),
+            if options.report.is_some() {
+                "; no report written"
+            } else {
+                ""
+            }
+        )
+    });
+    let assist_job = options.assist.as_ref().filter(|_| !too_short);
+    let solution = match (assist_job, &job.target) {
+        (Some(a), _) => {
+            let references = load_references(&a.references)?;
+            let result = assist::assist(&audio.channels, sample_rate_hz, &settings, a, references)?;
+            settings = result.settings;
+            target = (!a.fixed_drive).then_some(LoudnessTarget {
+                target_lufs: result.goal.target_lufs,
+                max_gain_reduction_db: a.max_gain_reduction_db,
+                platform: options.platform,
+            });
+            let solution = result.solution;
+            assisted = Some(result);
+            solution
+        }
+        (None, Some(target)) => {
             let solution = find_drive(
                 &audio.channels,
                 sample_rate_hz,
@@ -135,13 +238,23 @@ pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
             settings.drive_db = drive_to_use(&solution);
             Some(solution)
         }
-        None => None,
+        (None, None) => None,
     };
-    let output = render(audio.channels, sample_rate_hz, &settings);
+    let output = match assisted
+        .as_mut()
+        .and_then(|a: &mut Assisted| a.rendered.take())
+    {
+        Some(rendered) => rendered,
+        None => render(audio.channels, sample_rate_hz, &settings),
+    };
     let gain_reduction = output.gain_reduction;
     let mut rendered = output.channels;
     let num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
     let after = measure(&rendered, &job.output)?;
+    let features_after = assisted.as_ref().map(|_| {
+        let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
+        analyze_track(&slices, sample_rate_hz as f32)
+    });
 
     let mut temp = TempOutput::create_beside(&job.output)?;
     // Lets the tests check that a bug mid-write still ends in one line and no leftover files.
@@ -164,6 +277,27 @@ pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
     )
     .map_err(write_error)?;
     temp.commit(&job.output, job.force)?;
+    if let (Some(path), Some(a), Some(features_after)) =
+        (&options.report, &assisted, &features_after)
+    {
+        let json = report::report_json(
+            a,
+            &report::ReportInputs {
+                input: &job.input,
+                output: &job.output,
+                before: &before,
+                after: &after,
+                features_after,
+                platform: options.platform,
+                amounts: options
+                    .assist
+                    .as_ref()
+                    .map(|j| j.amounts)
+                    .unwrap_or_default(),
+            },
+        );
+        report::write_report(path, &json)?;
+    }
     Ok(MasterReport {
         before,
         after,
@@ -171,6 +305,9 @@ pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
         drive_db: settings.drive_db,
         gain_reduction,
         solution,
+        target,
+        assisted,
+        assist_skipped,
     })
 }
 

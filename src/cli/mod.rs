@@ -8,6 +8,7 @@ mod decode;
 mod derive;
 mod demo;
 mod encode;
+mod eval;
 mod master;
 mod output;
 mod table;
@@ -101,6 +102,7 @@ pub fn run() -> i32 {
         None | Some(Command::Demo) => demo::run(),
         Some(Command::Analyze(a)) => analyze::run(a),
         Some(Command::Master(m)) => master::run(m),
+        Some(Command::EvalCorpus(e)) => eval::run_eval(e),
         Some(Command::DeriveTargets(d)) => derive::run(d),
     });
     match result {

@@ -2,6 +2,7 @@
 //! forwarded to nice-plug-xtask; `test` and `demo` are Lacquer's own.
 
 mod demo;
+mod eval;
 mod targets;
 mod test;
 
@@ -10,6 +11,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
+        Some("eval") => eval::run(&args[1..]),
         Some("derive-targets") => targets::run(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };

@@ -320,8 +320,10 @@ fn solve_loudness_lands_on_the_goal() {
     let right: Vec<f32> = left.iter().map(|l| 0.8 * l + noise() * 0.3).collect();
     let mut d = busy_decision();
     let audio = [left.as_slice(), right.as_slice()];
+    let features = track(music_curve(), -16.0);
     let sol = solve_loudness(
         &mut d,
+        &features,
         &audio,
         rate,
         Amounts::default(),
@@ -336,4 +338,42 @@ fn solve_loudness_lands_on_the_goal() {
     let m = measure_render(&audio, rate, &s).unwrap();
     let lufs = m.integrated_lufs.unwrap();
     assert!((lufs + 14.0).abs() <= 0.1, "{lufs}");
+    // On the parameter's 0.1 dB grid.
+    assert!(
+        (drive * 10.0 - (drive * 10.0).round()).abs() < 1e-4,
+        "{drive}"
+    );
+    // The rendering variant lands on the same Drive and hands back that very render.
+    let mut d2 = busy_decision();
+    let owned = vec![left.clone(), right.clone()];
+    let (sol2, rendered) = solve_and_render(
+        &mut d2,
+        &features,
+        &owned,
+        rate,
+        Amounts::default(),
+        &ChainSettings::default(),
+        (-12.0, 24.0),
+        12.0,
+    )
+    .unwrap();
+    assert_eq!(sol2.drive_db, drive);
+    let again = crate::render::render(owned, rate, &s);
+    assert_eq!(rendered.channels, again.channels);
+}
+
+#[test]
+fn the_predicted_loudness_change_follows_the_eq() {
+    let curve = music_curve();
+    let t = track(curve, -60.0);
+    let mut s = ChainSettings::default();
+    assert!(predicted_loudness_change_db(&t, &s).abs() < 1e-4);
+    // A broad +6 dB everywhere (both shelves meeting, tilt off) is +6 dB of loudness.
+    s.stages.eq.low_shelf = crate::dsp::eq::EqBand {
+        freq_hz: 20_000.0,
+        gain_db: 6.0,
+        q: 0.707,
+    };
+    let change = predicted_loudness_change_db(&t, &s);
+    assert!((change - 6.0).abs() < 0.3, "{change}");
 }

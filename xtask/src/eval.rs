@@ -1,0 +1,45 @@
+//! `cargo xtask eval DIR [--seconds S] [--seed N] [--limit N] [--json FILE] [--verbose]`: the
+//! assistant's degrade-and-restore evaluation (issue #5, item 10) on a folder of real masters,
+//! e.g. the corpus from `bash ../shared/corpus/fetch-corpus.sh`. Builds the `lacquer` binary in
+//! release mode and runs its hidden `eval-corpus` command, so the figures come from the very
+//! code `lacquer master` runs. `docs/eval.md` holds the latest figures.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const USAGE: &str =
+    "usage: cargo xtask eval DIR [--seconds S] [--seed N] [--limit N] [--json FILE] [--verbose]";
+
+/// Runs the task with the arguments after `eval`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let Some(dir) = args.first() else {
+        return Err(format!(
+            "no corpus folder given; {USAGE} (get one with `bash ../shared/corpus/fetch-corpus.sh`)"
+        ));
+    };
+    if dir == "--help" || dir == "-h" {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    if !PathBuf::from(dir).is_dir() {
+        return Err(format!("'{dir}' is not a folder; {USAGE}"));
+    }
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "--bin",
+            "lacquer",
+            "--",
+            "eval-corpus",
+        ])
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the evaluation failed ({status})"))
+    }
+}
