@@ -288,6 +288,8 @@ fn bypass_gives_the_input_back() {
     let automation = [
         automate(&mut plugin, "Drive", "12", 0),
         automate(&mut plugin, "Bypass", "Bypassed", 0),
+        // The input's own level (Match Loudness would bring it to the processed loudness).
+        automate(&mut plugin, "Match Loudness", "Off", 0),
     ];
     assert_eq!(automation[1].value, 1.0, "Bypass on is not CLAP value 1");
     let blocks = random_blocks(&mut SplitMix64::new(11), num_samples, MAX_BLOCK);

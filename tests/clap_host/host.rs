@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared by several test binaries, each using part of it
 //! A small but real CLAP host for the tests, built on clack-host: it loads a `.clap` file, reads
 //! the descriptor, lists parameters, picks an audio port configuration, activates, runs
 //! `process()` on a separate audio thread (as a DAW does, so the plugin's main-thread checks see
@@ -12,6 +13,7 @@ use clack_extensions::params::{
     ParamInfoFlags, ParamRescanFlags, PluginParams,
 };
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_extensions::tail::{PluginTail, TailLength};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 use std::ffi::CString;
@@ -122,6 +124,16 @@ pub struct Automation {
 pub struct Render {
     pub output: Vec<Vec<f32>>,
     pub latency_samples: u32,
+    /// After each block: the sample it ended at, the status `process()` returned and the tail
+    /// the plugin reported (`None` without the tail extension).
+    pub statuses: Vec<(usize, ProcessStatus, Option<u32>)>,
+}
+
+/// Extra things a render can do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// Call the plugin's `reset()` on the audio thread before the block starting here.
+    pub reset_at_sample: Option<usize>,
 }
 
 /// The CLAP id of the Lacquer plugin in its bundle.
@@ -317,6 +329,24 @@ impl Instance {
         blocks: &[usize],
         automation: &[Automation],
     ) -> Render {
+        self.render_with(
+            sample_rate_hz,
+            input,
+            blocks,
+            automation,
+            RenderOptions::default(),
+        )
+    }
+
+    /// [`Self::render`] with [`RenderOptions`].
+    pub fn render_with(
+        &mut self,
+        sample_rate_hz: f64,
+        input: &[Vec<f32>],
+        blocks: &[usize],
+        automation: &[Automation],
+        options: RenderOptions,
+    ) -> Render {
         let num_samples: usize = blocks.iter().sum();
         assert!(
             input.iter().all(|c| c.len() == num_samples),
@@ -341,6 +371,8 @@ impl Instance {
         let mut input = input.to_vec();
         // NaN-filled, so a sample the plugin never wrote is caught by the finiteness checks.
         let mut output = vec![vec![f32::NAN; num_samples]; input.len()];
+        let tail: Option<PluginTail> = self.instance.plugin_handle().get_extension();
+        let mut statuses = Vec::new();
         let mut processor: PluginAudioProcessor<TestHost> = stopped.into();
         let chunk_samples = (sample_rate_hz / 4.0) as usize;
         let mut start = 0;
@@ -356,9 +388,20 @@ impl Instance {
             }
             let chunk = &blocks[block_index..chunk_end];
             let (input, output, automation) = (&mut input, &mut output, &automation);
+            let statuses = &mut statuses;
             processor = std::thread::scope(|s| {
                 s.spawn(move || {
-                    process_chunk(&mut processor, input, output, automation, start, chunk);
+                    let mut chunk = Chunk {
+                        input,
+                        output,
+                        automation,
+                        start,
+                        blocks: chunk,
+                        tail,
+                        options,
+                        statuses,
+                    };
+                    process_chunk(&mut processor, &mut chunk);
                     processor
                 })
                 .join()
@@ -381,28 +424,40 @@ impl Instance {
         Render {
             output,
             latency_samples,
+            statuses,
         }
     }
 }
 
-/// Processes consecutive blocks starting at sample `start`, on the calling (audio) thread.
-fn process_chunk(
-    processor: &mut PluginAudioProcessor<TestHost>,
-    input: &mut [Vec<f32>],
-    output: &mut [Vec<f32>],
-    automation: &[Automation],
-    mut start: usize,
-    blocks: &[usize],
-) {
-    let num_channels = input.len();
+/// Consecutive blocks to process on the audio thread, and where their results go.
+struct Chunk<'a> {
+    input: &'a mut [Vec<f32>],
+    output: &'a mut [Vec<f32>],
+    automation: &'a [Automation],
+    start: usize,
+    blocks: &'a [usize],
+    tail: Option<PluginTail>,
+    options: RenderOptions,
+    statuses: &'a mut Vec<(usize, ProcessStatus, Option<u32>)>,
+}
+
+/// Processes consecutive blocks starting at sample `chunk.start`, on the calling (audio)
+/// thread.
+fn process_chunk(processor: &mut PluginAudioProcessor<TestHost>, chunk: &mut Chunk) {
+    let num_channels = chunk.input.len();
     let mut input_ports = AudioPorts::with_capacity(num_channels, 1);
     let mut output_ports = AudioPorts::with_capacity(num_channels, 1);
     let started = processor
         .ensure_processing_started()
         .unwrap_or_else(|e| panic!("start_processing failed: {e}"));
-    for &len in blocks {
+    let mut start = chunk.start;
+    for &len in chunk.blocks {
         let end = start + len;
-        let events: Vec<ParamValueEvent> = automation
+        if chunk.options.reset_at_sample == Some(start) {
+            started.reset();
+        }
+        let events: Vec<ParamValueEvent> = chunk
+            .automation
             .iter()
             .filter(|a| (start..end).contains(&a.at_sample))
             .map(|a| {
@@ -413,7 +468,8 @@ fn process_chunk(
         let inputs = input_ports.with_input_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_input_only(
-                input
+                chunk
+                    .input
                     .iter_mut()
                     .map(|c| InputChannel::variable(&mut c[start..end])),
             ),
@@ -421,10 +477,10 @@ fn process_chunk(
         let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(
-                output.iter_mut().map(|c| &mut c[start..end]),
+                chunk.output.iter_mut().map(|c| &mut c[start..end]),
             ),
         }]);
-        started
+        let status = started
             .process(
                 &inputs,
                 &mut outputs,
@@ -434,6 +490,11 @@ fn process_chunk(
                 None,
             )
             .unwrap_or_else(|e| panic!("process() failed at sample {start}: {e}"));
+        let tail = chunk.tail.map(|t| match t.get(&started.plugin_handle()) {
+            TailLength::Finite(n) => n,
+            TailLength::Infinite => u32::MAX,
+        });
+        chunk.statuses.push((end, status, tail));
         start = end;
     }
 }

@@ -5,7 +5,8 @@
 //!    copied to `target/alloc-check/`;
 //! b. the release bundle in `target/bundled/`;
 //! c. `cargo test --workspace` (unit, integration and doc tests);
-//! d. the CLAP host tests against both bundles (`cargo test --test clap_host -- --ignored`);
+//! d. the CLAP host tests (`clap_host`, `clap_master_bus`, `clap_state`, `--ignored`) against
+//!    the release bundle, and d2. `clap_master_bus` again against the alloc-check bundle;
 //! e. the VST3 host tests: pytest with pedalboard in a venv at `target/venv`;
 //! f. the editor opened for real under Xvfb and photographed (`test/editor.rs`).
 //!
@@ -64,11 +65,28 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let clap_alloc = alloc_check.join("Lacquer.clap");
         run.cargo_tests(
             "d. CLAP host tests",
-            &["test", "--test", "clap_host", "--", "--ignored"],
+            &[
+                "test",
+                "--test",
+                "clap_host",
+                "--test",
+                "clap_master_bus",
+                "--test",
+                "clap_state",
+                "--",
+                "--ignored",
+            ],
             &[
                 ("LACQUER_CLAP", clap.as_path()),
                 ("LACQUER_CLAP_ALLOC_CHECK", clap_alloc.as_path()),
             ],
+        );
+        // The same master-bus scenarios through the assert_process_allocs bundle: it aborts on
+        // any allocation inside process(), so every one of them is allocation-free.
+        run.cargo_tests(
+            "d2. CLAP master-bus tests through the assert_process_allocs bundle",
+            &["test", "--test", "clap_master_bus", "--", "--ignored"],
+            &[("LACQUER_CLAP", clap_alloc.as_path())],
         );
         run.pytest(
             "e. VST3 host tests (pytest + pedalboard)",
