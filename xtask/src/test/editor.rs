@@ -11,8 +11,13 @@
 //! 4. the editor's accent colour is drawn (the theme and the meters rendered);
 //! 5. the meters are live: the two screenshots differ.
 //!
-//! Installs nothing: needs the Debian packages xvfb, x11-apps (xwd), netpbm, xdotool, plus
-//! libasound2-dev and libjack-jackd2-dev to build the standalone (`.ci/run` installs them).
+//! Then, in the same Xvfb with `xsettingsd` as the XSETTINGS owner, a real VST3 host
+//! (pedalboard, from the venv of step e) opens and closes the editor of the alloc-check bundle
+//! 50 times while another thread keeps processing audio (`editor_open_close.py`): the cycles
+//! complete, audio runs in every cycle, no `process()` call waits on the GUI.
+//!
+//! Installs nothing: needs the Debian packages xvfb, x11-apps (xwd), netpbm, xdotool,
+//! xsettingsd, plus libasound2-dev and libjack-jackd2-dev to build the standalone.
 //! The screenshot is saved as `target/editor-screenshot.png`.
 
 use super::counts::Counts;
@@ -61,10 +66,18 @@ pub fn run(target: &Path) -> Result<(ExitStatus, Counts), String> {
         ));
     }
     let binary = target.join("debug").join("examples").join("standalone");
-    for tool in ["Xvfb", "xdotool", "xwd", "xwdtopnm", "pnmtopng"] {
+    for tool in [
+        "Xvfb",
+        "xdotool",
+        "xwd",
+        "xwdtopnm",
+        "pnmtopng",
+        "xsettingsd",
+    ] {
         if !on_path(tool) {
             return Err(format!(
-                "`{tool}` not found: install the Debian packages xvfb x11-apps netpbm xdotool"
+                "`{tool}` not found: install the Debian packages xvfb x11-apps netpbm xdotool \
+                 xsettingsd"
             ));
         }
     }
@@ -136,12 +149,96 @@ pub fn run(target: &Path) -> Result<(ExitStatus, Counts), String> {
         }
     }
     app.stop();
+    host_open_close(&mut checks, target, &display);
     xvfb.stop();
     println!(
         "editor screenshot: {}",
         target.join("editor-screenshot.png").display()
     );
     Ok((ExitStatus::default(), checks.counts))
+}
+
+/// The host script, written to `target/` and run with the venv's Python.
+const OPEN_CLOSE_SCRIPT: &str = include_str!("editor_open_close.py");
+
+/// 50 open/close cycles in pedalboard (see the module docs); one check per script check.
+fn host_open_close(checks: &mut Checks, target: &Path, display: &str) {
+    let python = target.join("venv").join("bin").join("python");
+    let bundle = target.join("alloc-check").join("Lacquer.vst3");
+    if !python.is_file() || !bundle.exists() {
+        checks.check(
+            "editor open/close in a real VST3 host",
+            false,
+            "needs the venv of step e and the alloc-check bundle of step a",
+        );
+        return;
+    }
+    let script = target.join("editor_open_close.py");
+    if let Err(e) = std::fs::write(&script, OPEN_CLOSE_SCRIPT) {
+        checks.check(
+            "editor open/close in a real VST3 host",
+            false,
+            &e.to_string(),
+        );
+        return;
+    }
+    let xsettings = Command::new("xsettingsd")
+        .args(["-c", "/dev/null"])
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let mut xsettings = match xsettings {
+        Ok(child) => Guard(child),
+        Err(e) => {
+            checks.check("xsettingsd starts", false, &e.to_string());
+            return;
+        }
+    };
+    sleep(Duration::from_millis(500));
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(&bundle)
+        .env("DISPLAY", display)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null())
+        .output();
+    xsettings.stop();
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => {
+            checks.check(
+                "editor open/close in a real VST3 host",
+                false,
+                &e.to_string(),
+            );
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut num_checks = 0;
+    for line in stdout.lines() {
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("editor host check: ") {
+            num_checks += 1;
+            if rest.contains(" ... ok") {
+                checks.counts.passed += 1;
+            } else {
+                checks.counts.failed += 1;
+            }
+        }
+    }
+    if !output.status.success() && num_checks == 0 || num_checks < 3 {
+        checks.check(
+            "editor open/close in a real VST3 host ran",
+            false,
+            &format!(
+                "{}; stderr:\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        );
+    }
 }
 
 fn image_checks(checks: &mut Checks, a: &Image, b: &Image) {
