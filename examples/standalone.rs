@@ -45,7 +45,14 @@ fn read_wav(path: &str) -> Vec<Vec<f32>> {
         }
     };
     (0..num_channels)
-        .map(|c| samples.iter().skip(c).step_by(num_channels).copied().collect())
+        .map(|c| {
+            samples
+                .iter()
+                .skip(c)
+                .step_by(num_channels)
+                .copied()
+                .collect()
+        })
         .collect()
 }
 
@@ -131,8 +138,13 @@ impl<C: ProcessContext<DemoFed>> ProcessContext<Lacquer> for Process<'_, C> {
     fn try_send_event(
         &mut self,
         event: PluginNoteEvent<Lacquer>,
-    ) -> Result<(), (PluginNoteEvent<Lacquer>, nice_plug::context::process::SendEventError)>
-    {
+    ) -> Result<
+        (),
+        (
+            PluginNoteEvent<Lacquer>,
+            nice_plug::context::process::SendEventError,
+        ),
+    > {
         self.0.try_send_event(event)
     }
     fn set_latency_samples(&self, samples: u32) {
