@@ -4,6 +4,8 @@
 //! one is set.
 
 use super::{plot, theme};
+use crate::assistant::profile::{TargetProfile, band_centre_hz};
+use crate::assistant::targets;
 use crate::dsp::eq::EqSettings;
 use crate::meter::spectrum::SpectrumReader;
 use crate::meter::spectrum_analyzer::{DISPLAY_MAX_HZ, DISPLAY_MIN_HZ, FLOOR_DB, SpectrumAnalyzer};
@@ -27,6 +29,24 @@ pub struct TargetBand {
     pub bands: Vec<(f32, f32, f32)>,
 }
 
+impl TargetBand {
+    /// The 10th..90th percentile band of a family profile's mid spectrum.
+    pub fn from_profile(profile: &TargetProfile) -> Self {
+        Self {
+            bands: profile
+                .mid_db
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (band_centre_hz(k), p.p10, p.p90))
+                .collect(),
+        }
+    }
+}
+
+/// Bands used to align the target to the output's level: 100 Hz..10 kHz, where every
+/// master has energy.
+const ALIGN_RANGE_HZ: (f32, f32) = (100.0, 10_000.0);
+
 /// State of the spectrum view.
 pub struct SpectrumView {
     input: SpectrumAnalyzer,
@@ -34,19 +54,27 @@ pub struct SpectrumView {
     input_db: Vec<f32>,
     output_db: Vec<f32>,
     target: Option<TargetBand>,
+    /// Name of the built-in family whose band is shown (None: off or set from outside).
+    target_family: Option<String>,
 }
 
 impl Default for SpectrumView {
     fn default() -> Self {
         let input = SpectrumAnalyzer::new();
         let n = input.frequencies_hz().len();
-        Self {
+        let mut view = Self {
             input,
             output: SpectrumAnalyzer::new(),
             input_db: vec![FLOOR_DB; n],
             output_db: vec![FLOOR_DB; n],
             target: None,
+            target_family: None,
+        };
+        // Until the assistant picks one, show the first built-in family's band.
+        if let Some(first) = targets::families().first() {
+            view.show_family(&first.name);
         }
+        view
     }
 }
 
@@ -62,6 +90,52 @@ impl SpectrumView {
     /// Sets or clears the assistant's target band.
     pub fn set_target(&mut self, target: Option<TargetBand>) {
         self.target = target;
+        self.target_family = None;
+    }
+
+    /// Shows the band of the built-in family `name` (`assets/targets/`), if it exists.
+    pub fn show_family(&mut self, name: &str) {
+        if let Some(profile) = targets::family(name) {
+            self.target = Some(TargetBand::from_profile(profile));
+            self.target_family = Some(profile.name.clone());
+        }
+    }
+
+    /// The family selector drawn over the graph's title row.
+    fn family_selector(&mut self, ui: &mut Ui, at: Rect) {
+        let current = self
+            .target_family
+            .clone()
+            .unwrap_or_else(|| "off".to_owned());
+        let mut chosen = None;
+        // A child Ui at `at`: drawn over the graph without moving the parent's layout.
+        let mut child = ui.new_child(egui::UiBuilder::new().max_rect(at));
+        {
+            let ui = &mut child;
+            egui::ComboBox::from_id_salt("target_family")
+                .width(110.0)
+                .selected_text(format!("target: {current}"))
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(self.target.is_none(), "off").clicked() {
+                        chosen = Some(None);
+                    }
+                    for p in targets::families() {
+                        let on = self.target_family.as_deref() == Some(p.name.as_str());
+                        if ui
+                            .selectable_label(on, &p.name)
+                            .on_hover_text(&p.description)
+                            .clicked()
+                        {
+                            chosen = Some(Some(p.name.clone()));
+                        }
+                    }
+                });
+        }
+        match chosen {
+            Some(Some(name)) => self.show_family(&name),
+            Some(None) => self.set_target(None),
+            None => {}
+        }
     }
 
     /// Analyses the frames that arrived since the last call (GUI thread).
@@ -79,6 +153,10 @@ impl SpectrumView {
     /// Draws the view in `size`; `eq` and `sample_rate_hz` give the EQ curve.
     pub fn show(&mut self, ui: &mut Ui, size: egui::Vec2, eq: &EqSettings, sample_rate_hz: f32) {
         let (rect, painter) = plot::area(ui, size, "SPECTRUM");
+        self.family_selector(
+            ui,
+            Rect::from_min_size(rect.left_top() + vec2(70.0, -21.0), vec2(150.0, 18.0)),
+        );
         let (lo, hi) = RANGE_DB;
         let x_of = |f: f32| plot::x_of_freq(rect, f, DISPLAY_MIN_HZ, DISPLAY_MAX_HZ);
         for f in [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0] {
@@ -103,9 +181,6 @@ impl SpectrumView {
         plot::h_scale(&painter, rect, &[-72.0, -54.0, -36.0, -18.0], lo, hi, " dB");
 
         let freqs = self.output.frequencies_hz();
-        if let Some(target) = &self.target {
-            self.draw_target(&painter, rect, target);
-        }
         // Output: filled under the curve in the dim accent, then the line.
         let out_points: Vec<Pos2> = freqs
             .iter()
@@ -123,6 +198,9 @@ impl SpectrumView {
                 theme::ACCENT_DIM,
                 Stroke::NONE,
             ));
+        }
+        if let Some(target) = &self.target {
+            self.draw_target(&painter, rect, target);
         }
         let in_points: Vec<Pos2> = freqs
             .iter()
@@ -145,11 +223,14 @@ impl SpectrumView {
             })
             .collect();
         painter.line(eq_points, Stroke::new(1.4, theme::TEXT));
-        let legend = [
+        let mut legend = vec![
             ("output", theme::ACCENT),
             ("input", theme::SECONDARY),
             ("EQ", theme::TEXT),
         ];
+        if self.target.is_some() {
+            legend.push(("target 10-90 %", theme::SECONDARY));
+        }
         let mut x = rect.right();
         for (name, colour) in legend.iter().rev() {
             let galley = painter.layout_no_wrap(name.to_string(), theme::small_font(), *colour);
@@ -170,11 +251,17 @@ impl SpectrumView {
                 .and_then(|i| self.output_db.get(i).copied())
                 .unwrap_or(FLOOR_DB)
         };
-        let n = target.bands.len().max(1) as f32;
-        let mean_target: f32 = target.bands.iter().map(|b| 0.5 * (b.1 + b.2)).sum::<f32>() / n;
-        let mean_output: f32 = target.bands.iter().map(|b| level_at(b.0)).sum::<f32>() / n;
+        let aligned = || {
+            target
+                .bands
+                .iter()
+                .filter(|b| b.0 >= ALIGN_RANGE_HZ.0 && b.0 <= ALIGN_RANGE_HZ.1)
+        };
+        let n = aligned().count().max(1) as f32;
+        let mean_target: f32 = aligned().map(|b| 0.5 * (b.1 + b.2)).sum::<f32>() / n;
+        let mean_output: f32 = aligned().map(|b| level_at(b.0)).sum::<f32>() / n;
         let offset = mean_output - mean_target;
-        let fill = Color32::from_rgba_unmultiplied(0x7C, 0x8C, 0xA3, 40);
+        let fill = Color32::from_rgba_unmultiplied(0x7C, 0x8C, 0xA3, 70);
         for pair in target.bands.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             let xa = plot::x_of_freq(rect, a.0, DISPLAY_MIN_HZ, DISPLAY_MAX_HZ);
@@ -190,12 +277,20 @@ impl SpectrumView {
                 Stroke::NONE,
             ));
         }
-        painter.text(
-            rect.left_top() + vec2(2.0, 2.0),
-            Align2::LEFT_TOP,
-            "target 10-90 %",
-            theme::small_font(),
-            theme::SECONDARY,
-        );
+        let edge = |pick: fn(&(f32, f32, f32)) -> f32| -> Vec<Pos2> {
+            target
+                .bands
+                .iter()
+                .map(|b| {
+                    pos2(
+                        plot::x_of_freq(rect, b.0, DISPLAY_MIN_HZ, DISPLAY_MAX_HZ),
+                        plot::y_of(rect, pick(b) + offset, lo, hi),
+                    )
+                })
+                .collect()
+        };
+        let stroke = Stroke::new(1.0, theme::SECONDARY.gamma_multiply(0.8));
+        painter.line(edge(|b| b.1), stroke);
+        painter.line(edge(|b| b.2), stroke);
     }
 }
