@@ -7,8 +7,9 @@
 //!   by weighted least squares over the 1/3-octave bands, using [`EqSettings::response_db`],
 //!   the same maths the DSP runs. The track's mid spectrum is smoothed over three bands
 //!   (1/3-octave triangular kernel, so at least 1/3-octave smoothing); a band costs nothing
-//!   while it sits inside the target's 10th..90th percentile and costs its squared distance
-//!   to that interval outside it (a reference collapses the interval to its own curve), after
+//!   while it sits inside the target's 10th..90th percentile (widened by
+//!   [`FAMILY_MARGIN_DB`] for a family) and costs its squared distance to that interval
+//!   outside it (a reference collapses the interval to its own curve), after
 //!   aligning the track's level with the target median (the spectra are level-normalised and
 //!   the Drive sets the level). Slots are chosen greedily (matching pursuit over candidate centres and
 //!   Qs), then all gains are refined together (projected Gauss-Newton), each within
@@ -52,8 +53,21 @@ pub const MAX_MONO_LOSS_DB: f32 = 1.0;
 /// compatibility (bass parts in masters usually sit 20-40 dB below their mid).
 pub const BASS_MONO_TRIGGER_DB: f32 = -12.0;
 
+/// How far the track's low-end side/mid must exceed the target's, band by band (median), for
+/// bass mono, dB.
+pub const BASS_MONO_EXCESS_DB: f32 = 6.0;
+
 /// Target side/mid ratio (median) below which a band counts as mono in the target, dB.
 const MONO_TARGET_DB: f32 = -15.0;
+
+/// Margin added outside a family's 10th..90th percentile before a band counts as off
+/// target, dB. By construction a real master lies outside a family's p10..p90 in about one
+/// band in five, typically by 1-3 dB (the never-harm run of `cargo xtask eval`), so without
+/// a margin the assistant would re-shape good masters towards the family median. References
+/// get no margin.
+pub const FAMILY_MARGIN_DB: f32 = 2.0;
+/// Narrowest p10..p90 interval read as a family's (a reference's is about 0.5 dB), dB.
+const FAMILY_INTERVAL_DB: f32 = 1.0;
 
 /// Multiband dynamics amount per dB that PLR exceeds the target's 90th percentile by more
 /// than [`DYNAMICS_MARGIN_DB`], percent.
@@ -144,6 +158,9 @@ pub struct WidthDecision {
     pub target_side_to_mid_db: [Percentiles; NUM_SPLIT],
     /// True where the mono fold-down limit held the widening back.
     pub mono_limited: [bool; NUM_SPLIT],
+    /// Side level change wanted per band before the mono limit, dB (median over the band's
+    /// 1/3-octave bands of the distance to the target interval).
+    pub move_db: [f32; NUM_SPLIT],
 }
 
 /// Bass mono, when decided.
@@ -221,6 +238,11 @@ fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
         lower_db[k] = p.p10.min(p.p90);
         upper_db[k] = p.p90.max(p.p10);
         median_db[k] = p.p50.clamp(lower_db[k], upper_db[k]);
+        // A family's percentiles: leave a margin (see FAMILY_MARGIN_DB).
+        if upper_db[k] - lower_db[k] >= FAMILY_INTERVAL_DB {
+            lower_db[k] -= FAMILY_MARGIN_DB;
+            upper_db[k] += FAMILY_MARGIN_DB;
+        }
     }
     let fit = fit_eq(&FitInput {
         track_db: track.mid_db,
@@ -281,10 +303,11 @@ fn power_to_db(p: f64) -> f32 {
     (10.0 * p.max(1e-30).log10()) as f32
 }
 
-/// The width decision: per split band, side/mid power ratios of the track and of the target
-/// (at its 10th, 50th and 90th percentile, weighted by the target's median mid spectrum); a
-/// band outside the target interval moves to its nearest edge, then the widening is capped so
-/// that no 1/3-octave band's mono fold-down loses more than [`MAX_MONO_LOSS_DB`].
+/// The width decision: per split band, the side level change of [`width_move_db`] (reported
+/// with the band's side/mid power ratios of the track and of the target, the latter at its
+/// 10th, 50th and 90th percentile weighted by the target's median mid spectrum), then the
+/// widening capped so that no 1/3-octave band's mono fold-down loses more than
+/// [`MAX_MONO_LOSS_DB`].
 pub fn decide_width(
     track: &TrackFeatures,
     target: &TargetProfile,
@@ -313,6 +336,7 @@ pub fn decide_width(
         track_side_to_mid_db: [0.0; NUM_SPLIT],
         target_side_to_mid_db: [band_of(&[], 0); NUM_SPLIT],
         mono_limited: [false; NUM_SPLIT],
+        move_db: [0.0; NUM_SPLIT],
     };
     let max_gain = WIDTH_RANGE_PCT.1 / 100.0;
     for b in 0..NUM_SPLIT {
@@ -325,13 +349,8 @@ pub fn decide_width(
         };
         out.track_side_to_mid_db[b] = track_db;
         out.target_side_to_mid_db[b] = pct;
-        let move_db = if track_db < pct.p10 {
-            pct.p10 - track_db
-        } else if track_db > pct.p90 {
-            pct.p90 - track_db
-        } else {
-            0.0
-        };
+        let move_db = width_move_db(track, target, b, crossovers_hz);
+        out.move_db[b] = move_db;
         let mut gain = 10f32.powf(move_db / 20.0).clamp(0.0, max_gain);
         if gain > 1.0 {
             let cap = mono_safe_width_gain(track, b, crossovers_hz);
@@ -347,6 +366,56 @@ pub fn decide_width(
         };
     }
     out
+}
+
+/// Bands more than this below the loudest 1/3-octave band of their split band are left out
+/// of the width decision (their side/mid ratio is mostly noise), dB.
+const WIDTH_BAND_RANGE_DB: f32 = 30.0;
+
+/// Side level change that split band `b` wants, dB: the median over its 1/3-octave bands
+/// (those within [`WIDTH_BAND_RANGE_DB`] of its loudest) of how far each band's side/mid
+/// ratio lies outside the target's 10th..90th percentile (0 inside). A median, not a
+/// power-weighted ratio, so one band whose long-term estimate jumps (a loud passage entering
+/// or leaving the analysed windows) cannot steer the whole band.
+fn width_move_db(
+    track: &TrackFeatures,
+    target: &TargetProfile,
+    b: usize,
+    crossovers_hz: (f32, f32),
+) -> f32 {
+    let bands: Vec<usize> = (0..NUM_BANDS)
+        .filter(|&k| split_band_of(k, crossovers_hz) == Some(b))
+        .collect();
+    let loudest = bands
+        .iter()
+        .map(|&k| track.mid_db[k])
+        .fold(f32::NEG_INFINITY, f32::max);
+    let mut moves: Vec<f32> = bands
+        .iter()
+        .filter(|&&k| track.mid_db[k] >= loudest - WIDTH_BAND_RANGE_DB)
+        .map(|&k| {
+            let t = band_of(&target.side_to_mid_db, k);
+            let v = track.side_to_mid_db[k];
+            if v < t.p10 {
+                t.p10 - v
+            } else if v > t.p90 {
+                t.p90 - v
+            } else {
+                0.0
+            }
+        })
+        .filter(|m| m.is_finite())
+        .collect();
+    if moves.is_empty() {
+        return 0.0;
+    }
+    moves.sort_by(f32::total_cmp);
+    let n = moves.len();
+    if n % 2 == 1 {
+        moves[n / 2]
+    } else {
+        0.5 * (moves[n / 2 - 1] + moves[n / 2])
+    }
 }
 
 /// Largest side gain for split band `b` that keeps every 1/3-octave band's mono fold-down
@@ -377,6 +446,7 @@ fn decide_bass_mono(track: &TrackFeatures, target: &TargetProfile) -> Option<Bas
     }
     let mut freq_hz = None;
     let (mut side, mut mid) = (0.0f64, 0.0f64);
+    let mut excess = Vec::new();
     for k in 0..NUM_BANDS {
         let f = band_centre_hz(k);
         if !(30.0..=160.0).contains(&f) {
@@ -389,11 +459,17 @@ fn decide_bass_mono(track: &TrackFeatures, target: &TargetProfile) -> Option<Bas
         let m = band_of(&target.mid_db, k).p50;
         mid += db_to_power(m);
         side += db_to_power(m + stm);
+        excess.push(track.side_to_mid_db[k] - stm);
         freq_hz = Some(f);
     }
     let freq_hz = freq_hz?.clamp(BASS_MONO_RANGE_HZ.0, BASS_MONO_RANGE_HZ.1);
     let target_db = power_to_db(side) - power_to_db(mid);
-    (low > target_db + 6.0).then_some(BassMonoDecision {
+    // Band by band, the track's side must exceed the target's by the margin (median over the
+    // bands, so one noisy band cannot decide); a mere widening of an already narrow low end is
+    // the width decision's job, and bass mono would take far more side away than it added.
+    excess.sort_by(f32::total_cmp);
+    let median = excess.get(excess.len() / 2).copied().unwrap_or(0.0);
+    (median > BASS_MONO_EXCESS_DB).then_some(BassMonoDecision {
         freq_hz,
         track_low_end_side_to_mid_db: low,
         target_low_end_side_to_mid_db: target_db,

@@ -44,23 +44,32 @@ fn pct_fraction(pct: f32) -> f32 {
     }
 }
 
+/// Widest target interval (upper minus lower edge) read as a reference rather than a
+/// family's percentiles, dB.
+const REFERENCE_INTERVAL_DB: f32 = 1.0;
+
 /// Why one EQ move was made: how far outside the target the track was where the move acts.
 fn eq_reason(m: &EqMove) -> String {
     let region = region_name(m.at_hz);
     let at = format_hz(m.at_hz);
-    let reference = (m.upper_db - m.lower_db).abs() < 1e-3;
+    // A reference gives an interval of about +/- 0.25 dB around itself (targets.rs); a family's
+    // 10th..90th percentile spans several dB.
+    let reference = (m.upper_db - m.lower_db).abs() < REFERENCE_INTERVAL_DB;
+    let centre = 0.5 * (m.upper_db + m.lower_db);
     if m.track_db > m.upper_db + 0.05 {
-        let by = m.track_db - m.upper_db;
         if reference {
+            let by = m.track_db - centre;
             format!("{region} at {at} {by:.1} dB above the reference")
         } else {
+            let by = m.track_db - m.upper_db;
             format!("{region} at {at} {by:.1} dB above the target's 90th percentile")
         }
     } else if m.track_db < m.lower_db - 0.05 {
-        let by = m.lower_db - m.track_db;
         if reference {
+            let by = centre - m.track_db;
             format!("{region} at {at} {by:.1} dB below the reference")
         } else {
+            let by = m.lower_db - m.track_db;
             format!("{region} at {at} {by:.1} dB below the target's 10th percentile")
         }
     } else {
@@ -153,19 +162,11 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
         any_width = true;
         let pct = 100.0 * decided.max(1e-6).powf(width_amount);
         let track = w.track_side_to_mid_db[b];
-        let t = w.target_side_to_mid_db[b];
+        let by = w.move_db[b].abs();
         let (verb, reason) = if decided > 1.0 {
-            let by = t.p10 - track;
-            (
-                "Widen",
-                format!("side {by:.1} dB below the target's 10th percentile"),
-            )
+            ("Widen", format!("side {by:.1} dB under the target"))
         } else {
-            let by = track - t.p90;
-            (
-                "Narrow",
-                format!("side {by:.1} dB above the target's 90th percentile"),
-            )
+            ("Narrow", format!("side {by:.1} dB over the target"))
         };
         let held = if w.mono_limited[b] {
             ", held back so mono playback loses at most 1 dB"
@@ -242,7 +243,8 @@ mod tests {
 
     #[test]
     fn a_reference_is_named_as_such() {
-        let s = explain_eq_move(&bell(1.5, -2.0, 0.0, 0.0), 1.0);
+        // A reference: its level +/- 0.25 dB; the distance is quoted to the reference itself.
+        let s = explain_eq_move(&bell(1.5, -2.0, -0.25, 0.25), 1.0);
         assert!(s.starts_with("Boost 1.5 dB at 250 Hz"), "{s}");
         assert!(s.ends_with("2.0 dB below the reference"), "{s}");
     }

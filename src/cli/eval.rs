@@ -44,6 +44,9 @@ pub struct EvalArgs {
     /// Write every figure as JSON here too.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Evaluate only tracks whose name contains this (each keeps its damage).
+    #[arg(long)]
+    pub only: Option<String>,
     /// Print per-band mid spectra (original, damaged, results) to stderr.
     #[arg(long)]
     pub verbose: bool,
@@ -359,6 +362,12 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), CliError> {
     }
     let mut results = Vec::new();
     for (i, path) in files.iter().enumerate() {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if let (Some(only), Some(name)) = (&args.only, name)
+            && !name.contains(only.as_str())
+        {
+            continue;
+        }
         let mut t = evaluate_track(path, i, args)?;
         t.held_out = held
             .iter()
