@@ -59,6 +59,24 @@ fn music_like(sample_rate_hz: f64, seconds: f64, peak: f32, num_channels: usize)
     [l, r].into_iter().take(num_channels).collect()
 }
 
+/// A fresh instance with parameters set by host events during a short priming render, so later
+/// renders start (at activation) from those values without any ramp.
+fn primed(
+    entry: &clack_host::prelude::PluginEntry,
+    num_channels: usize,
+    settings: &[(&str, &str)],
+) -> Instance {
+    let mut plugin = Instance::new(entry);
+    plugin.select_channels(num_channels as u32);
+    let automation: Vec<Automation> = settings
+        .iter()
+        .map(|(name, text)| automate(&mut plugin, name, text, 0))
+        .collect();
+    let silence = vec![vec![0.0f32; 480]; num_channels];
+    plugin.render(48_000.0, &silence, &[480], &automation);
+    plugin
+}
+
 fn max_step(x: &[f32]) -> f32 {
     x.windows(2).fold(0.0, |m, w| m.max((w[1] - w[0]).abs()))
 }
@@ -184,13 +202,7 @@ fn every_rate_block_pattern_and_layout_gives_the_512_render() {
         for num_channels in [1usize, 2] {
             let input = music_like(fs, 0.25, 0.9, num_channels);
             let n = input[0].len();
-            let mut plugin = Instance::new(&entry);
-            plugin.select_channels(num_channels as u32);
-            let automation = [
-                automate(&mut plugin, "Drive", "12", 0),
-                automate(&mut plugin, "Dynamics", "50", 0),
-                automate(&mut plugin, "Width", "130", 0),
-            ];
+            let busy = [("Drive", "12"), ("Dynamics", "50"), ("Width", "130")];
             let fixed = |size: usize| -> Vec<usize> {
                 let mut b = vec![size; n / size];
                 if n % size != 0 {
@@ -198,13 +210,14 @@ fn every_rate_block_pattern_and_layout_gives_the_512_render() {
                 }
                 b
             };
-            let reference = plugin.render(fs, &input, &fixed(512), &automation);
+            let reference =
+                primed(&entry, num_channels, &busy).render(fs, &input, &fixed(512), &[]);
             let mut patterns = vec![fixed(16384), random_blocks(&mut rng, n, 16384)];
             if fs <= 48_000.0 {
                 patterns.push(fixed(1));
             }
             for blocks in patterns {
-                let render = plugin.render(fs, &input, &blocks, &automation);
+                let render = primed(&entry, num_channels, &busy).render(fs, &input, &blocks, &[]);
                 for out in &render.output {
                     assert!(
                         out.iter().all(|s| s.is_finite()),
@@ -217,16 +230,17 @@ fn every_rate_block_pattern_and_layout_gives_the_512_render() {
                     );
                     assert!(peak > 0.5, "{fs} Hz: the limiter is not working hard");
                 }
-                let worst = render
+                let (worst, at) = render
                     .output
                     .iter()
                     .zip(&reference.output)
-                    .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
-                    .fold(0.0f32, f32::max);
+                    .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()).enumerate())
+                    .fold((0.0f32, 0), |m, (i, d)| if d > m.0 { (d, i) } else { m });
                 assert!(
                     worst <= 1e-6,
-                    "{fs} Hz, {num_channels} ch, blocks {:?}...: differs from the 512 render by {worst}",
-                    &blocks[..blocks.len().min(3)]
+                    "{fs} Hz, {num_channels} ch, blocks {:?}...: differs from the 512 render by {worst} at sample {at} (latency {})",
+                    &blocks[..blocks.len().min(3)],
+                    render.latency_samples
                 );
             }
         }
@@ -240,12 +254,11 @@ fn reset_and_reactivation_forget_all_audio() {
     let loud = music_like(48_000.0, 0.5, 1.0, 2);
     let probe = music_like(48_000.0, 0.5, 0.4, 2);
     let blocks = vec![480; 50];
-    let mut fresh = Instance::new(&entry);
-    let drive = automate(&mut fresh, "Drive", "9", 0);
-    let expected = fresh.render(48_000.0, &probe, &blocks, &[drive]);
+    let expected = primed(&entry, 2, &[("Drive", "9")]).render(48_000.0, &probe, &blocks, &[]);
 
     // reset() between the loud part and the probe.
     let mut plugin = Instance::new(&entry);
+    let drive = automate(&mut plugin, "Drive", "9", 0);
     let both: Vec<Vec<f32>> = loud
         .iter()
         .zip(&probe)
@@ -261,9 +274,8 @@ fn reset_and_reactivation_forget_all_audio() {
     // Reactivation at a new rate gives what a fresh instance gives at that rate.
     let probe96 = music_like(96_000.0, 0.3, 0.4, 2);
     let blocks96 = vec![960; 30];
-    let again = plugin.render(96_000.0, &probe96, &blocks96, &[drive]);
-    let mut fresh96 = Instance::new(&entry);
-    let new = fresh96.render(96_000.0, &probe96, &blocks96, &[drive]);
+    let again = plugin.render(96_000.0, &probe96, &blocks96, &[]);
+    let new = primed(&entry, 2, &[("Drive", "9")]).render(96_000.0, &probe96, &blocks96, &[]);
     assert_eq!(
         first_difference(&again, &new),
         None,
@@ -344,8 +356,8 @@ fn automation_is_sample_accurate_and_every_parameter_automatable() {
             .filter(|&s| s > 0)
             .collect()
     };
-    let without = plugin.render(fs, &input, &big, &[]);
-    let with = plugin.render(fs, &input, &big, &change);
+    let without = Instance::new(&entry).render(fs, &input, &big, &[]);
+    let with = Instance::new(&entry).render(fs, &input, &big, &change);
     let d = with.latency_samples as usize;
     // The change starts exactly at its sample (shifted by the latency), not at a block edge.
     assert_eq!(
@@ -353,7 +365,7 @@ fn automation_is_sample_accurate_and_every_parameter_automatable() {
         Some(at + d)
     );
     let random = random_blocks(&mut SplitMix64::new(3), n, 4096);
-    let other = plugin.render(fs, &input, &random, &change);
+    let other = Instance::new(&entry).render(fs, &input, &random, &change);
     let worst = other
         .output
         .iter()

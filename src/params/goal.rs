@@ -155,7 +155,7 @@ impl Default for GoalParams {
             .with_unit(" LUFS")
             .with_step_size(0.1)
             .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            platform: EnumParam::new("Platform", PlatformChoice::Custom).non_automatable(),
+            platform: EnumParam::new("Platform", PlatformChoice::Custom),
             match_loudness: BoolParam::new("Match Loudness", true)
                 .with_value_to_string(std::sync::Arc::new(|on| {
                     if on { "On" } else { "Off" }.to_string()

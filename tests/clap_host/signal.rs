@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared by several test binaries, each using part of it
 //! Signals, levels and seeded randomness for the host tests. Everything is synthesised here so
 //! the tests need no asset and no corpus.
 
