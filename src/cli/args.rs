@@ -11,6 +11,7 @@ use lacquer::assistant::decide::{Amounts, DEFAULT_AMOUNT_PCT};
 use lacquer::chain::ChainSettings;
 use lacquer::params::LacquerParams;
 use lacquer::platform::Platform;
+use lacquer::presets::{FACTORY_PRESETS, FactoryPreset, preset_settings};
 use nice_plug::prelude::{FloatParam, Param};
 use std::path::PathBuf;
 
@@ -78,6 +79,10 @@ pub struct MasterArgs {
     /// deezer, soundcloud, cd, ebu-r128. --target-lufs and --ceiling override its parts.
     #[arg(long, value_name = "NAME")]
     pub platform: Option<String>,
+    /// A factory preset (the plugin's list): streaming, apple-music, club, gentle, podcast,
+    /// broadcast-r128. Its goal, ceiling, macros and amounts; other flags override its parts.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
     /// With a target: most limiter gain reduction allowed, dB (default 12); the target is
     /// given up, with a warning, where it would need more.
     #[arg(long = "max-gr", value_name = "DB", allow_negative_numbers = true)]
@@ -196,6 +201,20 @@ pub fn drive_range_db() -> (f32, f32) {
 }
 
 impl MasterArgs {
+    /// The preset named by `--preset`, or a one-line error listing the valid names.
+    pub fn preset(&self) -> Result<Option<&'static FactoryPreset>, CliError> {
+        let Some(name) = &self.preset else {
+            return Ok(None);
+        };
+        FactoryPreset::by_name(name).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = FACTORY_PRESETS.iter().map(|p| p.cli_name).collect();
+            CliError::new(format!(
+                "unknown preset '{name}'; use one of: {}",
+                names.join(", ")
+            ))
+        })
+    }
+
     /// The platform named by `--platform`, or a one-line error listing the valid names.
     pub fn platform(&self) -> Result<Option<Platform>, CliError> {
         let Some(name) = &self.platform else {
@@ -227,8 +246,22 @@ impl MasterArgs {
                  drop one of them"
             )));
         }
+        let preset = self.preset()?;
+        if self.drive.is_some() && preset.is_some() {
+            return Err(CliError::new(
+                "--drive and --preset cannot be used together: the preset's loudness goal sets \
+                 the drive; drop one of them",
+            ));
+        }
         let params = LacquerParams::default();
-        let ceiling = self.ceiling.or(platform.map(Platform::ceiling_dbtp));
+        let base = match preset {
+            Some(p) => preset_settings(p, &params.chain_settings()),
+            None => params.chain_settings(),
+        };
+        let ceiling = self
+            .ceiling
+            .or(platform.map(Platform::ceiling_dbtp))
+            .or(preset.map(|p| p.ceiling_dbtp));
         Ok(ChainSettings {
             drive_db: param_value("--drive", "dB", self.drive, &params.drive)?,
             ceiling_dbtp: param_value("--ceiling", "dBTP", ceiling, &params.ceiling)?,
@@ -236,7 +269,7 @@ impl MasterArgs {
             lookahead_ms: param_value("--lookahead", "ms", self.lookahead, &params.lookahead)?,
             release_ms: param_value("--release", "ms", self.release, &params.release)?,
             link_pct: param_value("--link", "%", self.link, &params.link)?,
-            ..params.chain_settings()
+            ..base
         })
     }
 
@@ -287,9 +320,10 @@ impl MasterArgs {
             }
             references.push((path.clone(), weight));
         }
-        let amount = |flag: &str, v: Option<f32>| match v {
+        let preset_amounts = self.preset()?.map(|p| p.amounts_pct);
+        let amount = |flag: &str, v: Option<f32>, index: usize| match v {
             Some(v) => checked(flag, "%", v, (0.0, 100.0)),
-            None => Ok(DEFAULT_AMOUNT_PCT),
+            None => Ok(preset_amounts.map_or(DEFAULT_AMOUNT_PCT, |a| a[index])),
         };
         let family = match self.family.as_deref().map(str::trim) {
             None => FamilyChoice::Auto,
@@ -302,9 +336,9 @@ impl MasterArgs {
             references,
             family,
             amounts: Amounts {
-                tone_pct: amount("--amount-tone", self.amount_tone)?,
-                dynamics_pct: amount("--amount-dynamics", self.amount_dynamics)?,
-                width_pct: amount("--amount-width", self.amount_width)?,
+                tone_pct: amount("--amount-tone", self.amount_tone, 0)?,
+                dynamics_pct: amount("--amount-dynamics", self.amount_dynamics, 1)?,
+                width_pct: amount("--amount-width", self.amount_width, 2)?,
             },
             target_lufs: target.map(|t| t.target_lufs),
             default_target_lufs: params.goal.target_lufs.default_plain_value(),
@@ -321,9 +355,11 @@ impl MasterArgs {
     /// nothing to limit.
     pub fn loudness_target(&self) -> Result<Option<LoudnessTarget>, CliError> {
         let platform = self.platform()?;
+        let preset = self.preset()?;
         let target_lufs = match (self.target_lufs, platform) {
             (Some(t), _) => checked("--target-lufs", "LUFS", t, TARGET_LUFS_RANGE)?,
             (None, Some(p)) => p.target_lufs(),
+            (None, None) if preset.is_some() => preset.map_or(-14.0, |p| p.target_lufs),
             (None, None) if self.max_gr_db.is_some() => {
                 return Err(CliError::new(
                     "--max-gr only applies to a loudness target; add --target-lufs or \
@@ -339,7 +375,7 @@ impl MasterArgs {
         Ok(Some(LoudnessTarget {
             target_lufs,
             max_gain_reduction_db,
-            platform,
+            platform: platform.or(preset.and_then(|p| p.platform)),
         }))
     }
 }
@@ -458,6 +494,39 @@ mod tests {
             let err = with(&[flag, bad]).chain_settings().unwrap_err().to_string();
             assert!(err.starts_with(flag) && err.contains(range), "{err}");
         }
+    }
+
+    #[test]
+    fn a_preset_sets_goal_ceiling_macros_and_amounts_and_flags_override_them() {
+        let m = with(&["--preset", "club"]);
+        let s = m.chain_settings().unwrap();
+        assert_eq!(s.ceiling_dbtp, -0.3);
+        assert_eq!(s.macros.dynamics_pct, 60.0);
+        assert!(s.macros.bass_mono_on && s.stages.eq.high_pass_on);
+        assert_eq!(m.loudness_target().unwrap().unwrap().target_lufs, -8.0);
+        let gentle = with(&["--preset", "Gentle"]).assist_job().unwrap().unwrap();
+        assert_eq!(gentle.amounts.tone_pct, 50.0);
+        let m = with(&[
+            "--preset",
+            "club",
+            "--ceiling",
+            "-1.5",
+            "--target-lufs",
+            "-10",
+        ]);
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -1.5);
+        assert_eq!(m.loudness_target().unwrap().unwrap().target_lufs, -10.0);
+        let apple = with(&["--preset", "apple-music"])
+            .loudness_target()
+            .unwrap()
+            .unwrap();
+        assert_eq!(apple.platform, Some(Platform::Apple));
+        let e = with(&["--preset", "loud"]).chain_settings().unwrap_err();
+        assert!(e.to_string().contains("unknown preset 'loud'"), "{e}");
+        let e = with(&["--preset", "club", "--drive", "3"])
+            .chain_settings()
+            .unwrap_err();
+        assert!(e.to_string().contains("--drive and --preset"), "{e}");
     }
 
     #[test]
