@@ -8,6 +8,7 @@ mod common;
 
 use common::music_like;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lacquer::dsp::bypass::Bypass;
 use lacquer::dsp::eq::{EqBand, ToneEq};
 use lacquer::dsp::macros::{MacroSettings, StagesSettings};
 use lacquer::dsp::multiband::MultibandCompressor;
@@ -116,6 +117,32 @@ fn bench_stages(c: &mut Criterion) {
                 eq.process(block);
                 multiband.process(block);
                 stereo.process(block);
+            }
+            black_box(&l);
+        })
+    });
+
+    // The bypass mix while not bypassed, Match Loudness on (the chain's default): the dry
+    // delay and the loudness measurement of dry and processed.
+    let mut bypass = Bypass::default();
+    bypass.configure(SAMPLE_RATE_HZ, 2, BLOCK, 1024);
+    bypass.set_latency_samples(150);
+    bypass.set_match_loudness(true);
+    bypass.reset();
+    let mut dry_l = input[0].clone();
+    let mut dry_r = input[1].clone();
+    group.bench_function("bypass_mix_matching", |b| {
+        b.iter(|| {
+            l.copy_from_slice(&input[0]);
+            r.copy_from_slice(&input[1]);
+            for (((lc, rc), dl), dr) in l
+                .chunks_mut(BLOCK)
+                .zip(r.chunks_mut(BLOCK))
+                .zip(dry_l.chunks_mut(BLOCK))
+                .zip(dry_r.chunks_mut(BLOCK))
+            {
+                bypass.capture_dry(&[dl, dr]);
+                bypass.mix(&mut [lc, rc]);
             }
             black_box(&l);
         })

@@ -29,6 +29,9 @@ pub struct Bypass {
     matcher: LoudnessMatch,
     /// Whether the dry signal is matched to the processed loudness.
     match_loudness: bool,
+    /// Whether the matcher's history is current: measuring stops while Match Loudness is off
+    /// (nothing uses the offset then) and starts afresh when it is turned on again.
+    matcher_current: bool,
 }
 
 impl Bypass {
@@ -45,6 +48,7 @@ impl Bypass {
         self.fade_samples = ((BYPASS_FADE_MS * 0.001 * sample_rate_hz).round() as u32).max(1);
         self.position = if self.bypassed { self.fade_samples } else { 0 };
         self.matcher.configure(sample_rate_hz, num_channels);
+        self.matcher_current = true;
     }
 
     /// Largest block `capture_dry`/`mix` accept at once.
@@ -87,6 +91,7 @@ impl Bypass {
         self.dry_delay.reset();
         self.position = if self.bypassed { self.fade_samples } else { 0 };
         self.matcher.reset();
+        self.matcher_current = true;
     }
 
     /// Stores the input block (before processing). `channels` must be at most
@@ -111,7 +116,11 @@ impl Bypass {
             }
             self.dry_delay.process(&mut dry_slices[..num_dry]);
         }
-        {
+        if self.match_loudness {
+            if !self.matcher_current {
+                self.matcher.forget_history();
+                self.matcher_current = true;
+            }
             let dry: [&[f32]; 2] = match self.dry.as_slice() {
                 [l, r, ..] => [&l[..n], &r[..n]],
                 [m] => [&m[..n], &[]],
@@ -123,6 +132,8 @@ impl Bypass {
                 [m] => self.matcher.measure(&dry[..num_dry], &[&m[..n]]),
                 [] => {}
             }
+        } else {
+            self.matcher_current = false;
         }
         let target = if self.bypassed { self.fade_samples } else { 0 };
         if self.position == target && !self.bypassed {

@@ -4,7 +4,12 @@
 //! (louder nearly always sounds better).
 //!
 //! Both signals are measured all the time, so the offset is ready the moment bypass is pressed.
-//! The four K-weighting filters (dry L/R, processed L/R) run as four lanes of one loop.
+//! The four K-weighting filters (dry L/R, processed L/R) run as four lanes of one loop
+//! (`kweight`).
+
+mod kweight;
+
+use kweight::{Coeffs, NUM_LANES, StageState, filter_energy};
 
 /// Length of the short-term window, s (EBU Tech 3341).
 pub const WINDOW_S: f32 = 3.0;
@@ -32,7 +37,7 @@ pub fn k_weighting(sample_rate_hz: f32) -> [[f64; 5]; 2] {
     let fs = f64::from(sample_rate_hz);
     // Stage 1: the head's acoustic effect, a high shelf.
     let (f0, gain_db, q) = (
-        1681.974_450_955_533,
+        1_681.974_450_955_533,
         3.999_843_853_973_347,
         0.707_175_236_955_419_6,
     );
@@ -66,11 +71,12 @@ pub fn k_weighting(sample_rate_hz: f32) -> [[f64; 5]; 2] {
 #[derive(Debug, Clone)]
 pub struct LoudnessMatch {
     /// K-weighting coefficients, `[b0, b1, b2, a1, a2]` per stage.
-    coeffs: [[f32; 5]; 2],
-    /// Biquad state per stage and lane (transposed direct form II: two words per lane).
-    state: [[[f32; 4]; 2]; 2],
-    /// Energy of the sub-block being filled, per lane.
-    accumulating: [f64; 4],
+    coeffs: [Coeffs; 2],
+    /// Biquad history per stage (direct form I, four lanes).
+    state: [StageState; 2],
+    /// Energy of the sub-block being filled, per lane (summed in `f32`: at most one
+    /// sub-block, 38 400 samples at 384 kHz, of positive terms, so the sum keeps ~5 digits).
+    accumulating: [f32; NUM_LANES],
     samples_in_sub_block: usize,
     sub_block_samples: usize,
     /// Energy per finished sub-block and lane.
@@ -89,8 +95,8 @@ impl Default for LoudnessMatch {
     fn default() -> Self {
         let mut m = Self {
             coeffs: [[0.0; 5]; 2],
-            state: [[[0.0; 4]; 2]; 2],
-            accumulating: [0.0; 4],
+            state: [StageState::default(); 2],
+            accumulating: [0.0; NUM_LANES],
             samples_in_sub_block: 0,
             sub_block_samples: 1,
             sub_blocks: [[0.0; 4]; NUM_SUB_BLOCKS],
@@ -124,14 +130,21 @@ impl LoudnessMatch {
 
     /// Forgets all history; the offset returns to 0 dB.
     pub fn reset(&mut self) {
-        self.state = [[[0.0; 4]; 2]; 2];
-        self.accumulating = [0.0; 4];
+        self.forget_history();
+        self.offset_db = 0.0;
+        self.gain = 1.0;
+    }
+
+    /// Forgets the measured loudness (filter state and sub-blocks) but keeps the offset and
+    /// the gain, so a measurement restarted after a pause moves on from where it was once
+    /// 100 ms of signal has been heard.
+    pub fn forget_history(&mut self) {
+        self.state = [StageState::default(); 2];
+        self.accumulating = [0.0; NUM_LANES];
         self.samples_in_sub_block = 0;
         self.sub_blocks = [[0.0; 4]; NUM_SUB_BLOCKS];
         self.next_sub_block = 0;
         self.num_sub_blocks_filled = 0;
-        self.offset_db = 0.0;
-        self.gain = 1.0;
     }
 
     /// The current offset the dry signal gets, dB (processed minus dry loudness, clamped to
@@ -140,62 +153,47 @@ impl LoudnessMatch {
         self.offset_db
     }
 
-    /// Measures one block: `dry` and `processed` are planar, same length, 1 or 2 channels.
+    /// Measures one block: `dry` and `processed` are planar, same length, 1 or 2 channels
+    /// (a mono signal fills both of its lanes; only the first is counted).
     pub fn measure(&mut self, dry: &[&[f32]], processed: &[&[f32]]) {
-        let n = dry
-            .iter()
-            .chain(processed.iter())
-            .map(|c| c.len())
-            .min()
-            .unwrap_or(0);
-        let lane = |chs: &[&[f32]], i: usize, c: usize| -> f32 {
-            chs.get(c.min(chs.len().saturating_sub(1)))
-                .and_then(|ch| ch.get(i))
-                .copied()
-                .unwrap_or(0.0)
-        };
-        let [s1, s2] = self.coeffs;
-        for i in 0..n {
-            let x = [
-                lane(dry, i, 0),
-                lane(dry, i, 1),
-                lane(processed, i, 0),
-                lane(processed, i, 1),
-            ];
-            let mut y = [0.0f32; 4];
-            for l in 0..4 {
-                // Transposed direct form II, two stages in series.
-                let st = &mut self.state;
-                let v = s1[0] * x[l] + st[0][0][l];
-                st[0][0][l] = s1[1] * x[l] - s1[3] * v + st[0][1][l];
-                st[0][1][l] = s1[2] * x[l] - s1[4] * v;
-                let w = s2[0] * v + st[1][0][l];
-                st[1][0][l] = s2[1] * v - s2[3] * w + st[1][1][l];
-                st[1][1][l] = s2[2] * v - s2[4] * w;
-                y[l] = w;
-            }
-            for l in 0..4 {
-                self.accumulating[l] += f64::from(y[l] * y[l]);
-            }
-            self.samples_in_sub_block += 1;
-            if self.samples_in_sub_block == self.sub_block_samples {
+        let lanes = [
+            channel(dry, 0),
+            channel(dry, 1),
+            channel(processed, 0),
+            channel(processed, 1),
+        ];
+        let n = lanes.iter().map(|l| l.len()).min().unwrap_or(0);
+        let mut start = 0;
+        while start < n {
+            // Up to the next sub-block edge, so each sub-block's energy is its own sum.
+            let left_in_sub_block = self
+                .sub_block_samples
+                .saturating_sub(self.samples_in_sub_block)
+                .max(1);
+            let end = (start + left_in_sub_block).min(n);
+            let segment = lanes.map(|l| l.get(start..end).unwrap_or(&[]));
+            filter_energy(
+                &self.coeffs,
+                &mut self.state,
+                segment,
+                &mut self.accumulating,
+            );
+            self.samples_in_sub_block += end - start;
+            if self.samples_in_sub_block >= self.sub_block_samples {
                 self.finish_sub_block();
             }
+            start = end;
         }
         for stage in self.state.iter_mut() {
-            for words in stage.iter_mut() {
-                for w in words.iter_mut() {
-                    if !w.is_finite() || w.abs() < 1.0e-30 {
-                        *w = 0.0;
-                    }
-                }
-            }
+            stage.flush();
         }
     }
 
     fn finish_sub_block(&mut self) {
-        self.sub_blocks[self.next_sub_block] = self.accumulating;
-        self.accumulating = [0.0; 4];
+        if let Some(slot) = self.sub_blocks.get_mut(self.next_sub_block) {
+            *slot = self.accumulating.map(f64::from);
+        }
+        self.accumulating = [0.0; NUM_LANES];
         self.samples_in_sub_block = 0;
         self.next_sub_block = (self.next_sub_block + 1) % NUM_SUB_BLOCKS;
         self.num_sub_blocks_filled = (self.num_sub_blocks_filled + 1).min(NUM_SUB_BLOCKS);
@@ -210,12 +208,12 @@ impl LoudnessMatch {
         if self.num_sub_blocks_filled == 0 {
             return None;
         }
-        let mut energy = 0.0f64;
-        for block in &self.sub_blocks[..self.num_sub_blocks_filled] {
-            for c in 0..self.num_channels {
-                energy += block[first_lane + c];
-            }
-        }
+        let energy: f64 = self
+            .sub_blocks
+            .iter()
+            .take(self.num_sub_blocks_filled)
+            .flat_map(|block| block.iter().skip(first_lane).take(self.num_channels))
+            .sum();
         let mean = energy / (self.num_sub_blocks_filled * self.sub_block_samples) as f64;
         // BS.1770-4 eq. 2: L = -0.691 + 10 log10(sum of channel mean squares).
         let lufs = (-0.691 + 10.0 * mean.max(1e-30).log10()) as f32;
@@ -270,6 +268,15 @@ impl LoudnessMatch {
             .powi(num_samples.min(i32::MAX as usize) as i32);
         self.gain = target + a * (self.gain - target);
     }
+}
+
+/// Channel `c` of a planar signal, else its first channel (mono fills both lanes), else empty.
+fn channel<'a>(channels: &[&'a [f32]], c: usize) -> &'a [f32] {
+    channels
+        .get(c)
+        .or_else(|| channels.first())
+        .copied()
+        .unwrap_or(&[])
 }
 
 #[cfg(test)]
