@@ -340,10 +340,9 @@ fn automation_is_sample_accurate_and_every_parameter_automatable() {
         );
     }
     let at = 10_007;
-    let change = [
-        automate(&mut plugin, "Output", "-6", at),
-        automate(&mut plugin, "Tone", "40", at),
-    ];
+    // Output trim acts after the limiter's lookahead delay, so its change shows at the event's
+    // own sample.
+    let change = [automate(&mut plugin, "Output", "-6", at)];
     let big = vec![4096; n / 4096 + 1];
     let big: Vec<usize> = {
         let mut left = n;
@@ -358,10 +357,15 @@ fn automation_is_sample_accurate_and_every_parameter_automatable() {
     };
     let without = Instance::new(&entry).render(fs, &input, &big, &[]);
     let with = Instance::new(&entry).render(fs, &input, &big, &change);
-    let d = with.latency_samples as usize;
-    // The change starts exactly at its sample (shifted by the latency), not at a block edge.
+    // The change starts exactly at its sample, not at a block edge.
+    assert_eq!(first_difference(&without, &with).map(|(_, i)| i), Some(at));
+    assert!(at % 4096 != 0, "the event must fall inside a block");
+    // Drive acts before the lookahead: its change comes out exactly one latency later.
+    let drive = [automate(&mut plugin, "Drive", "3", at)];
+    let driven = Instance::new(&entry).render(fs, &input, &big, &drive);
+    let d = driven.latency_samples as usize;
     assert_eq!(
-        first_difference(&without, &with).map(|(_, i)| i),
+        first_difference(&without, &driven).map(|(_, i)| i),
         Some(at + d)
     );
     let random = random_blocks(&mut SplitMix64::new(3), n, 4096);

@@ -127,7 +127,8 @@ fn old_state(current: &[u8], version: &str, drive_db: f64) -> Vec<u8> {
             "{id} missing from the current state"
         );
     }
-    params.insert("drive".into(), serde_json::json!(drive_db));
+    // nice-plug stores each value tagged with its type.
+    params.insert("drive".into(), serde_json::json!({ "f32": drive_db }));
     state["fields"].as_object_mut().unwrap().remove("ab");
     state["version"] = serde_json::Value::String(version.into());
     to_state(&state)
@@ -154,7 +155,10 @@ fn a_project_from_0_1_0_loads_with_match_loudness_off() {
     // Saved again, it is a current state that keeps the migrated value.
     let resaved = json(&old.save_state());
     assert_eq!(resaved["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(resaved["params"]["match_loudness"], false);
+    assert_eq!(
+        resaved["params"]["match_loudness"],
+        serde_json::json!({ "bool": false })
+    );
 
     // The migration is keyed on the version: the same parameters saved by 0.2.0 keep the
     // default.

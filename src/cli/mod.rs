@@ -5,8 +5,8 @@
 mod analyze;
 mod args;
 mod decode;
-mod derive;
 mod demo;
+mod derive;
 mod encode;
 mod eval;
 mod master;
