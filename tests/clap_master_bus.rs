@@ -205,7 +205,7 @@ fn every_rate_block_pattern_and_layout_gives_the_512_render() {
             let busy = [("Drive", "12"), ("Dynamics", "50"), ("Width", "130")];
             let fixed = |size: usize| -> Vec<usize> {
                 let mut b = vec![size; n / size];
-                if n % size != 0 {
+                if !n.is_multiple_of(size) {
                     b.push(n % size);
                 }
                 b

@@ -63,16 +63,18 @@ fn render(
     let (mut start, mut i, mut next_change) = (0, 0, 0);
     while start < len {
         let mut end = (start + blocks[i % blocks.len()].max(1)).min(len);
-        if let Some((at, _)) = changes.get(next_change) {
-            if *at > start && *at < end {
-                end = *at; // split the block at the change, as sample-accurate automation does
-            }
+        // Split the block at a change, as sample-accurate automation does.
+        if let Some((at, _)) = changes.get(next_change)
+            && *at > start
+            && *at < end
+        {
+            end = *at;
         }
-        if let Some((at, settings)) = changes.get(next_change) {
-            if *at <= start {
-                chain.set_settings(settings);
-                next_change += 1;
-            }
+        if let Some((at, settings)) = changes.get(next_change)
+            && *at <= start
+        {
+            chain.set_settings(settings);
+            next_change += 1;
         }
         let mut chans: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
         chain.process(&mut chans);

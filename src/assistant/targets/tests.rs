@@ -188,10 +188,10 @@ fn one_reference_is_the_target_within_the_tolerance() {
     let mid: [f32; NUM_BANDS] = std::array::from_fn(|k| -(k as f32) * 0.7);
     let reference = track(mid, -9.0, -11.3, 8.5);
     let p = profile_from_references(&[(reference.clone(), 1.0)]);
-    for k in 0..NUM_BANDS {
-        assert_eq!(p.mid_db[k].p50, mid[k]);
-        assert!((p.mid_db[k].p10 - (mid[k] - REFERENCE_TOLERANCE_DB)).abs() < 1e-5);
-        assert!((p.mid_db[k].p90 - (mid[k] + REFERENCE_TOLERANCE_DB)).abs() < 1e-5);
+    for (k, &m) in mid.iter().enumerate() {
+        assert_eq!(p.mid_db[k].p50, m);
+        assert!((p.mid_db[k].p10 - (m - REFERENCE_TOLERANCE_DB)).abs() < 1e-5);
+        assert!((p.mid_db[k].p90 - (m + REFERENCE_TOLERANCE_DB)).abs() < 1e-5);
         assert_eq!(p.side_to_mid_db[k].p50, -9.0);
     }
     assert_eq!(p.integrated_lufs, pct(-11.3, -11.3, -11.3));
