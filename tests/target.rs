@@ -101,8 +101,11 @@ fn stderr_of(out: &Output) -> String {
 }
 
 /// Runs `lacquer master IN -o OUT EXTRA..` in `dir`.
+/// `lacquer master` with the plain chain (`--no-assist`): these tests are about loudness
+/// targeting through the limiter; the assistant's own decisions are tested in
+/// tests/assistant.rs.
 fn master(dir: &Path, input: &str, output: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["master", input, "-o", output];
+    let mut args = vec!["master", input, "-o", output, "--no-assist"];
     args.extend_from_slice(extra);
     run_in(dir, &args)
 }
