@@ -346,7 +346,7 @@ fn drive_alloc_check_bundle() {
     );
     let entry = load_entry(&path);
     let mut rng = SplitMix64::new(0xa110c);
-    for (num_channels, sample_rate_hz, seconds) in [(2usize, 48_000.0, 4.0), (1, 96_000.0, 2.0)] {
+    for (num_channels, sample_rate_hz, seconds) in [(2usize, 48_000.0, 4.0), (1, 96_000.0, 3.0)] {
         let mut plugin = Instance::new(&entry);
         plugin.select_channels(num_channels as u32);
         let num_samples = (seconds * sample_rate_hz) as usize;
@@ -358,8 +358,8 @@ fn drive_alloc_check_bundle() {
             num_channels,
         );
         let blocks = random_blocks(&mut rng, num_samples, MAX_BLOCK);
-        // Random automation of every parameter over all but the last second...
-        let automated_until = num_samples - sample_rate_hz as usize;
+        // Random automation of every parameter over all but the last two seconds...
+        let automated_until = num_samples - 2 * sample_rate_hz as usize;
         // Every parameter the plugin exposes, so every stage (EQ, multiband, stereo, limiter
         // lookahead) is switched in and out on the audio thread.
         let params: Vec<_> = plugin.params.clone();
@@ -407,8 +407,10 @@ fn drive_alloc_check_bundle() {
             blocks.len(),
             automation.len()
         );
-        // The bypass crossfade and gain ramps settle well within half a second.
-        let tail_start = automated_until + sample_rate_hz as usize / 2;
+        // The bypass crossfade and gain ramps settle within half a second; the band
+        // compressors' gain reduction left by random thresholds and ratios decays with the
+        // default releases (up to 250 ms), so measure the last half second of the two.
+        let tail_start = automated_until + 3 * sample_rate_hz as usize / 2;
         check_gain(&render, &input, tail_start, 3.0);
     }
 }

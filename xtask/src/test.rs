@@ -67,6 +67,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "d. CLAP host tests",
             &[
                 "test",
+                "--no-fail-fast",
                 "--test",
                 "clap_host",
                 "--test",
