@@ -4,42 +4,52 @@
 //! release mode and runs its hidden `eval-corpus` command, so the figures come from the very
 //! code `lacquer master` runs. `docs/eval.md` holds the latest figures.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 const USAGE: &str =
     "usage: cargo xtask eval DIR [--seconds S] [--seed N] [--limit N] [--json FILE] [--verbose]";
 
 /// Runs the task with the arguments after `eval`.
 pub fn run(args: &[String]) -> Result<(), String> {
+    run_on_folder(args, USAGE, "eval-corpus", "the evaluation")
+}
+
+/// Runs the hidden `lacquer` command `subcommand` (release build) with `args`, whose first
+/// item must be a folder of real masters; shared by `eval` and `derive-targets`, which both
+/// need the crate's own analysis on a corpus.
+pub fn run_on_folder(
+    args: &[String],
+    usage: &str,
+    subcommand: &str,
+    what: &str,
+) -> Result<(), String> {
     let Some(dir) = args.first() else {
         return Err(format!(
-            "no corpus folder given; {USAGE} (get one with `bash ../shared/corpus/fetch-corpus.sh`)"
+            "no corpus folder given; {usage} (get one with `bash ../shared/corpus/fetch-corpus.sh`)"
         ));
     };
     if dir == "--help" || dir == "-h" {
-        println!("{USAGE}");
+        println!("{usage}");
         return Ok(());
     }
-    if !PathBuf::from(dir).is_dir() {
-        return Err(format!("'{dir}' is not a folder; {USAGE}"));
+    if !std::path::Path::new(dir).is_dir() {
+        return Err(format!("'{dir}' is not a folder; {usage}"));
     }
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "--bin",
-            "lacquer",
-            "--",
-            "eval-corpus",
-        ])
-        .args(args)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "--bin",
+                "lacquer",
+                "--",
+                subcommand,
+            ])
+            .args(args)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("the evaluation failed ({status})"))
+        Err(format!("{what} failed ({status})"))
     }
 }
