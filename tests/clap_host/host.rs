@@ -17,7 +17,8 @@ use clack_extensions::tail::{PluginTail, TailLength};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 use std::ffi::CString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The host's callback handlers (type-level only).
@@ -78,9 +79,23 @@ pub fn load_entry(path: &Path) -> PluginEntry {
         "no CLAP bundle at {}: build it with `cargo xtask test`",
         path.display()
     );
+    // One entry per bundle for the whole test process, never unloaded. With parallel tests, the
+    // test that dropped the last reference unloaded the library (`deinit` + `dlclose`) while
+    // another test thread that had called into it was still alive; when that thread exited,
+    // glibc ran a thread-specific-data destructor the library had registered (Rust's
+    // thread-local cleanup) at an address no longer mapped: SIGSEGV in about 1 run in 12 here,
+    // and once in CI (gdb: `__nptl_deallocate_tsd` -> unmapped). A DAW keeps a loaded bundle
+    // for the session, which is what this does.
+    static ENTRIES: Mutex<Vec<(PathBuf, PluginEntry)>> = Mutex::new(Vec::new());
+    let mut entries = ENTRIES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, entry)) = entries.iter().find(|(p, _)| p == path) {
+        return entry.clone();
+    }
     // SAFETY: the file is our own plugin, built from this repository.
-    unsafe { PluginEntry::load(path) }
-        .unwrap_or_else(|e| panic!("could not load {}: {e}", path.display()))
+    let entry = unsafe { PluginEntry::load(path) }
+        .unwrap_or_else(|e| panic!("could not load {}: {e}", path.display()));
+    entries.push((path.to_path_buf(), entry.clone()));
+    entry
 }
 
 /// `(id, name)` of every plugin the bundle's factory describes.
