@@ -8,4 +8,5 @@ pub mod eval;
 pub mod explain;
 pub mod loudness;
 pub mod profile;
+pub mod session;
 pub mod targets;
