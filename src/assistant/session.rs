@@ -94,6 +94,10 @@ pub struct Proposal {
     pub rendered_lufs: Option<f32>,
     /// How the Drive search ended.
     pub outcome: TargetOutcome,
+    /// Family blend the target came from.
+    pub family_weights: Vec<(String, f32)>,
+    /// One sentence per decision.
+    pub explanations: Vec<String>,
 }
 
 /// What the analysis needs besides the captured audio, read from the parameters when Listen
@@ -120,7 +124,7 @@ pub fn propose(
     sample_rate_hz: f32,
     inputs: &ProposalInputs,
     mut progress: impl FnMut(f32),
-) -> Result<(Proposal, Vec<(String, f32)>, Vec<String>), String> {
+) -> Result<Proposal, String> {
     let slices: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
     let features = analyze_track(&slices, sample_rate_hz);
     progress(0.3);
@@ -145,16 +149,14 @@ pub fn propose(
     progress(1.0);
     let settings = apply(&decision, inputs.amounts, &inputs.base);
     let explanations = explain(&decision, inputs.amounts);
-    Ok((
-        Proposal {
-            settings,
-            goal: inputs.goal,
-            rendered_lufs: solution.measurement.integrated_lufs,
-            outcome: solution.outcome,
-        },
-        weights,
+    Ok(Proposal {
+        settings,
+        goal: inputs.goal,
+        rendered_lufs: solution.measurement.integrated_lufs,
+        outcome: solution.outcome,
+        family_weights: weights,
         explanations,
-    ))
+    })
 }
 
 /// The session, shared (in an `Arc`) by the plugin, its background tasks and the editor.
@@ -273,12 +275,12 @@ impl ListenSession {
         self.set_phase(ListenPhase::Analysing);
         let result = propose(&audio, rate, inputs, |p| lock(&self.status).progress = p);
         match result {
-            Ok((proposal, weights, explanations)) => {
+            Ok(proposal) => {
                 let note = outcome_note(&proposal, seconds);
                 {
                     let mut status = lock(&self.status);
-                    status.family_weights = weights;
-                    status.explanations = explanations;
+                    status.family_weights = proposal.family_weights.clone();
+                    status.explanations = proposal.explanations.clone();
                     status.message = note;
                     status.progress = 1.0;
                 }
