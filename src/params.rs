@@ -4,11 +4,13 @@
 
 mod goal;
 mod stages;
+mod values;
 
 use crate::chain::ChainSettings;
 pub use goal::{GoalParams, LoudnessGoal, PlatformChoice, resolve_goal};
 use nice_plug::prelude::*;
 pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
+pub use values::settings_values;
 
 /// Formats a value with one decimal and a unit-free string (the unit is added by the host
 /// from `with_unit`).

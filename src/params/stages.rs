@@ -9,10 +9,14 @@ use std::sync::Arc;
 
 /// Values at or below this on an "Off, or a frequency" parameter mean Off.
 const OFF_BELOW_HZ: f32 = 0.5;
+/// Lowest frequency of "Bass Mono", Hz (one step below is Off).
+pub const BASS_MONO_MIN_HZ: f32 = 40.0;
+/// Lowest frequency of "High-Pass", Hz (one step below is Off).
+pub const HIGH_PASS_MIN_HZ: f32 = 10.0;
 
 /// A frequency parameter whose lowest position means Off: `min_hz` is the first real value,
 /// the range starts one step below it at [`off_value`].
-fn off_value(min_hz: f32) -> f32 {
+pub fn off_value(min_hz: f32) -> f32 {
     min_hz - 1.0
 }
 
@@ -125,16 +129,16 @@ impl Default for MacroParams {
             width: pct_param("Width", 100.0, 200.0),
             bass_mono: FloatParam::new(
                 "Bass Mono",
-                off_value(40.0),
+                off_value(BASS_MONO_MIN_HZ),
                 FloatRange::Skewed {
-                    min: off_value(40.0),
+                    min: off_value(BASS_MONO_MIN_HZ),
                     max: 300.0,
                     factor: FloatRange::skew_factor(-1.0),
                 },
             )
             .with_step_size(1.0)
-            .with_value_to_string(hz_or_off(40.0))
-            .with_string_to_value(parse_hz_or_off(40.0)),
+            .with_value_to_string(hz_or_off(BASS_MONO_MIN_HZ))
+            .with_string_to_value(parse_hz_or_off(BASS_MONO_MIN_HZ)),
         }
     }
 }
@@ -203,15 +207,15 @@ impl Default for EqParams {
         Self {
             high_pass: FloatParam::new(
                 "High-Pass",
-                off_value(10.0),
+                off_value(HIGH_PASS_MIN_HZ),
                 FloatRange::Linear {
-                    min: off_value(10.0),
+                    min: off_value(HIGH_PASS_MIN_HZ),
                     max: 60.0,
                 },
             )
             .with_step_size(1.0)
-            .with_value_to_string(hz_or_off(10.0))
-            .with_string_to_value(parse_hz_or_off(10.0)),
+            .with_value_to_string(hz_or_off(HIGH_PASS_MIN_HZ))
+            .with_string_to_value(parse_hz_or_off(HIGH_PASS_MIN_HZ)),
             low_shelf_gain: gain_param("Low Shelf Gain".into(), 0.0),
             low_shelf_freq: freq_param("Low Shelf Freq".into(), d.low_shelf.freq_hz, 20.0, 500.0),
             bell1: bell(0),
@@ -358,7 +362,7 @@ pub fn stage_settings(
 ) -> (MacroSettings, StagesSettings) {
     let mut stages = StagesSettings::default()
         .with_crossovers(bands.crossover_low.value(), bands.crossover_high.value());
-    match hz_unless_off(eq.high_pass.value(), 10.0) {
+    match hz_unless_off(eq.high_pass.value(), HIGH_PASS_MIN_HZ) {
         Some(hz) => {
             stages.eq.high_pass_on = true;
             stages.eq.high_pass_hz = hz;
@@ -386,7 +390,7 @@ pub fn stage_settings(
         width_pct: macros.width.value(),
         ..MacroSettings::default()
     };
-    match hz_unless_off(macros.bass_mono.value(), 40.0) {
+    match hz_unless_off(macros.bass_mono.value(), BASS_MONO_MIN_HZ) {
         Some(hz) => {
             settings.bass_mono_on = true;
             settings.bass_mono_hz = hz;
@@ -424,7 +428,7 @@ mod tests {
         assert_eq!(p.bass_mono.to_string(), "Off");
         assert_eq!((hz_or_off(40.0))(39.0), "Off");
         assert_eq!((hz_or_off(40.0))(80.0), "80 Hz");
-        assert_eq!((parse_hz_or_off(40.0))("off"), Some(39.0));
-        assert_eq!((parse_hz_or_off(40.0))("120 Hz"), Some(120.0));
+        assert_eq!((parse_hz_or_off(BASS_MONO_MIN_HZ))("off"), Some(39.0));
+        assert_eq!((parse_hz_or_off(BASS_MONO_MIN_HZ))("120 Hz"), Some(120.0));
     }
 }

@@ -9,14 +9,10 @@ use lacquer::assistant::decide::Amounts;
 use lacquer::assistant::profile::TrackFeatures;
 use lacquer::chain::ChainSettings;
 use lacquer::meter::analysis::Analysis;
+use lacquer::params::settings_values;
 use lacquer::platform::Platform;
 use serde_json::{Map, Value, json};
 use std::path::Path;
-
-/// Position of the "Bass Mono" and "High-Pass" parameters that means Off: one step below the
-/// lowest frequency (`src/params/stages.rs`).
-const BASS_MONO_OFF: f32 = 39.0;
-const HIGH_PASS_OFF: f32 = 9.0;
 
 /// Every plugin parameter (by id) for `settings`, the amounts and the loudness goal.
 pub fn plugin_parameters(
@@ -26,62 +22,13 @@ pub fn plugin_parameters(
     platform: Option<Platform>,
 ) -> Map<String, Value> {
     let mut p = Map::new();
-    let mut num = |id: &str, v: f32| {
-        p.insert(id.to_string(), json!(v));
-    };
-    num("drive", settings.drive_db);
-    num("ceiling", settings.ceiling_dbtp);
-    num("output", settings.output_db);
-    num("lookahead", settings.lookahead_ms);
-    num("release", settings.release_ms);
-    num("link", settings.link_pct);
-    num("target_lufs", target_lufs);
-    num("amount_tone", amounts.tone_pct);
-    num("amount_dynamics", amounts.dynamics_pct);
-    num("amount_width", amounts.width_pct);
-    let m = &settings.macros;
-    num("tone", m.tone);
-    num("dynamics", m.dynamics_pct);
-    num("width", m.width_pct);
-    num(
-        "bass_mono",
-        if m.bass_mono_on {
-            m.bass_mono_hz
-        } else {
-            BASS_MONO_OFF
-        },
-    );
-    let eq = &settings.stages.eq;
-    num(
-        "eq_hp",
-        if eq.high_pass_on {
-            eq.high_pass_hz
-        } else {
-            HIGH_PASS_OFF
-        },
-    );
-    num("eq_ls_gain", eq.low_shelf.gain_db);
-    num("eq_ls_freq", eq.low_shelf.freq_hz);
-    for (i, b) in eq.bells.iter().enumerate() {
-        num(&format!("eq_b{}_gain", i + 1), b.gain_db);
-        num(&format!("eq_b{}_freq", i + 1), b.freq_hz);
-        num(&format!("eq_b{}_q", i + 1), b.q);
+    for (id, v) in settings_values(settings) {
+        p.insert(id, json!(v));
     }
-    num("eq_hs_gain", eq.high_shelf.gain_db);
-    num("eq_hs_freq", eq.high_shelf.freq_hz);
-    num("xover_low", settings.stages.multiband.low_mid_hz);
-    num("xover_high", settings.stages.multiband.mid_high_hz);
-    for (b, prefix) in ["low", "mid", "high"].iter().enumerate() {
-        let preset = &m.dynamics_bands[b];
-        num(&format!("{prefix}_thresh"), preset.threshold_offset_db);
-        num(&format!("{prefix}_ratio"), preset.full_ratio);
-        num(&format!("{prefix}_attack"), preset.attack_ms);
-        num(&format!("{prefix}_release"), preset.release_ms);
-        num(
-            &format!("{prefix}_width"),
-            settings.stages.stereo.band_width_pct[b],
-        );
-    }
+    p.insert("target_lufs".into(), json!(target_lufs));
+    p.insert("amount_tone".into(), json!(amounts.tone_pct));
+    p.insert("amount_dynamics".into(), json!(amounts.dynamics_pct));
+    p.insert("amount_width".into(), json!(amounts.width_pct));
     p.insert("bypass".into(), json!(settings.bypass));
     p.insert("match_loudness".into(), json!(settings.match_loudness));
     p.insert(
