@@ -12,8 +12,9 @@ use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Parameters that are not part of a settings slot: bypass is how you listen, not a setting.
-const NOT_IN_SLOTS: [&str; 1] = ["bypass"];
+/// Parameters that are not part of a settings slot: bypass is how you listen and Listen is
+/// an action, not settings.
+const NOT_IN_SLOTS: [&str; 2] = ["bypass", "listen"];
 
 /// One of the two compare slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

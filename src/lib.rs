@@ -7,6 +7,7 @@ pub mod assistant;
 pub mod chain;
 pub mod dsp;
 pub mod editor;
+pub mod listen;
 pub mod meter;
 pub mod migrate;
 pub mod params;
@@ -15,6 +16,7 @@ pub mod presets;
 pub mod render;
 
 use chain::MasteringChain;
+use listen::{Assistant, AssistantTask, ListenAudio};
 use meter::{LoudnessMeter, MeterBus};
 use nice_plug::prelude::*;
 use params::LacquerParams;
@@ -37,6 +39,11 @@ pub struct Lacquer {
     silent_input_samples: u64,
     /// Sample rate of the current activation, Hz.
     sample_rate_hz: f32,
+    /// The assistant's Listen (session, proposal, host context), shared with the background
+    /// executor and the editor.
+    assistant: Arc<Assistant>,
+    /// The audio thread's end of Listen.
+    listen_audio: ListenAudio,
 }
 
 /// After the last non-silent input sample the chain keeps sounding for its latency (the
@@ -52,8 +59,11 @@ const SILENCE_THRESHOLD: f32 = 6.0e-8;
 impl Default for Lacquer {
     fn default() -> Self {
         let (editor_feeds, editor_readers) = meter::EditorFeeds::new();
+        let params = Arc::new(LacquerParams::default());
         Self {
-            params: Arc::new(LacquerParams::default()),
+            assistant: Arc::new(Assistant::new(params.clone())),
+            listen_audio: ListenAudio::default(),
+            params,
             chain: MasteringChain::new(),
             output_meter: LoudnessMeter::default(),
             meter_bus: Arc::new(MeterBus::default()),
@@ -107,10 +117,15 @@ impl Plugin for Lacquer {
 
     type Editor = editor::LacquerEguiEditor;
     type SysExMessage = ();
-    type BackgroundTask = ();
+    type BackgroundTask = AssistantTask;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let assistant = self.assistant.clone();
+        Box::new(move |task| assistant.run(task))
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
@@ -118,6 +133,7 @@ impl Plugin for Lacquer {
             self.params.clone(),
             self.meter_bus.clone(),
             self.editor_readers.take()?,
+            self.assistant.clone(),
         )
     }
 
@@ -146,6 +162,8 @@ impl Plugin for Lacquer {
         self.editor_feeds.configure(sample_rate, &self.meter_bus);
         self.sample_rate_hz = sample_rate;
         self.silent_input_samples = 0;
+        let writer = self.assistant.new_ring(sample_rate);
+        self.listen_audio.configure(writer, sample_rate);
         self.reported_latency_samples = self.chain.latency_samples();
         context.set_latency_samples(self.reported_latency_samples);
         true
@@ -182,6 +200,19 @@ impl Plugin for Lacquer {
             0
         };
         self.editor_feeds.capture_input(channels, &self.meter_bus);
+        // Listen hears the mix as it comes in, before any processing.
+        if let Some(task) = self
+            .listen_audio
+            .block(self.params.listen.value(), channels)
+        {
+            context.execute_background(task);
+        }
+        if self
+            .listen_audio
+            .wants_apply(self.assistant.session.phase())
+        {
+            context.execute_gui(AssistantTask::Apply);
+        }
         self.chain.process(channels);
         self.output_meter.process(channels, &self.meter_bus);
         let peak_gr_db = self.chain.take_peak_gain_reduction_db();

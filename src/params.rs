@@ -18,6 +18,21 @@ fn one_decimal() -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync> {
     formatters::v2s_f32_rounded(1)
 }
 
+/// A switch shown as "On"/"Off" (and read back from "on"/"off", "1"/"0", "true"/"false").
+fn on_off_param(name: &str, default: bool) -> BoolParam {
+    BoolParam::new(name, default)
+        .with_value_to_string(std::sync::Arc::new(|on| {
+            if on { "On" } else { "Off" }.to_string()
+        }))
+        .with_string_to_value(std::sync::Arc::new(|s| {
+            match s.trim().to_ascii_lowercase().as_str() {
+                "on" | "1" | "true" => Some(true),
+                "off" | "0" | "false" => Some(false),
+                _ => None,
+            }
+        }))
+}
+
 /// Every parameter Lacquer exposes to the host.
 #[derive(Params)]
 pub struct LacquerParams {
@@ -42,6 +57,9 @@ pub struct LacquerParams {
     /// Limiter stereo link, percent.
     #[id = "link"]
     pub link: FloatParam,
+    /// The assistant's Listen: captures the input while on, decides when switched off.
+    #[id = "listen"]
+    pub listen: BoolParam,
     /// Target loudness, platform, Match Loudness, assistant amounts.
     #[nested(group = "Goal")]
     pub goal: GoalParams,
@@ -136,6 +154,7 @@ impl Default for LacquerParams {
             .with_unit(" %")
             .with_step_size(1.0)
             .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            listen: on_off_param("Listen", false),
             goal: GoalParams::default(),
             macros: MacroParams::default(),
             eq: EqParams::default(),

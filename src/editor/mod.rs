@@ -20,6 +20,8 @@ mod stereo;
 pub mod theme;
 pub mod window;
 
+use crate::assistant::session::ListenPhase;
+use crate::listen::Assistant;
 use crate::meter::{EditorReaders, MeterBus};
 use crate::params::LacquerParams;
 pub use controls::knob_id;
@@ -61,6 +63,8 @@ pub struct LacquerEditor {
     gain_reduction: gain_reduction::GainReductionView,
     stereo: stereo::StereoView,
     spectrum: spectrum::SpectrumView,
+    /// The plugin's assistant (Listen), if the editor belongs to a plugin.
+    assistant: Option<Arc<Assistant>>,
 }
 
 impl LacquerEditor {
@@ -78,13 +82,23 @@ impl LacquerEditor {
             gain_reduction: Default::default(),
             stereo: Default::default(),
             spectrum: Default::default(),
+            assistant: None,
         }
+    }
+
+    /// Connects the assistant panel to the plugin's Listen.
+    pub fn with_assistant(mut self, assistant: Arc<Assistant>) -> Self {
+        self.assistant = Some(assistant);
+        self
     }
 
     /// Prepares a freshly opened window: theme and fonts on its context, the host context
     /// for parameter gestures (called by `build`, and by tests that draw headless).
     pub fn attach(&mut self, egui_ctx: &egui::Context, gui: GuiContext) {
         theme::apply(egui_ctx);
+        if let Some(assistant) = &self.assistant {
+            assistant.set_context(gui.clone());
+        }
         self.gui = Some(gui);
         self.last_frame = None;
     }
@@ -120,6 +134,13 @@ impl LacquerEditor {
         };
         let setter = gui.param_setter();
         let params = self.params.clone();
+        // A proposal that arrived before any editor existed (so without a host context) is
+        // applied now; usually the plugin has already applied it on the main thread.
+        if let Some(assistant) = &self.assistant
+            && assistant.session.phase() == ListenPhase::Proposed
+        {
+            assistant.apply_pending();
+        }
         let target_lufs = params.goal.goal(params.ceiling.value()).target_lufs;
 
         Panel::top("top_bar").show(ui, |ui| {
@@ -166,7 +187,10 @@ impl LacquerEditor {
                 egui::CentralPanel::default().show(ui, |ui| expert::show(ui, &params, &setter));
             }
             Page::Assistant => {
-                egui::CentralPanel::default().show(ui, |ui| assistant::show(ui, &params, &setter));
+                let assistant = self.assistant.clone();
+                egui::CentralPanel::default().show(ui, |ui| {
+                    assistant::show(ui, &params, &setter, assistant.as_deref())
+                });
             }
         }
     }
@@ -270,6 +294,7 @@ pub fn create(
     params: Arc<LacquerParams>,
     bus: Arc<MeterBus>,
     readers: EditorReaders,
+    assistant: Arc<Assistant>,
 ) -> Option<LacquerEguiEditor> {
     let state = EguiEditorState::from_size(
         nice_plug::editor::dpi::LogicalSize::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
@@ -282,7 +307,7 @@ pub fn create(
             ..ResizeHint::default()
         });
     let open_count = OpenCount::new(bus.clone());
-    let app = LacquerEditor::new(params, bus, readers);
+    let app = LacquerEditor::new(params, bus, readers).with_assistant(assistant);
     let inner = nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, app)?;
     Some(LacquerEguiEditor { inner, open_count })
 }

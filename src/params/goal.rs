@@ -156,17 +156,7 @@ impl Default for GoalParams {
             .with_step_size(0.1)
             .with_value_to_string(formatters::v2s_f32_rounded(1)),
             platform: EnumParam::new("Platform", PlatformChoice::Custom),
-            match_loudness: BoolParam::new("Match Loudness", true)
-                .with_value_to_string(std::sync::Arc::new(|on| {
-                    if on { "On" } else { "Off" }.to_string()
-                }))
-                .with_string_to_value(std::sync::Arc::new(|s| {
-                    match s.trim().to_ascii_lowercase().as_str() {
-                        "on" | "1" | "true" => Some(true),
-                        "off" | "0" | "false" => Some(false),
-                        _ => None,
-                    }
-                })),
+            match_loudness: super::on_off_param("Match Loudness", true),
             amount_tone: amount_param("Tone Amount"),
             amount_dynamics: amount_param("Dynamics Amount"),
             amount_width: amount_param("Width Amount"),

@@ -146,8 +146,8 @@ mod tests {
         for ((id, a), (_, b)) in w.iter().zip(&g) {
             assert!(close(*a, *b), "{id}: wanted {a}, the parameters give {b}");
         }
-        assert_eq!(got.macros.bass_mono_on, true);
-        assert_eq!(got.stages.eq.high_pass_on, true);
+        assert!(got.macros.bass_mono_on);
+        assert!(got.stages.eq.high_pass_on);
     }
 
     #[test]
