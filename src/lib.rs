@@ -207,12 +207,6 @@ impl Plugin for Lacquer {
         {
             context.execute_background(task);
         }
-        if self
-            .listen_audio
-            .wants_apply(self.assistant.session.phase())
-        {
-            context.execute_gui(AssistantTask::Apply);
-        }
         self.chain.process(channels);
         self.output_meter.process(channels, &self.meter_bus);
         let peak_gr_db = self.chain.take_peak_gain_reduction_db();

@@ -7,12 +7,16 @@
 //!   to drain it a few times a second ([`AssistantTask::Drain`]); turning it off (or hearing
 //!   [`MAX_LISTEN_SECONDS`](crate::assistant::session::MAX_LISTEN_SECONDS)) analyses what was
 //!   heard on the background thread ([`AssistantTask::Finish`]).
-//! - The proposal is applied on the main thread ([`AssistantTask::Apply`], asked for by
-//!   `process()` when the session has one) as parameter changes through the host's
-//!   [`GuiContext`] (begin/set/end gestures), so the host records them and its undo works.
-//!   nice-plug hands a plugin that context only with an editor: the last editor's context is
-//!   kept (it holds only a weak reference to the plugin, so it keeps nothing alive). Until an
-//!   editor has been opened once, a proposal waits and is applied when the editor opens.
+//! - The proposal is applied as parameter changes through the host's [`GuiContext`]
+//!   (begin/set/end gestures), so the host records them and its undo works: by the background
+//!   task right after the analysis, or by the editor's next frame. Not from `process()` with
+//!   `execute_gui`: a host that calls `process()` on its main thread (pedalboard does) runs
+//!   such a task inline, on the audio thread. nice-plug's wrappers queue those calls (CLAP: a
+//!   lock-free output-event queue sent with the next block; VST3: `performEdit`), so they may
+//!   come from the background thread. nice-plug hands a plugin that context only with an
+//!   editor: the last editor's context is kept (it holds only a weak reference to the plugin,
+//!   so it keeps nothing alive). Until an editor has been opened once, a proposal waits and
+//!   is applied when the editor opens.
 //! - Accept keeps the applied values; Cancel puts back, bit for bit (normalised values), every
 //!   parameter the proposal changed.
 
@@ -31,17 +35,15 @@ pub const MAX_GAIN_REDUCTION_DB: f32 = 12.0;
 /// seconds (the ring holds 60 s, so this is far from filling it).
 pub const DRAIN_INTERVAL_S: f32 = 0.25;
 
-/// Work for the background executor (and, for `Apply`, the main thread).
+/// Work for the background executor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssistantTask {
     /// Listen was switched on: start a capture session.
     Start,
     /// Move the ring's audio into the capture (and stop at the maximum length).
     Drain,
-    /// Listen was switched off: analyse and decide.
+    /// Listen was switched off: analyse, decide and apply.
     Finish,
-    /// Apply a ready proposal through the host (main thread).
-    Apply,
 }
 
 /// One parameter's value before the proposal, to put back on Cancel.
@@ -86,20 +88,23 @@ impl Assistant {
         writer
     }
 
-    /// Runs one task (background executor; `Apply` on the main thread).
+    /// Runs one task (background executor).
     pub fn run(&self, task: AssistantTask) {
         match task {
             AssistantTask::Start => self.session.start(),
             AssistantTask::Drain => {
                 if self.session.drain() {
-                    self.session.finish(&self.inputs());
+                    self.finish();
                 }
             }
-            AssistantTask::Finish => self.session.finish(&self.inputs()),
-            AssistantTask::Apply => {
-                self.apply_pending();
-            }
+            AssistantTask::Finish => self.finish(),
         }
+    }
+
+    /// Analyses what was heard and applies the proposal if a host context is known.
+    fn finish(&self) {
+        self.session.finish(&self.inputs());
+        self.apply_pending();
     }
 
     /// What the analysis needs from the parameters now.
@@ -132,8 +137,9 @@ impl Assistant {
         lock(&self.context).is_some()
     }
 
-    /// Applies a ready proposal through the host context (main thread). Returns false when
-    /// there is nothing to apply or no context yet.
+    /// Applies a ready proposal through the host context (background thread or the editor's
+    /// thread, never the audio thread). Returns false when there is nothing to apply or no
+    /// context yet.
     pub fn apply_pending(&self) -> bool {
         let Some(context) = lock(&self.context).clone() else {
             return false;
@@ -182,7 +188,7 @@ impl Assistant {
         }
     }
 
-    /// Puts back every parameter the applied proposal changed (main thread, with a context).
+    /// Puts back every parameter the applied proposal changed (editor thread, with a context).
     pub fn cancel(&self) {
         if self.session.phase() != ListenPhase::Applied {
             return;
@@ -211,7 +217,6 @@ pub struct ListenAudio {
     listening: bool,
     samples_to_drain: i64,
     drain_interval_samples: i64,
-    apply_requested: bool,
 }
 
 impl Default for ListenAudio {
@@ -221,7 +226,6 @@ impl Default for ListenAudio {
             listening: false,
             samples_to_drain: 0,
             drain_interval_samples: 12_000,
-            apply_requested: false,
         }
     }
 }
@@ -264,18 +268,6 @@ impl ListenAudio {
             }
         }
         task
-    }
-
-    /// Whether to ask the main thread to apply a proposal now (once per proposal).
-    pub fn wants_apply(&mut self, phase: ListenPhase) -> bool {
-        if phase == ListenPhase::Proposed {
-            let first = !self.apply_requested;
-            self.apply_requested = true;
-            first
-        } else {
-            self.apply_requested = false;
-            false
-        }
     }
 }
 

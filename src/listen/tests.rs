@@ -103,10 +103,6 @@ fn play(
             tasks.push(task);
             assistant.run(task);
         }
-        if audio_part.wants_apply(assistant.session.phase()) {
-            tasks.push(AssistantTask::Apply);
-            assistant.run(AssistantTask::Apply);
-        }
     }
     tasks
 }
@@ -131,7 +127,7 @@ fn rig() -> Rig {
     }
 }
 
-/// Listen on, 12 s of the mix, Listen off, a little more audio for the apply request.
+/// Listen on, 12 s of the mix, Listen off (one more block for the audio thread to see it).
 fn listen_once(r: &mut Rig) -> Vec<AssistantTask> {
     set_listen(&r.params, true);
     let mut tasks = play(&r.params, &r.assistant, &mut r.audio_part, &mut mix(12.0));
@@ -146,7 +142,7 @@ fn listen_once(r: &mut Rig) -> Vec<AssistantTask> {
 }
 
 #[test]
-fn the_audio_thread_asks_for_start_drains_finish_and_one_apply() {
+fn the_audio_thread_asks_for_start_drains_and_finish_which_applies() {
     let mut r = rig();
     r.assistant.set_context(GuiContext::new(r.host.clone()));
     // Listen off: nothing is asked for and nothing captured.
@@ -157,11 +153,9 @@ fn the_audio_thread_asks_for_start_drains_finish_and_one_apply() {
     let drains = tasks.iter().filter(|t| **t == AssistantTask::Drain).count();
     // One drain every 0.25 s of the 12 s (the first interval starts at Start).
     assert!((46..=48).contains(&drains), "{drains} drains");
-    let finish_at = tasks.iter().position(|t| *t == AssistantTask::Finish);
-    let apply_at = tasks.iter().position(|t| *t == AssistantTask::Apply);
-    assert!(finish_at.is_some() && apply_at > finish_at, "{tasks:?}");
+    assert_eq!(tasks.last(), Some(&AssistantTask::Finish), "{tasks:?}");
     assert_eq!(
-        tasks.iter().filter(|t| **t == AssistantTask::Apply).count(),
+        tasks.iter().filter(|t| **t == AssistantTask::Finish).count(),
         1
     );
     assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);

@@ -14,7 +14,9 @@
 //! Then, in the same Xvfb with `xsettingsd` as the XSETTINGS owner, a real VST3 host
 //! (pedalboard, from the venv of step e) opens and closes the editor of the alloc-check bundle
 //! 50 times while another thread keeps processing audio (`editor_open_close.py`): the cycles
-//! complete, audio runs in every cycle, no `process()` call waits on the GUI.
+//! complete, audio runs in every cycle, no `process()` call waits on the GUI. Then
+//! `listen_in_host.py`: the assistant's Listen through the same host (Listen on, music, Listen
+//! off) changes parameters the host sees, with the alloc-check bundle on the audio thread.
 //!
 //! Installs nothing: needs the Debian packages xvfb, x11-apps (xwd), netpbm, xdotool,
 //! xsettingsd, plus libasound2-dev and libjack-jackd2-dev to build the standalone.
@@ -149,7 +151,7 @@ pub fn run(target: &Path) -> Result<(ExitStatus, Counts), String> {
         }
     }
     app.stop();
-    host_open_close(&mut checks, target, &display);
+    host_scripts(&mut checks, target, &display);
     xvfb.stop();
     println!(
         "editor screenshot: {}",
@@ -158,29 +160,44 @@ pub fn run(target: &Path) -> Result<(ExitStatus, Counts), String> {
     Ok((ExitStatus::default(), checks.counts))
 }
 
-/// The host script, written to `target/` and run with the venv's Python.
+/// The host scripts, written to `target/` and run with the venv's Python (the Listen script
+/// imports the open/close script's X setup).
 const OPEN_CLOSE_SCRIPT: &str = include_str!("editor_open_close.py");
+const LISTEN_SCRIPT: &str = include_str!("listen_in_host.py");
 
-/// 50 open/close cycles in pedalboard (see the module docs); one check per script check.
-fn host_open_close(checks: &mut Checks, target: &Path, display: &str) {
+/// One pedalboard script under this Xvfb.
+struct HostScript {
+    /// What the step is called in failures.
+    name: &'static str,
+    /// File name in `target/`.
+    file: &'static str,
+    /// Prefix of the script's check lines.
+    prefix: &'static str,
+    /// Check lines a complete run prints.
+    num_checks: usize,
+}
+
+/// The pedalboard scripts (see the module docs), with `xsettingsd` as the XSETTINGS owner;
+/// one check per script check.
+fn host_scripts(checks: &mut Checks, target: &Path, display: &str) {
     let python = target.join("venv").join("bin").join("python");
     let bundle = target.join("alloc-check").join("Lacquer.vst3");
     if !python.is_file() || !bundle.exists() {
         checks.check(
-            "editor open/close in a real VST3 host",
+            "editor scripts in a real VST3 host",
             false,
             "needs the venv of step e and the alloc-check bundle of step a",
         );
         return;
     }
-    let script = target.join("editor_open_close.py");
-    if let Err(e) = std::fs::write(&script, OPEN_CLOSE_SCRIPT) {
-        checks.check(
-            "editor open/close in a real VST3 host",
-            false,
-            &e.to_string(),
-        );
-        return;
+    for (file, text) in [
+        ("editor_open_close.py", OPEN_CLOSE_SCRIPT),
+        ("listen_in_host.py", LISTEN_SCRIPT),
+    ] {
+        if let Err(e) = std::fs::write(target.join(file), text) {
+            checks.check("host scripts written", false, &e.to_string());
+            return;
+        }
     }
     let xsettings = Command::new("xsettingsd")
         .args(["-c", "/dev/null"])
@@ -196,22 +213,51 @@ fn host_open_close(checks: &mut Checks, target: &Path, display: &str) {
         }
     };
     sleep(Duration::from_millis(500));
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(&bundle)
+    for script in [
+        HostScript {
+            name: "editor open/close in a real VST3 host",
+            file: "editor_open_close.py",
+            prefix: "editor host check: ",
+            num_checks: 3,
+        },
+        HostScript {
+            name: "Listen in a real VST3 host",
+            file: "listen_in_host.py",
+            prefix: "listen host check: ",
+            num_checks: 3,
+        },
+    ] {
+        run_host_script(
+            checks,
+            &python,
+            &target.join(script.file),
+            &bundle,
+            display,
+            &script,
+        );
+    }
+    xsettings.stop();
+}
+
+fn run_host_script(
+    checks: &mut Checks,
+    python: &Path,
+    script_path: &Path,
+    bundle: &Path,
+    display: &str,
+    script: &HostScript,
+) {
+    let output = Command::new(python)
+        .arg(script_path)
+        .arg(bundle)
         .env("DISPLAY", display)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdin(Stdio::null())
         .output();
-    xsettings.stop();
     let output = match output {
         Ok(o) => o,
         Err(e) => {
-            checks.check(
-                "editor open/close in a real VST3 host",
-                false,
-                &e.to_string(),
-            );
+            checks.check(script.name, false, &e.to_string());
             return;
         }
     };
@@ -219,7 +265,7 @@ fn host_open_close(checks: &mut Checks, target: &Path, display: &str) {
     let mut num_checks = 0;
     for line in stdout.lines() {
         println!("{line}");
-        if let Some(rest) = line.strip_prefix("editor host check: ") {
+        if let Some(rest) = line.strip_prefix(script.prefix) {
             num_checks += 1;
             if rest.contains(" ... ok") {
                 checks.counts.passed += 1;
@@ -228,9 +274,9 @@ fn host_open_close(checks: &mut Checks, target: &Path, display: &str) {
             }
         }
     }
-    if !output.status.success() && num_checks == 0 || num_checks < 3 {
+    if num_checks < script.num_checks {
         checks.check(
-            "editor open/close in a real VST3 host ran",
+            &format!("{} ran", script.name),
             false,
             &format!(
                 "{}; stderr:\n{}",
