@@ -111,8 +111,8 @@ def main():
           "drive_db" in changed and len(changed) >= 2,
           f"changed: {changed}; drive {before['drive_db']} -> {after['drive_db']}")
     check("nothing changed while listening, and Listen is off",
-          during == before and plugin.listen is False,
-          f"listen={plugin.listen}")
+          during == before and not plugin.listen,
+          f"listen={plugin.listen}; before {before}; while listening {during}")
     if out is not None:
         ceiling = 10 ** (after["ceiling_dbtp"] / 20.0) if isinstance(after["ceiling_dbtp"], float) else 1.0
         peak = float(np.max(np.abs(out)))
