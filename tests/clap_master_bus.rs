@@ -381,3 +381,41 @@ fn automation_is_sample_accurate_and_every_parameter_automatable() {
         "block pattern changes the automated render by {worst}"
     );
 }
+
+#[test]
+#[ignore = "needs the bundles: run cargo xtask test"]
+fn listen_captures_without_touching_the_sound() {
+    // Listen on for 8 s of music, then off (the analysis runs on the background thread while
+    // the render goes on). Against the assert_process_allocs bundle (step d2) this shows the
+    // capture and the task requests never allocate on the audio thread; here and there, the
+    // output is bit-identical to the same render without Listen: capturing is read-only, and
+    // with no editor ever opened nothing may change the parameters.
+    let entry = load_entry(&bundle());
+    let rate = 48_000.0;
+    let input = music_like(rate, 10.0, 0.5, 2);
+    let mut rng = SplitMix64::new(0x115e);
+    let blocks = random_blocks(&mut rng, input[0].len(), 2048);
+    let settings = [("Drive", "4")];
+
+    let mut plain = primed(&entry, 2, &settings);
+    let reference = plain.render(rate, &input, &blocks, &[]);
+
+    let mut listening = primed(&entry, 2, &settings);
+    let automation = [
+        automate(&mut listening, "Listen", "On", 0),
+        automate(&mut listening, "Listen", "Off", (8.0 * rate) as usize),
+    ];
+    let heard = listening.render(rate, &input, &blocks, &automation);
+    assert!(
+        first_difference(&reference, &heard).is_none(),
+        "Listen changed the output at {:?}",
+        first_difference(&reference, &heard)
+    );
+    assert!(
+        reference.output[0].iter().any(|s| s.abs() > 0.1),
+        "the render is silent"
+    );
+    // Give the background analysis time to finish before the instance goes away.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(listening.value("Drive"), plain.value("Drive"));
+}
