@@ -7,9 +7,11 @@
 //! - Long-term spectrum: Welch's method (Hann windows, 50 % overlap, power spectra averaged;
 //!   P. D. Welch, IEEE Trans. Audio Electroacoust. 15(2), 1967) on mid = (L + R) / 2 and
 //!   side = (L - R) / 2. Every FFT frame belongs to the 3 s window holding its centre; only
-//!   the loudest half of the windows (by short-term loudness) is averaged, so intros, breaks
-//!   and fade-outs do not pull the balance towards their quieter, thinner sound (the same idea
-//!   as Ozone's "loudest part" and Matchering's loudest pieces). Band power is the sum of the
+//!   the windows within 10 LU of the loud part count ([`RELATIVE_GATE_LU`], a level gate in
+//!   the manner of BS.1770's relative gate), each by its energy, so intros, breaks and
+//!   fade-outs do not pull the balance towards their quieter, thinner sound (the same idea
+//!   as Ozone's "loudest part" and Matchering's loudest pieces) and a small level change
+//!   cannot swap which windows count. Band power is the sum of the
 //!   bin powers whose frequency lies inside the band's edges (IEC 61260-1 base-10 bands).
 //! - Percussiveness: see [`percussiveness`].
 
@@ -18,7 +20,7 @@ use crate::dsp::loudness_match::k_weighting;
 use ebur128::{EbuR128, Mode};
 use realfft::RealFftPlanner;
 
-/// Length of the windows the loudest half is chosen from, seconds (the EBU short-term window,
+/// Length of the windows the spectrum is gated by, seconds (the EBU short-term window,
 /// EBU Tech 3341).
 pub const WINDOW_S: f32 = 3.0;
 
@@ -31,6 +33,16 @@ pub const MIN_BINS_LOWEST_BAND: f32 = 3.0;
 /// Upper frequency of the "low end" whose side-to-mid ratio measures mono-ness, Hz (below
 /// about 120 Hz mastering engineers keep bass mono; vinyl cutting and club systems need it).
 pub const LOW_END_HZ: f32 = 120.0;
+
+/// How far below the energy mean of the loudest half of the windows a window may lie and
+/// still count in the long-term spectrum, LU (the BS.1770-4 relative gate's 10 LU, applied to
+/// 3 s windows). A level gate instead of "the loudest half by count": a 5 dB EQ change moves
+/// a window's loudness by a fraction of that and cannot swap half the windows in or out, and a
+/// window near the gate adds a tenth of a loud window's power at most.
+pub const RELATIVE_GATE_LU: f64 = 10.0;
+
+/// Absolute gate of the windows, LUFS (BS.1770-4): silence never counts.
+pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 
 /// Band powers are floored this far below the K-weighted total, dB, so silent bands (above
 /// Nyquist, or the side of a mono file) have a finite level.
@@ -108,21 +120,9 @@ pub fn analyze_track(channels: &[&[f32]], sample_rate_hz: f32) -> TrackFeatures 
     let (mid, side) = mid_side(&chans);
     let windows = window_powers(&mid, side.as_deref(), rate, window_len);
 
-    // The loudest half of the windows that hold at least one FFT frame (ties kept in order).
-    let mut order: Vec<usize> = (0..windows.len())
-        .filter(|&w| windows[w].num_frames > 0)
-        .collect();
-    let loud = |w: usize| {
-        loudness
-            .window_lufs
-            .get(w)
-            .copied()
-            .unwrap_or(f64::NEG_INFINITY)
-    };
-    order.sort_by(|&a, &b| loud(b).total_cmp(&loud(a)));
-    order.truncate(order.len().div_ceil(2));
+    let gated = gated_windows(&windows, &loudness.window_lufs);
     let mut total = WindowPower::default();
-    for &w in &order {
+    for &w in &gated {
         let src = &windows[w];
         for band in 0..NUM_BANDS {
             total.mid[band] += src.mid[band];
@@ -157,6 +157,35 @@ pub fn analyze_track(channels: &[&[f32]], sample_rate_hz: f32) -> TrackFeatures 
         percussiveness: percussiveness(&mid, rate),
         duration_s: num_frames as f32 / rate,
     }
+}
+
+/// The windows whose powers make the long-term spectrum: those holding at least one FFT
+/// frame, above [`ABSOLUTE_GATE_LUFS`], and no more than [`RELATIVE_GATE_LU`] below the
+/// energy mean of the loudest half of them (the gate's reference, a mean of powers, moves
+/// smoothly when windows trade places around the median). Their powers are summed as they
+/// are, so each window counts by its energy, as in BS.1770 gating. If none passes (a track
+/// shorter than a window, or all silent windows), every window with frames counts.
+fn gated_windows(windows: &[WindowPower], window_lufs: &[f64]) -> Vec<usize> {
+    let loud = |w: usize| window_lufs.get(w).copied().unwrap_or(f64::NEG_INFINITY);
+    let with_frames: Vec<usize> = (0..windows.len())
+        .filter(|&w| windows[w].num_frames > 0)
+        .collect();
+    let mut levels: Vec<f64> = with_frames
+        .iter()
+        .map(|&w| loud(w))
+        .filter(|&l| l.is_finite() && l > ABSOLUTE_GATE_LUFS)
+        .collect();
+    if levels.is_empty() {
+        return with_frames;
+    }
+    levels.sort_by(|a, b| b.total_cmp(a));
+    let top = &levels[..levels.len().div_ceil(2)];
+    let mean_power = top.iter().map(|l| 10f64.powf(l / 10.0)).sum::<f64>() / top.len() as f64;
+    let gate = (10.0 * mean_power.log10() - RELATIVE_GATE_LU).max(ABSOLUTE_GATE_LUFS);
+    with_frames
+        .into_iter()
+        .filter(|&w| loud(w) > gate)
+        .collect()
 }
 
 fn clamp_ratio_db(db: f32) -> f32 {

@@ -218,10 +218,10 @@ fn mono_has_a_silent_side() {
 }
 
 #[test]
-fn only_the_loudest_half_of_the_windows_counts() {
+fn windows_far_below_the_loud_part_do_not_count() {
     // 30 s of a quiet 1 kHz sine (-40 dBFS) then 30 s of a loud 100 Hz one (-10 dBFS): the
-    // long-term average of the whole track would hold both (1 kHz only 30 dB down), the
-    // loudest half holds the 100 Hz part only.
+    // long-term average of the whole track would hold both (1 kHz only 30 dB down), but the
+    // quiet part lies about 30 LU under the loud one, far beyond the 10 LU gate.
     let mut x = sine(1000.0, 0.01, seconds(30.0));
     x.extend(sine(100.0, 0.316, seconds(30.0)));
     let f = analyze_track(&[&x, &x], RATE);
@@ -243,6 +243,32 @@ fn only_the_loudest_half_of_the_windows_counts() {
         "1 kHz band: {}",
         g.mid_db[high]
     );
+}
+
+/// mid_db at 1 kHz minus mid_db at 100 Hz for 30 s of a 100 Hz sine of amplitude `low`
+/// followed by 30 s of a 1 kHz sine of amplitude `high` (both sections 10 whole windows).
+fn high_minus_low_db(low: f32, high: f32) -> f32 {
+    let mut x = sine(100.0, low, seconds(30.0));
+    x.extend(sine(1000.0, high, seconds(30.0)));
+    let f = analyze_track(&[&x, &x], RATE);
+    f.mid_db[band(1000.0)] - f.mid_db[band(100.0)]
+}
+
+#[test]
+fn windows_within_the_gate_count_by_their_energy() {
+    // Two halves a few LU apart (100 Hz at 0.2, about -15 LUFS; 1 kHz at 0.1, about
+    // -20 LUFS): both lie within 10 LU of the loud part, so both count, each by its energy,
+    // and the 1 kHz band sits 20 log10(0.1 / 0.2) = -6.02 dB under the 100 Hz band (equal
+    // durations, sine power a^2 / 2). Counting the loudest half of the windows instead
+    // would keep only the 100 Hz half.
+    let diff = high_minus_low_db(0.2, 0.1);
+    assert!((diff - (-6.02)).abs() < 0.2, "{diff}");
+    // Raising the loud half by 1 dB moves the balance by exactly 1 dB: no window swaps.
+    let louder = high_minus_low_db(0.2 * 10f32.powf(1.0 / 20.0), 0.1);
+    assert!((louder - (diff - 1.0)).abs() < 0.05, "{louder} vs {diff}");
+    // The quiet half just louder than the loud one: still both, now +1.9 dB.
+    let swapped = high_minus_low_db(0.2, 0.25);
+    assert!((swapped - 1.94).abs() < 0.2, "{swapped}");
 }
 
 #[test]
