@@ -1,11 +1,11 @@
-//! `lacquer` with no arguments (or `lacquer demo`): master the bundled demo mix with the
-//! plugin's default settings into `lacquer-demo.wav` in the current folder, so a new user hears
-//! and sees what Lacquer does without preparing a file.
+//! `lacquer` with no arguments (or `lacquer demo`): master the bundled demo mix into
+//! `lacquer-demo.wav` in the current folder exactly as `lacquer master demo-mix.wav -o
+//! lacquer-demo.wav` would (the assistant with its defaults: automatic family, -14 LUFS,
+//! -1 dBTP), so a new user hears, sees and reads what Lacquer does without preparing a file.
 
 use super::CliError;
-use super::args::BitDepth;
-use super::master::{MasterJob, master, print_report};
-use lacquer::params::LacquerParams;
+use super::args::{Cli, Command};
+use clap::Parser;
 use std::path::{Path, PathBuf};
 
 /// The demo mix, relative to the repository root.
@@ -36,15 +36,21 @@ pub fn run() -> Result<(), CliError> {
                 .display()
         ))
     })?;
-    let job = MasterJob {
-        input,
-        output: PathBuf::from(DEMO_OUTPUT),
-        settings: LacquerParams::default().chain_settings(),
-        target: None,
-        bit_depth: BitDepth::Int24,
-        // The demo output is our own file: replacing it on a second run is expected.
-        force: true,
-    };
-    let report = master(&job)?;
-    print_report(&job, &report)
+    // The demo output is our own file: replacing it on a second run is expected (--force).
+    let argv = [
+        "lacquer".as_ref(),
+        "master".as_ref(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        DEMO_OUTPUT.as_ref(),
+        "--force".as_ref(),
+    ];
+    let cli: Cli = Cli::try_parse_from::<_, &std::ffi::OsStr>(argv)
+        .map_err(|e| CliError::new(format!("internal: the demo's arguments: {e}")))?;
+    match cli.command {
+        Some(Command::Master(args)) => super::master::run(&args),
+        _ => Err(CliError::new(
+            "internal: the demo's arguments are not a master command",
+        )),
+    }
 }

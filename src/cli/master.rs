@@ -174,12 +174,6 @@ fn assistant_text(a: &Assisted) -> String {
     text
 }
 
-/// Does the whole job with the plain chain. Nothing is created at `job.output` unless
-/// everything succeeds.
-pub fn master(job: &MasterJob) -> Result<MasterReport, CliError> {
-    master_with(job, &AssistOptions::default())
-}
-
 /// Does the whole job, with the assistant if `options` ask for it. Nothing is created at
 /// `job.output` unless everything succeeds.
 pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterReport, CliError> {
