@@ -184,6 +184,12 @@ impl Plugin for DemoFed {
         ))
     }
 
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        // The assistant's Listen work (drain, analyse, apply) runs in the wrapped plugin's
+        // executor.
+        self.inner.task_executor()
+    }
+
     fn filter_state(state: &mut PluginState) {
         Lacquer::filter_state(state);
     }

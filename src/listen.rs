@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 pub const MAX_GAIN_REDUCTION_DB: f32 = 12.0;
 
 /// How often the audio thread asks for the capture ring to be drained while listening,
-/// seconds (the ring holds 60 s, so this is far from filling it).
+/// seconds (the ring holds [`capture::CAPTURE_SECONDS`], far from filling up).
 pub const DRAIN_INTERVAL_S: f32 = 0.25;
 
 /// Work for the background executor.

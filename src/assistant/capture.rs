@@ -19,9 +19,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-/// Longest capture the ring holds between two drains, seconds (the analysis wants >= 30 s;
-/// the drainer normally empties the ring many times a second, so this is a generous margin).
-pub const CAPTURE_SECONDS: f32 = 60.0;
+/// Longest capture the ring holds between two drains, seconds. The plugin asks for a drain
+/// every 0.25 s (`crate::listen::DRAIN_INTERVAL_S`), so 10 s is forty drains of margin for a
+/// busy background thread, at 3.8 MB per instance at 48 kHz (the ring exists from activation
+/// on, listening or not).
+pub const CAPTURE_SECONDS: f32 = 10.0;
 
 /// State shared by the writer, the reader and the status handles.
 #[derive(Debug)]
