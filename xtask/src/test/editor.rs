@@ -218,7 +218,7 @@ fn host_scripts(checks: &mut Checks, target: &Path, display: &str) {
             name: "editor open/close in a real VST3 host",
             file: "editor_open_close.py",
             prefix: "editor host check: ",
-            num_checks: 3,
+            num_checks: 4,
         },
         HostScript {
             name: "Listen in a real VST3 host",
