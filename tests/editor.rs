@@ -6,14 +6,16 @@
 //!   holds the editor's lock through a slow frame, as nice-plug-egui holds it while drawing);
 //! - with the editor closed the spectrum producers are idle, and they run again once open;
 //! - the audio thread's meter path allocates nothing while the editor is open and updating;
-//! - a double-click on a knob resets its parameter through one begin/set/end gesture.
+//! - a double-click on a knob resets its parameter through one begin/set/end gesture;
+//! - every control is an automatable host parameter showing its unit, and every host parameter
+//!   has a control.
 //!
 //! The "audio thread" runs exactly what `Lacquer::process` runs for the editor:
 //! `EditorFeeds::capture_input`, the loudness meter and `EditorFeeds::capture_output`.
 
 use egui::{Pos2, RawInput, Rect, vec2};
-use lacquer::editor::LacquerEditor;
 use lacquer::editor::window::{OpenCount, OpenToken};
+use lacquer::editor::{LacquerEditor, Page};
 use lacquer::meter::{EditorFeeds, LoudnessMeter, MeterBus};
 use lacquer::params::LacquerParams;
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
@@ -389,4 +391,56 @@ fn drive_knob_centre(ctx: &egui::Context) -> Pos2 {
     ctx.read_response(lacquer::editor::knob_id("Drive"))
         .map(|r| r.rect.center())
         .expect("a Drive knob was drawn")
+}
+
+#[test]
+fn every_control_is_a_host_parameter_showing_its_unit_and_every_parameter_has_a_control() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let params = Arc::new(LacquerParams::default());
+    let bus = Arc::new(MeterBus::default());
+    let (_feeds, readers) = EditorFeeds::new();
+    let host = Arc::new(TestHost {
+        log: Mutex::new(Vec::new()),
+    });
+    let mut app = LacquerEditor::new(params.clone(), bus, readers);
+    let ctx = egui::Context::default();
+    app.attach(&ctx, GuiContext::new(host));
+    for page in [Page::Master, Page::Expert, Page::Assistant] {
+        app.show_page(page);
+        frame(&ctx, screen(960.0, 600.0), &mut app);
+        frame(&ctx, screen(960.0, 600.0), &mut app);
+    }
+    let shown = lacquer::editor::shown_controls(&ctx).0;
+    let host_params = params.param_map();
+    // Every control stands for a host parameter (by its name; the host knows it by the id in
+    // the map), automatable, and shows the parameter's unit with its value.
+    for (name, text) in &shown {
+        let (id, ptr, _) = host_params
+            .iter()
+            .find(|(_, p, _)| unsafe { p.name() } == name)
+            .unwrap_or_else(|| panic!("the control '{name}' is not a host parameter"));
+        let flags = unsafe { ptr.flags() };
+        assert!(
+            !flags.contains(ParamFlags::NON_AUTOMATABLE),
+            "'{name}' ({id}) is not automatable"
+        );
+        let unit = unsafe { ptr.unit() }.trim();
+        assert!(
+            unit.is_empty() || text.contains(unit),
+            "'{name}' ({id}) shows '{text}' without its unit '{unit}'"
+        );
+    }
+    // Every host parameter has a control somewhere in the editor.
+    for (id, ptr, _) in &host_params {
+        let name = unsafe { ptr.name() };
+        assert!(
+            shown.contains_key(name),
+            "the host parameter {id} ('{name}') has no control in the editor"
+        );
+    }
+    // Units are shown where the parameter has one (spot checks against the README table).
+    assert!(shown["Drive"].ends_with(" dB"), "{}", shown["Drive"]);
+    assert!(shown["Ceiling"].ends_with(" dBTP"), "{}", shown["Ceiling"]);
+    assert!(shown["Target Loudness"].ends_with(" LUFS"));
+    assert!(shown["Bass Mono"] == "Off" || shown["Bass Mono"].ends_with(" Hz"));
 }

@@ -7,6 +7,7 @@
 use super::theme;
 use egui::{Align2, Response, Sense, Stroke, Ui, Vec2, pos2, vec2};
 use nice_plug::prelude::{BoolParam, Param, ParamSetter};
+use std::collections::BTreeMap;
 use std::f32::consts::PI;
 
 /// Normalised change per pixel of drag (a full sweep over 200 px).
@@ -61,6 +62,28 @@ fn interact<P: Param>(ui: &Ui, response: &Response, param: &P, setter: &ParamSet
 /// The value with its unit, as the host shows it.
 pub fn value_text<P: Param>(param: &P) -> String {
     param.normalized_value_to_string(param.unmodulated_normalized_value(), true)
+}
+
+/// What the controls drawn in this egui context showed: parameter name -> the text shown for
+/// its value (the latest frame's). Kept in the context's temporary data so tests can check that
+/// every control is a host parameter and shows its unit ([`shown_controls`]).
+#[derive(Debug, Clone, Default)]
+pub struct ShownControls(pub BTreeMap<String, String>);
+
+/// Notes that a control for the parameter `name` showed `text`.
+pub fn record_control(ui: &Ui, name: &str, text: &str) {
+    ui.ctx().data_mut(|d| {
+        let shown = d.get_temp_mut_or_default::<ShownControls>(egui::Id::NULL);
+        if shown.0.get(name).map(String::as_str) != Some(text) {
+            shown.0.insert(name.to_string(), text.to_string());
+        }
+    });
+}
+
+/// Every control drawn so far in `ctx` (see [`ShownControls`]).
+pub fn shown_controls(ctx: &egui::Context) -> ShownControls {
+    ctx.data(|d| d.get_temp::<ShownControls>(egui::Id::NULL))
+        .unwrap_or_default()
 }
 
 /// The egui id of the knob of the parameter named `name`: stable across frames and pages,
@@ -128,7 +151,11 @@ pub fn knob<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, bipolar: boo
     painter.text(
         pos2(rect.center().x, rect.bottom()),
         Align2::CENTER_BOTTOM,
-        value_text(param),
+        {
+            let text = value_text(param);
+            record_control(ui, param.name(), &text);
+            text
+        },
         egui::FontId::proportional(11.5),
         theme::TEXT,
     );
@@ -164,7 +191,11 @@ pub fn bar<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, width: f32) -
     painter.text(
         rect.right_center() - vec2(6.0, 0.0),
         Align2::RIGHT_CENTER,
-        value_text(param),
+        {
+            let text = value_text(param);
+            record_control(ui, param.name(), &text);
+            text
+        },
         egui::FontId::proportional(11.0),
         theme::TEXT,
     );
@@ -174,6 +205,7 @@ pub fn bar<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, width: f32) -
 /// A toggle button for a boolean parameter (one gesture per click).
 pub fn toggle(ui: &mut Ui, param: &BoolParam, setter: &ParamSetter, label: &str) -> Response {
     let on = param.value();
+    record_control(ui, param.name(), &value_text(param));
     let text = egui::RichText::new(label).color(if on { theme::BACKGROUND } else { theme::TEXT });
     let button = egui::Button::new(text).fill(if on { theme::ACCENT } else { theme::PANEL });
     let response = ui.add(button);

@@ -34,6 +34,11 @@ pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
 fn stepped_combo<P: Param>(ui: &mut Ui, id: &str, param: &P, setter: &ParamSetter, width: f32) {
     let steps = param.step_count().unwrap_or(1).max(1);
     let current = param.unmodulated_normalized_value();
+    super::controls::record_control(
+        ui,
+        param.name(),
+        &param.normalized_value_to_string(current, true),
+    );
     egui::ComboBox::from_id_salt(id)
         .width(width)
         .selected_text(param.normalized_value_to_string(current, true))

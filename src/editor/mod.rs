@@ -24,7 +24,7 @@ use crate::assistant::session::ListenPhase;
 use crate::listen::Assistant;
 use crate::meter::{EditorReaders, MeterBus};
 use crate::params::LacquerParams;
-pub use controls::knob_id;
+pub use controls::{ShownControls, knob_id, shown_controls};
 use egui::{Panel, Ui, vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::ResizeHint;
@@ -44,9 +44,12 @@ const ZOOM_STEPS: [f32; 7] = [0.75, 0.85, 1.0, 1.15, 1.25, 1.5, 2.0];
 
 /// Which page is shown below the top bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Page {
+pub enum Page {
+    /// Meters and the main controls.
     Master,
+    /// Every stage parameter.
     Expert,
+    /// Listen, Accept, Cancel, the amounts and the explanations.
     Assistant,
 }
 
@@ -101,6 +104,11 @@ impl LacquerEditor {
         }
         self.gui = Some(gui);
         self.last_frame = None;
+    }
+
+    /// Shows `page` (the tabs in the top bar do this).
+    pub fn show_page(&mut self, page: Page) {
+        self.page = page;
     }
 
     /// Sets (or clears) the assistant's tonal target band drawn behind the spectrum.
