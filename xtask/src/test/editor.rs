@@ -16,7 +16,8 @@
 //! 50 times while another thread keeps processing audio (`editor_open_close.py`): the cycles
 //! complete, audio runs in every cycle, no `process()` call waits on the GUI. Then
 //! `listen_in_host.py`: the assistant's Listen through the same host (Listen on, music, Listen
-//! off) changes parameters the host sees, with the alloc-check bundle on the audio thread.
+//! off) changes parameters the host sees, with the alloc-check bundle on the audio thread, and
+//! Cancel clicked in the editor (xdotool) restores every parameter exactly.
 //!
 //! Installs nothing: needs the Debian packages xvfb, x11-apps (xwd), netpbm, xdotool,
 //! xsettingsd, plus libasound2-dev and libjack-jackd2-dev to build the standalone.
@@ -224,7 +225,7 @@ fn host_scripts(checks: &mut Checks, target: &Path, display: &str) {
             name: "Listen in a real VST3 host",
             file: "listen_in_host.py",
             prefix: "listen host check: ",
-            num_checks: 3,
+            num_checks: 4,
         },
     ] {
         run_host_script(

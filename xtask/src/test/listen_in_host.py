@@ -13,10 +13,14 @@ damaged music-like mix in 512-sample blocks, Listen off, then more blocks until 
 settings reach the host's parameters (at most 60 s). Checks, one line each:
   1. the host saw the assistant change parameters (Drive among them) after Listen;
   2. Listen itself is still off and nothing changed before Listen went off;
-  3. the processed output is finite and under the ceiling after the change.
+  3. the processed output is finite and under the ceiling after the change;
+  4. Cancel, clicked in the editor (xdotool, at the Assistant tab and the Cancel button of the
+     default 960x600 layout at 100 % zoom), puts every parameter back exactly (normalised
+     values compared bit for bit).
 """
 
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -50,8 +54,41 @@ def damaged_mix(seconds, seed=11):
     return np.stack([left, right]).astype(np.float32)
 
 
+# Where the Assistant tab and, in the Applied state, the Cancel button are drawn in the default
+# layout (logical px from the window's top left; see the README's assistant screenshot).
+ASSISTANT_TAB = (250, 16)
+CANCEL_BUTTON = (389, 72)
+
+
 def values(plugin):
     return {name: getattr(plugin, name) for name in WATCHED}
+
+
+def raw_values(plugin):
+    return {name: p.raw_value for name, p in plugin.parameters.items()}
+
+
+def click_in_editor(points, close):
+    """Waits for the editor window, clicks each point (with a pause), then closes it."""
+    try:
+        window = None
+        for _ in range(50):
+            found = subprocess.run(["xdotool", "search", "--name", "^Lacquer$"],
+                                   capture_output=True, text=True).stdout.split()
+            if found:
+                window = found[-1]
+                break
+            time.sleep(0.1)
+        if window is None:
+            return "no editor window"
+        time.sleep(0.5)
+        for x, y in points:
+            subprocess.run(["xdotool", "mousemove", "--window", window, str(x), str(y),
+                            "click", "1"], check=True)
+            time.sleep(0.6)
+        return None
+    finally:
+        close.set()
 
 
 def main():
@@ -76,6 +113,7 @@ def main():
     timer.join()
 
     before = values(plugin)
+    before_raw = raw_values(plugin)
     mix = damaged_mix(LISTEN_S + WAIT_S)
     plugin.listen = True
     pos = 0
@@ -122,6 +160,27 @@ def main():
     else:
         check("the output after the change is finite and under the ceiling", False,
               "no block processed")
+
+    # Cancel from the editor: the Assistant page, then Cancel.
+    close = threading.Event()
+    outcome = {}
+    clicker = threading.Thread(
+        target=lambda: outcome.update(error=click_in_editor([ASSISTANT_TAB, CANCEL_BUTTON],
+                                                            close)))
+    clicker.start()
+    plugin.show_editor(close)
+    clicker.join()
+    # A few blocks so every path (host and plugin) has seen the restored values.
+    for _ in range(4):
+        if pos + BLOCK > mix.shape[1]:
+            break
+        plugin.process(mix[:, pos : pos + BLOCK], SAMPLE_RATE, buffer_size=BLOCK, reset=False)
+        pos += BLOCK
+    after_cancel = raw_values(plugin)
+    differing = sorted(k for k in before_raw if after_cancel[k] != before_raw[k])
+    check("Cancel in the editor restores every parameter exactly",
+          outcome.get("error") is None and not differing,
+          f"{outcome.get('error') or 'clicked'}; differing: {differing}")
     print(f"{passed} passed, {failed} failed", flush=True)
     return 0 if failed == 0 else 1
 
