@@ -155,7 +155,10 @@ fn the_audio_thread_asks_for_start_drains_and_finish_which_applies() {
     assert!((46..=48).contains(&drains), "{drains} drains");
     assert_eq!(tasks.last(), Some(&AssistantTask::Finish), "{tasks:?}");
     assert_eq!(
-        tasks.iter().filter(|t| **t == AssistantTask::Finish).count(),
+        tasks
+            .iter()
+            .filter(|t| **t == AssistantTask::Finish)
+            .count(),
         1
     );
     assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);
