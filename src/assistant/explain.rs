@@ -1,6 +1,7 @@
 //! Explanations: one sentence per decision, with its numbers, in the words a mastering
-//! engineer would use ("Cut 2.4 dB at 250 Hz: low mids 3.1 dB above the target's 90th
-//! percentile"). The CLI prints them, the JSON report stores them, the editor shows them.
+//! engineer would use ("Cut 2.4 dB at 250 Hz: low mids 3.1 dB above the target's range
+//! (for this balance)"; a family's range is its percentiles, narrowed, widened by a margin
+//! and bent to the track's broad balance, see `decide`). The CLI prints them, the JSON report stores them, the editor shows them.
 //! Gains are quoted at the amounts in use, the reasons at the analysis.
 
 use super::decide::{Amounts, Decision, EqMove, EqMoveKind};
@@ -62,7 +63,7 @@ fn eq_reason(m: &EqMove) -> String {
             format!("{region} at {at} {by:.1} dB above the reference")
         } else {
             let by = m.track_db - m.upper_db;
-            format!("{region} at {at} {by:.1} dB above the target's 90th percentile")
+            format!("{region} at {at} {by:.1} dB above the target's range (for this balance)")
         }
     } else if m.track_db < m.lower_db - 0.05 {
         if reference {
@@ -70,7 +71,7 @@ fn eq_reason(m: &EqMove) -> String {
             format!("{region} at {at} {by:.1} dB below the reference")
         } else {
             let by = m.lower_db - m.track_db;
-            format!("{region} at {at} {by:.1} dB below the target's 10th percentile")
+            format!("{region} at {at} {by:.1} dB below the target's range (for this balance)")
         }
     } else {
         format!("balances the neighbouring moves ({region} at {at} already on target)")
@@ -234,8 +235,8 @@ mod tests {
         let s = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), 1.0);
         assert_eq!(
             s,
-            "Cut 2.4 dB at 250 Hz (Q 1.0): low mids at 251 Hz 3.1 dB above the target's 90th \
-             percentile"
+            "Cut 2.4 dB at 250 Hz (Q 1.0): low mids at 251 Hz 3.1 dB above the target's range \
+             (for this balance)"
         );
         let half = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), 0.5);
         assert!(half.starts_with("Cut 1.2 dB"), "{half}");

@@ -33,6 +33,9 @@ pub const BLEND_SOFTNESS: f32 = 0.5;
 /// dB in the mids, more in the lowest bands) turns into EQ moves.
 pub const REFERENCE_TOLERANCE_DB: f32 = 0.25;
 
+/// Name of a profile made from references ([`profile_from_references`]); no family has it.
+pub const REFERENCE_PROFILE_NAME: &str = "reference";
+
 /// The features the family classifier compares, each scaled to comparable units:
 ///
 /// - 10 tonal groups: the mean of `mid_db` over 3 adjacent bands, minus the mean over all 30
@@ -260,7 +263,7 @@ pub fn profile_from_references(references: &[(TrackFeatures, f32)]) -> TargetPro
         .map(|(t, _)| classifier_features(t))
         .collect();
     TargetProfile {
-        name: "reference".into(),
+        name: REFERENCE_PROFILE_NAME.into(),
         description: format!("{} reference track(s), weighted", references.len()),
         num_tracks: references.len(),
         mid_db: per_band(&|t, k| t.mid_db[k]),

@@ -1,0 +1,115 @@
+//! Telling a localized problem from a track's character, for a family target.
+//!
+//! A family's 10th..90th percentile per band mixes two kinds of difference between masters:
+//! their broad balance (darker, brighter, more or less bass: character, which never-harm
+//! forbids moving) and local bumps and dips (a muddy 250 Hz, a harsh 3 kHz: the problems
+//! mastering EQ is for). [`follow_broad_balance`] bends the family's interval to follow the
+//! track's broad balance, the track's deviation from the family median smoothed over
+//! +/- [`TREND_HALF_WIDTH_BANDS`] 1/3-octave bands (a triangular kernel, +/- 2 octaves), so
+//! that only what sticks out of the track's own broad shape by more than the family's spread
+//! and margin counts as off target. A bell of Q 1 (about 1.4 octaves between its half-gain
+//! points) keeps about two thirds of its height over such a trend; a shelf or a tilt over
+//! several octaves is mostly absorbed by it.
+
+use crate::assistant::profile::{NUM_BANDS, band_centre_hz};
+
+/// Half-width of the triangular kernel that gives the broad balance, 1/3-octave bands
+/// (6 bands = 2 octaves either side).
+pub const TREND_HALF_WIDTH_BANDS: usize = 6;
+
+/// Weight of the bands outside 31.5 Hz..16 kHz in the broad balance (as in the fit: little
+/// energy there, least reliable estimates).
+const EDGE_WEIGHT: f64 = 0.1;
+
+fn weight(k: usize) -> f64 {
+    if (30.0..=17_000.0).contains(&band_centre_hz(k)) {
+        1.0
+    } else {
+        EDGE_WEIGHT
+    }
+}
+
+/// The track's broad deviation from `median_db`, dB per band: `track_db - median_db`
+/// smoothed by a triangular kernel of half-width [`TREND_HALF_WIDTH_BANDS`] (weights
+/// `H + 1 - |j|`), each band also weighted by its reliability, renormalised at the ends.
+pub fn broad_deviation_db(
+    track_db: &[f32; NUM_BANDS],
+    median_db: &[f32; NUM_BANDS],
+) -> [f32; NUM_BANDS] {
+    let h = TREND_HALF_WIDTH_BANDS as isize;
+    std::array::from_fn(|k| {
+        let (mut sum, mut total) = (0.0f64, 0.0f64);
+        for j in -h..=h {
+            let i = k as isize + j;
+            if !(0..NUM_BANDS as isize).contains(&i) {
+                continue;
+            }
+            let i = i as usize;
+            let w = (h + 1 - j.abs()) as f64 * weight(i);
+            let d = f64::from(track_db[i] - median_db[i]);
+            if d.is_finite() {
+                sum += w * d;
+                total += w;
+            }
+        }
+        if total > 0.0 {
+            (sum / total) as f32
+        } else {
+            0.0
+        }
+    })
+}
+
+/// Shifts a family interval (`lower_db`, `upper_db`, `median_db`, per band) by the track's
+/// broad deviation ([`broad_deviation_db`]), so the fit compares the track with the family's
+/// shape bent to the track's own broad balance.
+pub fn follow_broad_balance(
+    track_db: &[f32; NUM_BANDS],
+    lower_db: &mut [f32; NUM_BANDS],
+    upper_db: &mut [f32; NUM_BANDS],
+    median_db: &mut [f32; NUM_BANDS],
+) {
+    let shift = broad_deviation_db(track_db, median_db);
+    for k in 0..NUM_BANDS {
+        lower_db[k] += shift[k];
+        upper_db[k] += shift[k];
+        median_db[k] += shift[k];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uniform_offset_or_a_straight_tilt_is_followed_exactly() {
+        // The kernel is symmetric, so a constant or a linear function of the band index
+        // passes through unchanged where the whole window has weight 1 (bands 8..=23: the
+        // window then spans 31.5 Hz..16 kHz).
+        let median = [-15.0f32; NUM_BANDS];
+        let track: [f32; NUM_BANDS] = std::array::from_fn(|k| -15.0 + 0.5 * k as f32 - 3.0);
+        let dev = broad_deviation_db(&track, &median);
+        for (k, d) in dev.iter().enumerate().take(24).skip(8) {
+            let want = 0.5 * k as f32 - 3.0;
+            assert!((d - want).abs() < 1e-4, "band {k}: {d} vs {want}");
+        }
+    }
+
+    #[test]
+    fn a_one_band_bump_mostly_stays_out_of_the_trend() {
+        // A 6 dB spike in one mid band: the trend there holds its kernel share,
+        // 7 / 49 of the weights (all bands of weight 1 there), 6 * 7 / 49 = 0.857 dB.
+        let median = [0.0f32; NUM_BANDS];
+        let mut track = [0.0f32; NUM_BANDS];
+        track[15] = 6.0;
+        let dev = broad_deviation_db(&track, &median);
+        assert!((dev[15] - 6.0 * 7.0 / 49.0).abs() < 1e-4, "{}", dev[15]);
+        let (mut lo, mut hi, mut med) = ([-1.0f32; NUM_BANDS], [1.0; NUM_BANDS], median);
+        follow_broad_balance(&track, &mut lo, &mut hi, &mut med);
+        assert!(
+            track[15] - hi[15] > 4.0,
+            "still {} above",
+            track[15] - hi[15]
+        );
+    }
+}
