@@ -286,7 +286,8 @@ fn busy_decision() -> Decision {
     let curve = music_curve();
     let mut tr = track(add(curve, bump(250.0, 5.0)), -16.0);
     tr.plr_db = Some(18.0);
-    let mut d = decide(&tr, &target(curve, 0.5), &GOAL);
+    // Against a reference, so the bump is corrected whatever the family rules are.
+    let mut d = decide(&tr, &target(curve, 0.0), &GOAL);
     d.bass_mono = Some(BassMonoDecision {
         freq_hz: 100.0,
         track_low_end_side_to_mid_db: -5.0,
