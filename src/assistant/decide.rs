@@ -322,7 +322,7 @@ fn power_to_db(p: f64) -> f32 {
 /// with the band's side/mid power ratios of the track and of the target, the latter at its
 /// 10th, 50th and 90th percentile weighted by the target's median mid spectrum), then the
 /// widening capped so that no 1/3-octave band's mono fold-down loses more than
-/// [`MAX_MONO_LOSS_DB`].
+/// [`MAX_MONO_LOSS_DB`]. Against a family, the low band is only ever narrowed.
 pub fn decide_width(
     track: &TrackFeatures,
     target: &TargetProfile,
@@ -367,6 +367,12 @@ pub fn decide_width(
         let move_db = width_move_db(track, target, b, crossovers_hz);
         out.move_db[b] = move_db;
         let mut gain = 10f32.powf(move_db / 20.0).clamp(0.0, max_gain);
+        // The low band is not widened towards a family: a wide low end loses punch on mono
+        // and club systems and is what bass mono exists to undo; a reference that is wider
+        // down there is followed (the user chose that sound).
+        if b == 0 && gain > 1.0 && target.name != super::targets::REFERENCE_PROFILE_NAME {
+            gain = 1.0;
+        }
         if gain > 1.0 {
             let cap = mono_safe_width_gain(track, b, crossovers_hz);
             if gain > cap {

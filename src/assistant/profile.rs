@@ -32,8 +32,8 @@ pub struct TrackFeatures {
     pub plr_db: Option<f32>,
     /// True peak, dBTP; `None` for silence.
     pub true_peak_dbtp: Option<f32>,
-    /// Long-term mid spectrum per 1/3-octave band, dB, averaged over the loudest half of the
-    /// 3 s windows and level-normalised: the band powers weighted by the BS.1770 K-weighting
+    /// Long-term mid spectrum per 1/3-octave band, dB, summed over the 3 s windows within
+    /// 10 LU of the loudest half's energy mean (each by its energy) and level-normalised: the band powers weighted by the BS.1770 K-weighting
     /// at each band centre sum to 0 dB (a loudness-like sum, so loud bands set the level), so
     /// two tracks at different levels compare by shape only. Silent bands sit at -100 dB.
     pub mid_db: [f32; NUM_BANDS],

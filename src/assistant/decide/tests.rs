@@ -217,8 +217,17 @@ fn mono_loss_db(r_db: f32, gain: f32) -> f32 {
 #[test]
 fn width_moves_to_the_target_edge() {
     let curve = music_curve();
-    // Side 16 dB under the mid against a target of -12..-8 dB: +4 dB of side, x1.585.
+    // Side 16 dB under the mid against a target of -12..-8 dB: +4 dB of side, x1.585, in the
+    // mids and highs; the low band is not widened towards a family.
     let d = decide(&track(curve, -16.0), &target(curve, 1.0), &GOAL);
+    assert_eq!(d.width.band_width_pct[0], 100.0, "{:?}", d.width);
+    for w in &d.width.band_width_pct[1..] {
+        assert!((w - 158.5).abs() < 1.0, "{:?}", d.width);
+    }
+    // A reference that is wider in the lows too is followed there.
+    let mut reference = target(curve, 0.0);
+    reference.side_to_mid_db = vec![pct(-12.0, -10.0, -8.0); NUM_BANDS];
+    let d = decide(&track(curve, -16.0), &reference, &GOAL);
     for w in d.width.band_width_pct {
         assert!((w - 158.5).abs() < 1.0, "{:?}", d.width);
     }
@@ -240,7 +249,9 @@ fn widening_never_costs_the_mono_fold_down_more_than_1_db() {
     // Side 3 dB under the mid; the target wants +6 dB of side, but at w = 2 a mono listener
     // would lose 10 log10((1 + 4 * 0.5) / 1.5) = 3 dB.
     let d = decide(&track(curve, -3.0), &t, &GOAL);
-    for b in 0..3 {
+    // (The low band is not widened towards a family at all.)
+    assert_eq!(d.width.band_width_pct[0], 100.0);
+    for b in 1..3 {
         let gain = d.width.band_width_pct[b] / 100.0;
         let loss = mono_loss_db(-3.0, gain);
         assert!(d.width.mono_limited[b]);
