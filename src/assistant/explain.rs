@@ -137,8 +137,9 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
         )
     } else {
         format!(
-            "No multiband compression: peak-to-loudness ratio {plr} against the target's 90th \
-             percentile of {:.1} dB; the limiter handles the peaks",
+            "No multiband compression: peak-to-loudness ratio {plr}, not more than {:.0} dB \
+             above the target's 90th percentile of {:.1} dB; the limiter handles the peaks",
+            super::decide::DYNAMICS_MARGIN_DB,
             dy.target_plr_p90_db
         )
     });
