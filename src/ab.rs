@@ -166,7 +166,28 @@ impl<'a> HostParams<'a> {
             .map(|(_, p, _)| *p)
     }
 
-    fn set_normalized(&self, ptr: ParamPtr, normalized: f32) {
+    /// A parameter's normalised value, as the host stores it (exact, unlike a plain value
+    /// converted back and forth).
+    pub fn normalized(&self, id: &str) -> Option<f32> {
+        // SAFETY: see `set_ptr_normalized`.
+        self.ptr(id)
+            .map(|p| unsafe { p.unmodulated_normalized_value() })
+    }
+
+    /// The normalised value that `plain` stands for on parameter `id`.
+    pub fn preview_normalized(&self, id: &str, plain: f32) -> Option<f32> {
+        // SAFETY: see `set_ptr_normalized`.
+        self.ptr(id).map(|p| unsafe { p.preview_normalized(plain) })
+    }
+
+    /// Sets a parameter's normalised value (one host gesture).
+    pub fn set_normalized(&self, id: &str, normalized: f32) {
+        if let Some(p) = self.ptr(id) {
+            self.set_ptr_normalized(p, normalized);
+        }
+    }
+
+    fn set_ptr_normalized(&self, ptr: ParamPtr, normalized: f32) {
         // SAFETY: `ptr` comes from this plugin's own `param_map`, whose parameters live as long
         // as the plugin (and the editor that holds this context).
         unsafe {
@@ -183,26 +204,26 @@ impl ParamAccess for HostParams<'_> {
     }
 
     fn get(&self, id: &str) -> Option<f32> {
-        // SAFETY: see `set_normalized`.
+        // SAFETY: see `set_ptr_normalized`.
         self.ptr(id).map(|p| unsafe { p.unmodulated_plain_value() })
     }
 
     fn set(&self, id: &str, plain: f32) {
         if let Some(p) = self.ptr(id) {
-            // SAFETY: see `set_normalized`.
+            // SAFETY: see `set_ptr_normalized`.
             let normalized = unsafe { p.preview_normalized(plain) };
-            self.set_normalized(p, normalized);
+            self.set_ptr_normalized(p, normalized);
         }
     }
 
     fn set_variant(&self, id: &str, variant: &str) {
         if let Some(p) = self.ptr(id) {
-            // SAFETY: see `set_normalized`. Enum parameters parse their variant names; ids of
+            // SAFETY: see `set_ptr_normalized`. Enum parameters parse their variant names; ids of
             // the platform choice equal `Platform::cli_name`, whose display name we look up.
             let text = crate::platform::Platform::from_cli_name(variant)
                 .map_or("Custom", |p| p.display_name());
             if let Some(normalized) = unsafe { p.string_to_normalized_value(text) } {
-                self.set_normalized(p, normalized);
+                self.set_ptr_normalized(p, normalized);
             }
         }
     }

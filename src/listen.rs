@@ -20,6 +20,7 @@
 //! - Accept keeps the applied values; Cancel puts back, bit for bit (normalised values), every
 //!   parameter the proposal changed.
 
+use crate::ab::HostParams;
 use crate::assistant::decide::Amounts;
 use crate::assistant::session::{ListenPhase, ListenSession, ProposalInputs};
 use crate::assistant::{capture, decide::Goal};
@@ -46,23 +47,14 @@ pub enum AssistantTask {
     Finish,
 }
 
-/// One parameter's value before the proposal, to put back on Cancel.
-struct Previous {
-    ptr: ParamPtr,
-    normalized: f32,
-}
-
-// SAFETY: a `ParamPtr` points into the plugin's parameters, which live as long as the plugin
-// that owns this struct; it is only dereferenced on the main thread through the host context.
-unsafe impl Send for Previous {}
-
 /// The assistant's state in the plugin, shared by the plugin, its task executor and the editor.
 pub struct Assistant {
     /// The Listen session (capture, analysis, proposal, status).
     pub session: ListenSession,
     params: Arc<LacquerParams>,
     context: Mutex<Option<GuiContext>>,
-    previous: Mutex<Option<Vec<Previous>>>,
+    /// Normalised value by id of every parameter the applied proposal changed, from before it.
+    previous: Mutex<Option<Vec<(String, f32)>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -147,34 +139,25 @@ impl Assistant {
         let Some(proposal) = self.session.take_proposal() else {
             return false;
         };
-        let map = self.params.param_map();
+        let host = HostParams::new(&*self.params, &context);
         let mut previous = lock(&self.previous);
         // A Listen on top of an applied proposal keeps the first "before": Cancel goes back to
         // the settings the user had before the assistant.
         let keep_first = previous.is_some();
         let mut before = previous.take().unwrap_or_default();
         for (id, plain) in settings_values(&proposal.settings) {
-            let Some((_, ptr, _)) = map.iter().find(|(i, _, _)| *i == id) else {
+            let (Some(now), Some(wanted)) =
+                (host.normalized(&id), host.preview_normalized(&id, plain))
+            else {
                 continue;
             };
-            // SAFETY: `ptr` is one of this plugin's parameters (its own `param_map`), alive as
-            // long as the plugin that owns `self`; the context's calls are main-thread calls.
-            unsafe {
-                let now = ptr.unmodulated_normalized_value();
-                let wanted = ptr.preview_normalized(plain);
-                if now == wanted {
-                    continue;
-                }
-                if !keep_first || !before.iter().any(|p| p.ptr == *ptr) {
-                    before.push(Previous {
-                        ptr: *ptr,
-                        normalized: now,
-                    });
-                }
-                context.raw_begin_set_parameter(*ptr);
-                context.raw_set_parameter_normalized(*ptr, wanted);
-                context.raw_end_set_parameter(*ptr);
+            if now == wanted {
+                continue;
             }
+            if !keep_first || !before.iter().any(|(i, _)| *i == id) {
+                before.push((id.clone(), now));
+            }
+            host.set_normalized(&id, wanted);
         }
         *previous = Some(before);
         true
@@ -197,13 +180,9 @@ impl Assistant {
             return;
         };
         if let Some(before) = lock(&self.previous).take() {
-            for p in before {
-                // SAFETY: see `apply_pending`.
-                unsafe {
-                    context.raw_begin_set_parameter(p.ptr);
-                    context.raw_set_parameter_normalized(p.ptr, p.normalized);
-                    context.raw_end_set_parameter(p.ptr);
-                }
+            let host = HostParams::new(&*self.params, &context);
+            for (id, normalized) in before {
+                host.set_normalized(&id, normalized);
             }
         }
         self.session.cancelled();

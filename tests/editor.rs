@@ -13,12 +13,15 @@
 //! The "audio thread" runs exactly what `Lacquer::process` runs for the editor:
 //! `EditorFeeds::capture_input`, the loudness meter and `EditorFeeds::capture_output`.
 
+#[path = "common/gui_host.rs"]
+mod gui_host;
+
 use egui::{Pos2, RawInput, Rect, vec2};
 use lacquer::editor::window::{OpenCount, OpenToken};
 use lacquer::editor::{LacquerEditor, Page};
 use lacquer::meter::{EditorFeeds, LoudnessMeter, MeterBus};
 use lacquer::params::LacquerParams;
-use nice_plug::context::gui::{GuiContext, GuiContextInner};
+use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -26,6 +29,8 @@ use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Orderin
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
+
+use gui_host::RecordingHost as TestHost;
 
 /// Counts live heap bytes (all threads) and allocations made on the thread marked as audio.
 struct CountingAllocator;
@@ -70,37 +75,27 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 /// The tests measure the whole process's heap: run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// A host that applies parameter changes and logs the gestures.
-struct TestHost {
-    log: Mutex<Vec<String>>,
+/// An editor over fresh parameters, attached to a recording host stand-in as a window would be.
+struct Opened {
+    params: Arc<LacquerParams>,
+    host: Arc<TestHost>,
+    app: LacquerEditor,
+    ctx: egui::Context,
 }
 
-impl GuiContextInner for TestHost {
-    fn plugin_api(&self) -> PluginApi {
-        PluginApi::Clap
+fn opened_editor() -> Opened {
+    let params = Arc::new(LacquerParams::default());
+    let (_feeds, readers) = EditorFeeds::new();
+    let host = Arc::new(TestHost::default());
+    let mut app = LacquerEditor::new(params.clone(), Arc::new(MeterBus::default()), readers);
+    let ctx = egui::Context::default();
+    app.attach(&ctx, GuiContext::new(host.clone()));
+    Opened {
+        params,
+        host,
+        app,
+        ctx,
     }
-    unsafe fn raw_begin_set_parameter(&self, param: ParamPtr) {
-        let name = unsafe { param.name() }.to_owned();
-        self.log.lock().unwrap().push(format!("begin {name}"));
-    }
-    unsafe fn raw_set_parameter_normalized(&self, param: ParamPtr, normalized: f32) {
-        unsafe { param._internal_set_normalized_value(normalized) };
-        let name = unsafe { param.name() }.to_owned();
-        self.log.lock().unwrap().push(format!("set {name}"));
-    }
-    unsafe fn raw_end_set_parameter(&self, param: ParamPtr) {
-        let name = unsafe { param.name() }.to_owned();
-        self.log.lock().unwrap().push(format!("end {name}"));
-    }
-    fn get_state(&self) -> PluginState {
-        PluginState {
-            version: String::new(),
-            params: Default::default(),
-            fields: Default::default(),
-        }
-    }
-    fn set_state(&self, _state: PluginState) {}
-    fn request_restart(&self) {}
 }
 
 fn screen(width: f32, height: f32) -> RawInput {
@@ -229,9 +224,7 @@ fn open_close_50_times_leaks_nothing_never_blocks_audio_and_idles_when_closed() 
     let bus = Arc::new(MeterBus::default());
     let (mut feeds, readers) = EditorFeeds::new();
     feeds.configure(48_000.0, &bus);
-    let host = Arc::new(TestHost {
-        log: Mutex::new(Vec::new()),
-    });
+    let host = Arc::new(TestHost::default());
     // The app lives as long as the plugin, behind a lock like nice-plug-egui keeps it.
     let app = Arc::new(Mutex::new(LacquerEditor::new(params, bus.clone(), readers)));
     let open_count = OpenCount::new(bus.clone());
@@ -313,12 +306,7 @@ fn audio_thread_does_not_allocate_while_the_editor_is_open_and_updating() {
     let open_count = OpenCount::new(bus.clone());
     let _token = OpenToken::open(&open_count);
     let ctx = egui::Context::default();
-    app.attach(
-        &ctx,
-        GuiContext::new(Arc::new(TestHost {
-            log: Mutex::new(Vec::new()),
-        })),
-    );
+    app.attach(&ctx, GuiContext::new(Arc::new(TestHost::default())));
     let audio = AudioThread::start(feeds, bus.clone());
     wait_blocks(&audio, 5);
     let before = AUDIO_THREAD_ALLOCATIONS.load(Ordering::Relaxed);
@@ -337,15 +325,12 @@ fn audio_thread_does_not_allocate_while_the_editor_is_open_and_updating() {
 #[test]
 fn double_click_on_a_knob_resets_it_with_one_gesture() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let params = Arc::new(LacquerParams::default());
-    let bus = Arc::new(MeterBus::default());
-    let (_feeds, readers) = EditorFeeds::new();
-    let host = Arc::new(TestHost {
-        log: Mutex::new(Vec::new()),
-    });
-    let mut app = LacquerEditor::new(params.clone(), bus, readers);
-    let ctx = egui::Context::default();
-    app.attach(&ctx, GuiContext::new(host.clone()));
+    let Opened {
+        params,
+        host,
+        mut app,
+        ctx,
+    } = opened_editor();
     // Move Drive away from its default, as the host would.
     let drive = params.drive.as_ptr();
     unsafe { drive._internal_set_normalized_value(0.9) };
@@ -396,15 +381,12 @@ fn drive_knob_centre(ctx: &egui::Context) -> Pos2 {
 #[test]
 fn every_control_is_a_host_parameter_showing_its_unit_and_every_parameter_has_a_control() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let params = Arc::new(LacquerParams::default());
-    let bus = Arc::new(MeterBus::default());
-    let (_feeds, readers) = EditorFeeds::new();
-    let host = Arc::new(TestHost {
-        log: Mutex::new(Vec::new()),
-    });
-    let mut app = LacquerEditor::new(params.clone(), bus, readers);
-    let ctx = egui::Context::default();
-    app.attach(&ctx, GuiContext::new(host));
+    let Opened {
+        params,
+        mut app,
+        ctx,
+        ..
+    } = opened_editor();
     for page in [Page::Master, Page::Expert, Page::Assistant] {
         app.show_page(page);
         frame(&ctx, screen(960.0, 600.0), &mut app);

@@ -66,7 +66,8 @@ impl ListenPhase {
     }
 }
 
-/// What the editor shows about the session.
+/// What the editor shows about the session (the phase is the session's atomic, copied in by
+/// [`ListenSession::status`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListenStatus {
     /// Where the session is.
@@ -181,7 +182,6 @@ impl ListenSession {
 
     fn set_phase(&self, phase: ListenPhase) {
         self.phase.store(phase as u8, Ordering::Release);
-        lock(&self.status).phase = phase;
     }
 
     /// Installs the reading end of a new capture ring (at activation: the rate may have
@@ -305,6 +305,7 @@ impl ListenSession {
     /// The status for the editor, with the seconds captured live while listening.
     pub fn status(&self) -> ListenStatus {
         let mut status = lock(&self.status).clone();
+        status.phase = self.phase();
         if status.phase == ListenPhase::Listening
             && let Some((_, capture)) = lock(&self.ring).as_ref()
         {
@@ -363,4 +364,4 @@ fn outcome_note(proposal: &Proposal, seconds: f32) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

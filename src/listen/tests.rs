@@ -1,71 +1,14 @@
 //! Tests of the plugin side of Listen: the audio thread's part (tasks it asks for, capture),
-//! and Listen -> proposal -> apply through a host context -> Accept or Cancel, with a host
-//! stand-in that applies parameter changes as nice-plug's wrappers do and logs the gestures.
+//! and Listen -> proposal -> apply through a host context -> Accept or Cancel, with the host
+//! stand-in the editor tests use (`tests/common/gui_host.rs`).
 
 use super::*;
-use nice_plug::context::gui::GuiContextInner;
-use nice_plug::prelude::{PluginApi, PluginState};
 
-const RATE_HZ: f32 = 48_000.0;
+#[path = "../../tests/common/gui_host.rs"]
+mod gui_host;
+use gui_host::RecordingHost as TestHost;
 
-/// A host that applies parameter changes (as the wrappers do) and logs begin/set/end.
-#[derive(Default)]
-struct TestHost {
-    log: Mutex<Vec<String>>,
-}
-
-impl GuiContextInner for TestHost {
-    fn plugin_api(&self) -> PluginApi {
-        PluginApi::Clap
-    }
-    unsafe fn raw_begin_set_parameter(&self, param: ParamPtr) {
-        let name = unsafe { param.name() }.to_owned();
-        lock(&self.log).push(format!("begin {name}"));
-    }
-    unsafe fn raw_set_parameter_normalized(&self, param: ParamPtr, normalized: f32) {
-        unsafe { param._internal_set_normalized_value(normalized) };
-        let name = unsafe { param.name() }.to_owned();
-        lock(&self.log).push(format!("set {name}"));
-    }
-    unsafe fn raw_end_set_parameter(&self, param: ParamPtr) {
-        let name = unsafe { param.name() }.to_owned();
-        lock(&self.log).push(format!("end {name}"));
-    }
-    fn get_state(&self) -> PluginState {
-        PluginState {
-            version: String::new(),
-            params: Default::default(),
-            fields: Default::default(),
-        }
-    }
-    fn set_state(&self, _state: PluginState) {}
-    fn request_restart(&self) {}
-}
-
-/// A music-like stereo mix near -22 LUFS with a boomy low end (a loud 70 Hz line) so the
-/// assistant has something to correct.
-fn mix(seconds: f32) -> [Vec<f32>; 2] {
-    let n = (seconds * RATE_HZ) as usize;
-    let mut state = 0x1157e_u64;
-    let mut noise = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 33) as f32 / (1u64 << 31) as f32) - 1.0
-    };
-    let tau = std::f32::consts::TAU;
-    let mut out = [Vec::with_capacity(n), Vec::with_capacity(n)];
-    for i in 0..n {
-        let t = i as f32 / RATE_HZ;
-        let pulse = 0.5 + 0.5 * (tau * 2.0 * t).sin().abs();
-        let boom = 0.1 * (tau * 70.0 * t).sin();
-        let line = 0.03 * pulse * (tau * 880.0 * t).sin();
-        let common = 0.015 * noise();
-        out[0].push(boom + line + common + 0.008 * noise());
-        out[1].push(boom + 0.7 * line + common + 0.008 * noise());
-    }
-    out
-}
+use crate::assistant::session::tests::{RATE_HZ, mix};
 
 /// Every parameter's normalised value, by id.
 fn normalized_values(params: &LacquerParams) -> Vec<(String, f32)> {
@@ -185,7 +128,7 @@ fn apply_sets_the_proposal_through_the_host_and_cancel_restores_every_value_exac
         assert_eq!(g[2], format!("end {name}"));
     }
     assert!(log.contains(&"set Drive".to_string()), "{log:?}");
-    // The mix sits near -22 LUFS: the -14 LUFS default goal needs several dB of Drive.
+    // The mix sits near -20 LUFS: the -14 LUFS default goal needs several dB of Drive.
     let applied = r.params.chain_settings();
     assert!(applied.drive_db > 3.0, "drive {}", applied.drive_db);
     assert_ne!(applied, before_settings);

@@ -7,12 +7,13 @@ use crate::assistant::capture::{CaptureWriter, capture_ring_with_seconds};
 use crate::assistant::decide::DEFAULT_AMOUNT_PCT;
 use crate::meter::analysis::analyze;
 
-const RATE_HZ: f32 = 48_000.0;
+pub(crate) const RATE_HZ: f32 = 48_000.0;
 
 /// A music-like stereo mix: a 110 Hz bass with harmonics, a pulsing 1.2 kHz line and white
 /// noise (partly decorrelated between the channels for some side), beating in level every
-/// half second so there are loud and quiet moments; about -20 LUFS.
-fn mix(seconds: f32) -> [Vec<f32>; 2] {
+/// half second so there are loud and quiet moments; about -20 LUFS, at [`RATE_HZ`]. Also
+/// the plugin-side Listen tests' material.
+pub(crate) fn mix(seconds: f32) -> [Vec<f32>; 2] {
     let n = (seconds * RATE_HZ) as usize;
     let mut state = 0x5eed_u64;
     let mut noise = move || {

@@ -172,15 +172,7 @@ mod sse {
                 _mm_add_ps(_mm_mul_ps(self.b0, x), _mm_mul_ps(self.b1, self.x1)),
                 _mm_mul_ps(self.b2, self.x2),
             );
-            let y = _mm_sub_ps(
-                _mm_sub_ps(feed_forward, _mm_mul_ps(self.a2, self.y2)),
-                _mm_mul_ps(self.a1, self.y1),
-            );
-            self.x2 = self.x1;
-            self.x1 = x;
-            self.y2 = self.y1;
-            self.y1 = y;
-            y
+            self.feedback(x, feed_forward)
         }
 
         /// [`Self::step`] for `b = [1, -2, 1]` (the RLB high pass): the products by 1 and
@@ -190,6 +182,14 @@ mod sse {
         #[target_feature(enable = "sse")]
         fn step_second_difference(&mut self, x: __m128) -> __m128 {
             let feed_forward = _mm_add_ps(_mm_sub_ps(x, _mm_add_ps(self.x1, self.x1)), self.x2);
+            self.feedback(x, feed_forward)
+        }
+
+        /// The recursive half shared by both steps: `y = ff - a2 y2 - a1 y1` (in that order, as
+        /// [`super::step`]), then the state moves on by one sample.
+        #[inline]
+        #[target_feature(enable = "sse")]
+        fn feedback(&mut self, x: __m128, feed_forward: __m128) -> __m128 {
             let y = _mm_sub_ps(
                 _mm_sub_ps(feed_forward, _mm_mul_ps(self.a2, self.y2)),
                 _mm_mul_ps(self.a1, self.y1),

@@ -66,6 +66,27 @@ def intern_wm_atoms():
     x11.XCloseDisplay(display)
 
 
+class Checks:
+    """One line per check, `PREFIX NAME ... ok|FAILED (DETAIL)`, then `N passed, N failed`."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.passed = 0
+        self.failed = 0
+
+    def __call__(self, name, ok, detail):
+        print(f"{self.prefix}{name} ... {'ok' if ok else 'FAILED'} ({detail})", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+    def summary(self):
+        """Prints the closing line; the exit status (0 when nothing failed)."""
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 0 if self.failed == 0 else 1
+
+
 def rss_mb():
     """Resident memory, MB, after glibc returned its free pages (so freed windows don't count)."""
     ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -104,15 +125,7 @@ def main():
 
     thread = threading.Thread(target=audio, daemon=True)
     thread.start()
-    passed = failed = 0
-
-    def check(name, ok, detail):
-        nonlocal passed, failed
-        print(f"editor host check: {name} ... {'ok' if ok else 'FAILED'} ({detail})", flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
+    check = Checks("editor host check: ")
 
     rss_at_10 = None
     starved = []
@@ -149,8 +162,7 @@ def main():
         check("resident memory grows by less than "
               f"{MAX_GROWTH_PER_CYCLE_MB} MB per open/close cycle", per_cycle < MAX_GROWTH_PER_CYCLE_MB,
               f"{per_cycle:.2f} MB per cycle from cycle 10 to {completed}")
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
+    return check.summary()
 
 
 if __name__ == "__main__":

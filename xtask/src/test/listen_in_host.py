@@ -29,7 +29,7 @@ import numpy as np
 import pedalboard
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from editor_open_close import intern_wm_atoms  # noqa: E402
+from editor_open_close import Checks, intern_wm_atoms  # noqa: E402
 
 SAMPLE_RATE = 48000
 BLOCK = 512
@@ -94,15 +94,7 @@ def click_in_editor(points, close):
 def main():
     intern_wm_atoms()
     plugin = pedalboard.load_plugin(sys.argv[1])
-    passed = failed = 0
-
-    def check(name, ok, detail):
-        nonlocal passed, failed
-        print(f"listen host check: {name} ... {'ok' if ok else 'FAILED'} ({detail})", flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
+    check = Checks("listen host check: ")
 
     # Prime the instance, then open the editor once so the plugin has a host context.
     plugin.process(np.zeros((2, BLOCK), np.float32), SAMPLE_RATE, buffer_size=BLOCK, reset=True)
@@ -181,8 +173,7 @@ def main():
     check("Cancel in the editor restores every parameter exactly",
           outcome.get("error") is None and not differing,
           f"{outcome.get('error') or 'clicked'}; differing: {differing}")
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
+    return check.summary()
 
 
 if __name__ == "__main__":
