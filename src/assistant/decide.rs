@@ -18,7 +18,9 @@
 //! - Dynamics: the multiband amount from how far PLR and LRA exceed the target's 90th
 //!   percentile.
 //! - Width: per band of the multiband split, towards the target's side/mid ratio, never
-//!   letting the mono fold-down lose more than [`MAX_MONO_LOSS_DB`] in any 1/3-octave band.
+//!   letting the mono fold-down lose more than [`MAX_MONO_LOSS_DB`] in any 1/3-octave band
+//!   (against a reference: nor more than the reference's own fold-down loses, whichever is
+//!   more; see [`mono_safe_width_gain`]).
 //! - Bass mono: when the track's low end carries much more side than the target's.
 //! - Loudness: the goal's target and ceiling; the Drive is found by rendering the real chain
 //!   ([`solve_loudness`], [`super::loudness::solve_drive`]).
@@ -43,6 +45,7 @@ use fit::{FitInput, fit_eq};
 use serde::{Deserialize, Serialize};
 
 pub use fit::{EqMove, EqMoveKind, MAX_EQ_MOVE_DB};
+pub use shape::CLIFF_DB;
 
 /// Most the mono fold-down `(L + R) / 2` may lose against the stereo level in any
 /// 1/3-octave band through widening, dB. Widening raises the side and leaves the mid alone,
@@ -66,11 +69,11 @@ const MONO_TARGET_DB: f32 = -15.0;
 /// target, dB. By construction a real master lies outside a family's p10..p90 in about one
 /// band in five, typically by 1-3 dB (the never-harm run of `cargo xtask eval`), so without
 /// a margin the assistant would re-shape good masters towards the family median. Most of
-/// that is broad balance, which the interval now follows ([`shape`]), so 1.5 dB is left (2 dB
-/// before; 1 dB moved more undamaged masters and restored no more; `docs/eval.md` has the
-/// figures of each and of a narrower interval). References
-/// get no margin.
-pub const FAMILY_MARGIN_DB: f32 = 1.5;
+/// that is broad balance, which the interval now follows ([`shape`]); what is left, local
+/// bumps, is as large in good masters as a 4-6 dB EQ damage (`docs/eval.md`), so the margin
+/// keeps the family EQ to gross departures: 2.5 dB (1.5 dB still re-shaped good masters by
+/// up to 3.4 dB; 1 dB moved more and restored no more). References get no margin.
+pub const FAMILY_MARGIN_DB: f32 = 2.5;
 /// Narrowest p10..p90 interval read as a family's (a reference's is about 0.5 dB), dB.
 const FAMILY_INTERVAL_DB: f32 = 1.0;
 
@@ -133,6 +136,10 @@ pub struct EqDecision {
     pub wanted_db: Vec<f32>,
     /// What the fitted EQ does in each band, dB (band-energy average).
     pub fitted_db: Vec<f32>,
+    /// Centres of the lowest and highest 1/3-octave bands that hold the track's content, Hz
+    /// (20 Hz and 20 kHz unless a high-pass or low-pass cliff ends it earlier, see
+    /// [`shape::content_bands`]); the EQ does not reach beyond them.
+    pub content_hz: (f32, f32),
 }
 
 /// The dynamics decision.
@@ -255,9 +262,31 @@ fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
             upper_db[k] += FAMILY_MARGIN_DB;
         }
     }
+    // Bands beyond a low-pass or high-pass cliff hold no content to correct: they neither
+    // bend the broad balance nor ask for a move (free in the fit, level with the track).
+    let content = shape::content_bands(&track.mid_db, &median_db);
+    let within: [f32; NUM_BANDS] = std::array::from_fn(|k| {
+        if content.contains(&k) {
+            track.mid_db[k]
+        } else {
+            f32::NAN
+        }
+    });
     // A family target follows the track's broad balance (character); a reference does not.
     if is_family(target) {
-        shape::follow_broad_balance(&track.mid_db, &mut lower_db, &mut upper_db, &mut median_db);
+        shape::follow_broad_balance(&within, &mut lower_db, &mut upper_db, &mut median_db);
+    }
+    // Against a family, the bands outside 31.5 Hz..16 kHz (the least reliable estimates, and
+    // where masters differ most: sub-bass drops, codec low-passes) do not ask for moves
+    // either; a reference is matched there too.
+    let family = is_family(target);
+    let free = |k: &usize| {
+        !content.contains(k) || (family && !(30.0..=17_000.0).contains(&band_centre_hz(*k)))
+    };
+    for k in (0..NUM_BANDS).filter(free) {
+        lower_db[k] = track.mid_db[k] - OUTSIDE_CONTENT_DB;
+        upper_db[k] = track.mid_db[k] + OUTSIDE_CONTENT_DB;
+        median_db[k] = track.mid_db[k];
     }
     let fit = fit_eq(&FitInput {
         track_db: track.mid_db,
@@ -270,8 +299,16 @@ fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
         moves: fit.moves,
         wanted_db: fit.wanted_db.to_vec(),
         fitted_db: fit.fitted_db.to_vec(),
+        content_hz: (
+            band_centre_hz(*content.start()),
+            band_centre_hz(*content.end()),
+        ),
     }
 }
+
+/// Half-width of the free interval given to bands outside the track's content, dB (wider
+/// than any move, so they never ask for one).
+const OUTSIDE_CONTENT_DB: f32 = 100.0;
 
 fn decide_dynamics(track: &TrackFeatures, target: &TargetProfile) -> DynamicsDecision {
     let plr_excess = track
@@ -374,8 +411,11 @@ pub fn decide_width(
             gain = 1.0;
         }
         if gain > 1.0 {
-            let cap = mono_safe_width_gain(track, b, crossovers_hz);
-            if gain > cap {
+            let reference = (!is_family(target)).then_some(target.side_to_mid_db.as_slice());
+            let cap = mono_safe_width_gain(track, reference, b, crossovers_hz);
+            // (A relative 1e-3 so that restoring a reference's width exactly, where the cap
+            // and the wanted gain are the same number, does not read as held back.)
+            if gain > cap * 1.001 {
                 gain = cap.max(1.0);
                 out.mono_limited[b] = true;
             }
@@ -395,7 +435,8 @@ const WIDTH_BAND_RANGE_DB: f32 = 30.0;
 
 /// Side level change that split band `b` wants, dB: the median over its 1/3-octave bands
 /// (those within [`WIDTH_BAND_RANGE_DB`] of its loudest) of how far each band's side/mid
-/// ratio lies outside the target's 10th..90th percentile (0 inside). A median, not a
+/// ratio lies outside the target's 10th..90th percentile (0 inside), measured to the nearer
+/// edge for a family and to the median for a reference. A median, not a
 /// power-weighted ratio, so one band whose long-term estimate jumps (a loud passage entering
 /// or leaving the analysed windows) cannot steer the whole band.
 fn width_move_db(
@@ -404,6 +445,7 @@ fn width_move_db(
     b: usize,
     crossovers_hz: (f32, f32),
 ) -> f32 {
+    let reference = !is_family(target);
     let bands: Vec<usize> = (0..NUM_BANDS)
         .filter(|&k| split_band_of(k, crossovers_hz) == Some(b))
         .collect();
@@ -417,10 +459,18 @@ fn width_move_db(
         .map(|&k| {
             let t = band_of(&target.side_to_mid_db, k);
             let v = track.side_to_mid_db[k];
+            // A family: to the nearer edge of its range (the least change that fits it). A
+            // reference: its interval is only a dead zone against estimation noise; a band
+            // outside it moves to the reference itself.
+            let (low, high) = if reference {
+                (t.p50, t.p50)
+            } else {
+                (t.p10, t.p90)
+            };
             if v < t.p10 {
-                t.p10 - v
+                low - v
             } else if v > t.p90 {
-                t.p90 - v
+                high - v
             } else {
                 0.0
             }
@@ -440,9 +490,19 @@ fn width_move_db(
 }
 
 /// Largest side gain for split band `b` that keeps every 1/3-octave band's mono fold-down
-/// loss within [`MAX_MONO_LOSS_DB`]: from `(1 + w^2 r) / (1 + r) <= L` (`L` the limit as a
-/// power ratio), `w^2 <= (L (1 + r) - 1) / r`.
-pub fn mono_safe_width_gain(track: &TrackFeatures, b: usize, crossovers_hz: (f32, f32)) -> f32 {
+/// loss within [`MAX_MONO_LOSS_DB`] of the track's own: from `(1 + w^2 r) / (1 + r) <= L`
+/// (`L` the limit as a power ratio), `w^2 <= (L (1 + r) - 1) / r`.
+///
+/// With a reference (`reference_side_to_mid_db`, the reference's side/mid per 1/3-octave band),
+/// the fold-down may also lose as much as the reference's own does, `1 + r_ref`: the user chose
+/// that width by choosing the reference, and restoring it costs a mono listener nothing the
+/// reference does not. A family's 90th percentile is not a choice, so families keep the 1 dB.
+pub fn mono_safe_width_gain(
+    track: &TrackFeatures,
+    reference_side_to_mid_db: Option<&[Percentiles]>,
+    b: usize,
+    crossovers_hz: (f32, f32),
+) -> f32 {
     let limit = db_to_power(MAX_MONO_LOSS_DB);
     let mut cap = f64::INFINITY;
     for k in 0..NUM_BANDS {
@@ -450,8 +510,14 @@ pub fn mono_safe_width_gain(track: &TrackFeatures, b: usize, crossovers_hz: (f32
             continue;
         }
         let r = db_to_power(track.side_to_mid_db[k]);
+        let mut allowed = limit * (1.0 + r);
+        if let Some(p) = reference_side_to_mid_db.and_then(|list| list.get(k))
+            && p.p50.is_finite()
+        {
+            allowed = allowed.max(1.0 + db_to_power(p.p50));
+        }
         if r > 1e-9 {
-            cap = cap.min(((limit * (1.0 + r) - 1.0) / r).sqrt());
+            cap = cap.min(((allowed - 1.0) / r).sqrt());
         }
     }
     cap.min(f64::from(WIDTH_RANGE_PCT.1 / 100.0)) as f32

@@ -4,7 +4,8 @@
 //! and bent to the track's broad balance, see `decide`). The CLI prints them, the JSON report stores them, the editor shows them.
 //! Gains are quoted at the amounts in use, the reasons at the analysis.
 
-use super::decide::{Amounts, Decision, EqMove, EqMoveKind};
+use super::decide::{Amounts, CLIFF_DB, Decision, EqMove, EqMoveKind};
+use super::profile::{NUM_BANDS, band_centre_hz};
 
 /// Name of the region around `freq_hz`, as engineers talk about it (boundaries after the
 /// usual mastering vocabulary: sub below 60 Hz, bass to 150 Hz, low mids to 500 Hz, mids to
@@ -122,6 +123,23 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
             .map(|m| explain_eq_move(m, tone))
             .collect()
     };
+    let (low_hz, high_hz) = decision.eq.content_hz;
+    if high_hz < band_centre_hz(NUM_BANDS - 1) * 0.99 {
+        out.push(format!(
+            "No EQ above {}: the track's content ends there (a low-pass, more than {:.0} dB \
+             down within a third of an octave), and boosting would only raise noise",
+            format_hz(high_hz),
+            CLIFF_DB
+        ));
+    }
+    if low_hz > band_centre_hz(0) * 1.01 {
+        out.push(format!(
+            "No EQ below {}: the track's content starts there (a high-pass, more than {:.0} dB \
+             down within a third of an octave)",
+            format_hz(low_hz),
+            CLIFF_DB
+        ));
+    }
 
     let dy = &decision.dynamics;
     let plr = dy
@@ -170,10 +188,13 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
         } else {
             ("Narrow", format!("side {by:.1} dB over the target"))
         };
-        let held = if w.mono_limited[b] {
-            ", held back so mono playback loses at most 1 dB"
-        } else {
+        let t = w.target_side_to_mid_db[b];
+        let held = if !w.mono_limited[b] {
             ""
+        } else if (t.p90 - t.p10).abs() < REFERENCE_INTERVAL_DB {
+            ", held back so mono playback loses at most 1 dB more than now, or what it loses with the reference"
+        } else {
+            ", held back so mono playback loses at most 1 dB more than now"
         };
         out.push(format!(
             "{verb} the {} ({}) to {pct:.0} %: {reason} (side/mid {track:.1} dB){held}",

@@ -77,9 +77,78 @@ pub fn follow_broad_balance(
     }
 }
 
+/// Fall between two neighbouring 1/3-octave bands (relative to the target) that marks the edge
+/// of a track's content, dB: a low-pass or high-pass (a band-limited source, a codec's
+/// low-pass) drops this much within a third of an octave; a dark or thin balance, or any EQ
+/// a mix gets (shelves fall at most about 3 dB per third), does not.
+pub const CLIFF_DB: f32 = 8.0;
+
+/// Lowest band centre where a high cut is looked for, and highest for a low cut, Hz.
+const HIGH_CLIFF_FROM_HZ: f32 = 5_000.0;
+const LOW_CLIFF_UP_TO_HZ: f32 = 60.0;
+
+/// The bands that hold the track's content, first..=last: everything beyond a cliff (a fall
+/// of [`CLIFF_DB`] from one band to the next, relative to `median_db`, with every band further
+/// out at least that far below the last band before it) is outside. No EQ can restore what a
+/// low-pass removed, so the fit must neither boost towards it nor let it bend the trend.
+pub fn content_bands(
+    track_db: &[f32; NUM_BANDS],
+    median_db: &[f32; NUM_BANDS],
+) -> std::ops::RangeInclusive<usize> {
+    let dev: [f32; NUM_BANDS] = std::array::from_fn(|k| track_db[k] - median_db[k]);
+    let mut last = NUM_BANDS - 1;
+    for k in (1..NUM_BANDS).rev() {
+        if band_centre_hz(k) < HIGH_CLIFF_FROM_HZ {
+            break;
+        }
+        let edge = dev[k - 1];
+        if edge - dev[k] >= CLIFF_DB && dev[k..].iter().all(|&d| d <= edge - CLIFF_DB) {
+            last = k - 1;
+        }
+    }
+    let mut first = 0;
+    for k in 0..NUM_BANDS - 1 {
+        if band_centre_hz(k) > LOW_CLIFF_UP_TO_HZ {
+            break;
+        }
+        let edge = dev[k + 1];
+        if edge - dev[k] >= CLIFF_DB && dev[..=k].iter().all(|&d| d <= edge - CLIFF_DB) {
+            first = k + 1;
+        }
+    }
+    first..=last
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_low_pass_cliff_ends_the_content_and_a_dull_shelf_does_not() {
+        let median = [-20.0f32; NUM_BANDS];
+        // A low-pass above 7.9 kHz: 12 dB down per third from band 27 (10 kHz) on.
+        let mut track = median;
+        for (k, t) in track.iter_mut().enumerate().skip(27) {
+            *t -= 12.0 * (k - 26) as f32;
+        }
+        assert_eq!(content_bands(&track, &median), 0..=26);
+        // A 6 dB dull shelf (the steepest fall it has is under 3 dB per third): all content.
+        let mut dull = median;
+        for (k, t) in dull.iter_mut().enumerate() {
+            let oct = (band_centre_hz(k) / 5_000.0).log2();
+            *t -= 6.0 / (1.0 + (-3.0 * oct).exp());
+        }
+        assert_eq!(content_bands(&dull, &median), 0..=NUM_BANDS - 1);
+        // A sub-bass high-pass: the two lowest bands 10 and 20 dB down.
+        let mut hp = median;
+        hp[1] -= 10.0;
+        hp[0] -= 20.0;
+        assert_eq!(content_bands(&hp, &median), 2..=NUM_BANDS - 1);
+        // A dip that comes back up is not a cliff.
+        let mut notch = median;
+        notch[28] -= 12.0;
+        assert_eq!(content_bands(&notch, &median), 0..=NUM_BANDS - 1);
+    }
 
     #[test]
     fn a_uniform_offset_or_a_straight_tilt_is_followed_exactly() {

@@ -128,6 +128,52 @@ fn a_track_inside_the_percentiles_gets_no_eq() {
     assert!(d.eq.wanted_db.iter().all(|w| *w == 0.0));
 }
 
+#[test]
+fn no_eq_reaches_past_a_low_pass_cliff() {
+    let curve = music_curve();
+    // A band-limited master: 12 dB down per third of an octave from 12.6 kHz up (the
+    // corpus has such a track; the family wanted a 6 dB air shelf for it).
+    let low_passed: [f32; NUM_BANDS] =
+        std::array::from_fn(|k| curve[k] - 12.0 * k.saturating_sub(27) as f32);
+    for t in [target(curve, 3.0), target(curve, 0.0)] {
+        let d = decide(&track(low_passed, -10.0), &t, &GOAL);
+        assert!(d.eq.moves.is_empty(), "{}: {:?}", t.name, d.eq.moves);
+        assert!((d.eq.content_hz.1 - band_centre_hz(27)).abs() < 1.0);
+        let said = crate::assistant::explain::explain(&d, Amounts::default());
+        assert!(
+            said.iter().any(|s| s.starts_with("No EQ above 10 kHz")),
+            "{said:?}"
+        );
+    }
+    // The same track with a 5 dB dull shelf on top still gets its boost against a reference.
+    let dull: [f32; NUM_BANDS] = std::array::from_fn(|k| {
+        let oct = (band_centre_hz(k) / 5_000.0).log2();
+        curve[k] - 5.0 / (1.0 + (-3.0 * oct).exp())
+    });
+    let d = decide(&track(dull, -10.0), &target(curve, 0.0), &GOAL);
+    assert!(
+        d.eq.moves.iter().any(|m| m.gain_db > 3.0),
+        "{:?}",
+        d.eq.moves
+    );
+    assert_eq!(d.eq.content_hz.1, band_centre_hz(NUM_BANDS - 1));
+}
+
+#[test]
+fn a_family_never_asks_for_moves_outside_31_5_hz_to_16_khz_and_a_reference_does() {
+    let curve = music_curve();
+    // A sub-bass drop 12 dB above the curve at 20 and 25 Hz only.
+    let sub: [f32; NUM_BANDS] = std::array::from_fn(|k| curve[k] + if k < 2 { 12.0 } else { 0.0 });
+    let d = decide(&track(sub, -10.0), &target(curve, 3.0), &GOAL);
+    assert!(d.eq.moves.is_empty(), "{:?}", d.eq.moves);
+    let d = decide(&track(sub, -10.0), &target(curve, 0.0), &GOAL);
+    assert!(
+        d.eq.moves.iter().any(|m| m.gain_db < -3.0),
+        "{:?}",
+        d.eq.moves
+    );
+}
+
 /// Half-width of a +/-3 dB family interval as the decision reads it, dB.
 fn family_tolerance_db() -> f32 {
     3.0 + FAMILY_MARGIN_DB
@@ -215,7 +261,7 @@ fn mono_loss_db(r_db: f32, gain: f32) -> f32 {
 }
 
 #[test]
-fn width_moves_to_the_target_edge() {
+fn width_moves_to_a_familys_edge_and_to_a_reference_itself() {
     let curve = music_curve();
     // Side 16 dB under the mid against a target of -12..-8 dB: +4 dB of side, x1.585, in the
     // mids and highs; the low band is not widened towards a family.
@@ -224,13 +270,17 @@ fn width_moves_to_the_target_edge() {
     for w in &d.width.band_width_pct[1..] {
         assert!((w - 158.5).abs() < 1.0, "{:?}", d.width);
     }
-    // A reference that is wider in the lows too is followed there.
+    // A reference that is wider in the lows too is followed there, and to the reference
+    // itself (-10 dB: +6 dB of side, x1.995), not to the edge of its dead zone.
     let mut reference = target(curve, 0.0);
     reference.side_to_mid_db = vec![pct(-12.0, -10.0, -8.0); NUM_BANDS];
     let d = decide(&track(curve, -16.0), &reference, &GOAL);
     for w in d.width.band_width_pct {
-        assert!((w - 158.5).abs() < 1.0, "{:?}", d.width);
+        assert!((w - 199.5).abs() < 1.0, "{:?}", d.width);
     }
+    // Inside a reference's dead zone: untouched.
+    let d = decide(&track(curve, -11.0), &reference, &GOAL);
+    assert_eq!(d.width.band_width_pct, [100.0; 3]);
     // Side 4 dB above the target's 90th percentile: narrowed by 4 dB, x0.631.
     let d = decide(&track(curve, -4.0), &target(curve, 1.0), &GOAL);
     for w in d.width.band_width_pct {
@@ -257,6 +307,39 @@ fn widening_never_costs_the_mono_fold_down_more_than_1_db() {
         assert!(d.width.mono_limited[b]);
         assert!((0.95..=1.0 + 1e-3).contains(&loss), "band {b}: {loss} dB");
     }
+}
+
+#[test]
+fn a_reference_width_is_restored_past_the_1_db_rule_to_its_own_fold_down() {
+    let curve = music_curve();
+    // A wide reference (side 3 dB under the mid: a mono listener loses 10 log10(1 + 0.5) =
+    // 1.8 dB against it) and a track narrowed to side 8 dB under the mid.
+    let mut reference = target(curve, 0.0);
+    reference.side_to_mid_db = vec![pct(-3.0, -3.0, -3.0); NUM_BANDS];
+    let d = decide(&track(curve, -8.0), &reference, &GOAL);
+    for b in 0..3 {
+        // +5 dB of side (x1.778) restores it; the 1 dB rule alone would stop at
+        // 10 log10((1 + w^2 0.158) / 1.158) = 1 dB, w = 1.705.
+        let w = d.width.band_width_pct[b] / 100.0;
+        assert!((w - 1.778).abs() < 0.005, "band {b}: {:?}", d.width);
+        assert!(!d.width.mono_limited[b]);
+        assert!(mono_loss_db(-8.0, w) > 1.1);
+        assert!((mono_loss_db(-8.0, 1.705) - 1.0).abs() < 0.01);
+    }
+    // The same track against a family as wide as that reference is held at 1 dB.
+    let mut family = target(curve, 1.0);
+    family.side_to_mid_db = vec![pct(-3.0, -3.0, -3.0); NUM_BANDS];
+    let d = decide(&track(curve, -8.0), &family, &GOAL);
+    for b in 1..3 {
+        let loss = mono_loss_db(-8.0, d.width.band_width_pct[b] / 100.0);
+        assert!(d.width.mono_limited[b]);
+        assert!((0.95..=1.0 + 1e-3).contains(&loss), "band {b}: {loss} dB");
+    }
+    // Where the reference is wider still than the stage can reach, the 200 % limit holds
+    // (side 9 dB under the mid against a reference at +3 dB).
+    reference.side_to_mid_db = vec![pct(3.0, 3.0, 3.0); NUM_BANDS];
+    let d = decide(&track(curve, -9.0), &reference, &GOAL);
+    assert_eq!(d.width.band_width_pct, [200.0; 3]);
 }
 
 #[test]
