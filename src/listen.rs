@@ -116,6 +116,7 @@ impl Assistant {
             },
             drive_range_db: (p.drive.preview_plain(0.0), p.drive.preview_plain(1.0)),
             max_gain_reduction_db: MAX_GAIN_REDUCTION_DB,
+            family: p.goal.family.value().profile_name(),
         }
     }
 

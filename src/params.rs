@@ -7,7 +7,7 @@ mod stages;
 mod values;
 
 use crate::chain::ChainSettings;
-pub use goal::{GoalParams, LoudnessGoal, PlatformChoice, resolve_goal};
+pub use goal::{FamilyChoice, GoalParams, LoudnessGoal, PlatformChoice, resolve_goal};
 use nice_plug::prelude::*;
 pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
 pub use values::settings_values;

@@ -291,6 +291,8 @@ fn the_reported_parameters_put_the_plugin_on_the_same_settings() {
     assert!(num_set > 40, "only {num_set} parameters reported");
     assert_eq!(params.chain_settings(), cli);
     assert_eq!(parameters["amount_tone"], 70.0);
+    // The automatic family is the plugin's Family = Auto (an enum id, like the platform's).
+    assert_eq!(parameters["family"], "auto");
 }
 
 #[test]

@@ -121,6 +121,7 @@ fn old_state(current: &[u8], version: &str, drive_db: f64) -> Vec<u8> {
         "amount_tone",
         "amount_dynamics",
         "amount_width",
+        "family",
     ] {
         assert!(
             params.remove(id).is_some(),

@@ -20,7 +20,7 @@ use super::capture::{CaptureReader, CaptureStatus};
 use super::decide::{Amounts, Goal, apply, decide, solve_loudness};
 use super::explain::explain;
 use super::loudness::TargetOutcome;
-use super::targets::{automatic_profile, family_weights};
+use super::targets::family_target;
 use crate::chain::ChainSettings;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -115,10 +115,12 @@ pub struct ProposalInputs {
     pub drive_range_db: (f32, f32),
     /// Most limiting the Drive search may ask for, dB.
     pub max_gain_reduction_db: f32,
+    /// Family to compare with (a profile name), or `None` for the automatic blend.
+    pub family: Option<&'static str>,
 }
 
 /// Runs the assistant on captured audio (planar stereo at `sample_rate_hz`): analysis, the
-/// automatic family blend, decisions, the Drive search with the real chain, explanations.
+/// family target (the automatic blend unless `inputs.family` names one), decisions, the Drive search with the real chain, explanations.
 /// `progress` is called with 0..1 as the steps finish. Allocates; background thread only.
 pub fn propose(
     audio: &[Vec<f32>],
@@ -132,8 +134,7 @@ pub fn propose(
     if features.integrated_lufs.is_none() {
         return Err("the captured audio is silent: play the song while Listen is on".into());
     }
-    let weights = family_weights(&features);
-    let target = automatic_profile(&features);
+    let (target, weights) = family_target(&features, inputs.family)?;
     let mut decision = decide(&features, &target, &inputs.goal);
     progress(0.4);
     let solution = solve_loudness(

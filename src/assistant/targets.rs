@@ -344,5 +344,27 @@ pub fn automatic_profile(track: &TrackFeatures) -> TargetProfile {
     blend(&pairs)
 }
 
+/// The family target for a track without references: the family called `name` (weight 1), or
+/// for `None` the automatic blend with its weights. Shared by the CLI (`--family`) and the
+/// plugin (the "Family" parameter). An unknown name is an error that lists the known ones.
+pub fn family_target(
+    track: &TrackFeatures,
+    name: Option<&str>,
+) -> Result<(TargetProfile, Vec<(String, f32)>), String> {
+    match name {
+        Some(name) => match family(name) {
+            Some(p) => Ok((p.clone(), vec![(p.name.clone(), 1.0)])),
+            None => {
+                let names: Vec<&str> = families().iter().map(|p| p.name.as_str()).collect();
+                Err(format!(
+                    "unknown family '{name}'; use auto or one of: {}",
+                    names.join(", ")
+                ))
+            }
+        },
+        None => Ok((automatic_profile(track), family_weights(track))),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -103,6 +103,15 @@ pub fn show(
         );
     }
     ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Target family").color(theme::TEXT_DIM));
+        super::master::stepped_combo(ui, "family", &params.goal.family, setter, 170.0);
+    })
+    .response
+    .on_hover_text(
+        "Auto blends the families by how close the song is to each (shown after a Listen); \
+         choose one to compare with it only",
+    );
     ui.label(
         RichText::new("How much of each decision to apply (used at the next Listen):")
             .color(theme::TEXT_DIM),

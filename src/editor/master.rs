@@ -31,7 +31,13 @@ pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
 
 /// A combo box over every value of a stepped parameter (an `EnumParam`), one gesture per
 /// choice.
-fn stepped_combo<P: Param>(ui: &mut Ui, id: &str, param: &P, setter: &ParamSetter, width: f32) {
+pub(super) fn stepped_combo<P: Param>(
+    ui: &mut Ui,
+    id: &str,
+    param: &P,
+    setter: &ParamSetter,
+    width: f32,
+) {
     let steps = param.step_count().unwrap_or(1).max(1);
     let current = param.unmodulated_normalized_value();
     super::controls::record_control(

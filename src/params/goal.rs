@@ -1,6 +1,6 @@
 //! Parameters of the loudness goal, the fair comparison and the assistant's amounts:
 //! `target_lufs`, `platform`, `match_loudness`, `amount_tone`, `amount_dynamics`,
-//! `amount_width`. Ids are frozen once released (README lists them).
+//! `amount_width`, `family`. Ids are frozen once released (README lists them).
 
 use crate::platform::Platform;
 use nice_plug::prelude::*;
@@ -45,6 +45,36 @@ pub enum PlatformChoice {
     #[id = "ebu-r128"]
     #[name = "EBU R128 broadcast"]
     EbuR128,
+}
+
+/// The "Family" choice: which target the assistant compares the track with when there is no
+/// reference. Auto blends the committed families by the track's similarity to each (shown in
+/// the editor); the others force one family (`assets/targets/<id>.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum FamilyChoice {
+    #[id = "auto"]
+    Auto,
+    #[id = "modern"]
+    #[name = "Modern / electronic"]
+    Modern,
+    #[id = "bass-heavy"]
+    #[name = "Bass-heavy"]
+    BassHeavy,
+    #[id = "acoustic"]
+    #[name = "Acoustic / orchestral"]
+    Acoustic,
+}
+
+impl FamilyChoice {
+    /// Name of the family profile this choice forces (the `name` in its JSON); `None` for Auto.
+    pub fn profile_name(self) -> Option<&'static str> {
+        match self {
+            FamilyChoice::Auto => None,
+            FamilyChoice::Modern => Some("modern"),
+            FamilyChoice::BassHeavy => Some("bass-heavy"),
+            FamilyChoice::Acoustic => Some("acoustic"),
+        }
+    }
 }
 
 impl PlatformChoice {
@@ -125,6 +155,9 @@ pub struct GoalParams {
     /// How much of the assistant's width moves to apply, percent.
     #[id = "amount_width"]
     pub amount_width: FloatParam,
+    /// Target family for the next Listen (no reference in the plugin): Auto or a family.
+    #[id = "family"]
+    pub family: EnumParam<FamilyChoice>,
 }
 
 fn amount_param(name: &str) -> FloatParam {
@@ -160,6 +193,7 @@ impl Default for GoalParams {
             amount_tone: amount_param("Tone Amount"),
             amount_dynamics: amount_param("Dynamics Amount"),
             amount_width: amount_param("Width Amount"),
+            family: EnumParam::new("Family", FamilyChoice::Auto),
         }
     }
 }
@@ -178,6 +212,28 @@ impl GoalParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_family_choice_but_auto_forces_a_committed_family_and_every_family_has_one() {
+        let variants = FamilyChoice::variants();
+        let named: Vec<&str> = (0..variants.len())
+            .filter_map(|i| FamilyChoice::from_index(i).profile_name())
+            .collect();
+        assert_eq!(FamilyChoice::from_index(0).profile_name(), None);
+        let committed: Vec<&str> = crate::assistant::targets::families()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(committed.len(), 3);
+        let mut a = named.clone();
+        let mut b = committed.clone();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        for name in named {
+            assert!(crate::assistant::targets::family(name).is_some(), "{name}");
+        }
+    }
 
     #[test]
     fn every_platform_has_a_choice_and_back() {

@@ -61,6 +61,7 @@ fn inputs(target_lufs: f32) -> ProposalInputs {
         },
         drive_range_db: (-12.0, 24.0),
         max_gain_reduction_db: 12.0,
+        family: None,
     }
 }
 
@@ -130,6 +131,43 @@ fn listen_then_finish_proposes_settings_that_meet_the_goal_when_rendered() {
     session.accepted();
     assert_eq!(session.phase(), ListenPhase::Idle);
     assert!(session.status().message.starts_with("Accepted"));
+}
+
+#[test]
+fn a_chosen_family_replaces_the_automatic_blend_and_an_unknown_one_fails() {
+    let audio = mix(8.0);
+    let mut auto_weights = Vec::new();
+    for family in [None, Some("acoustic"), Some("bass-heavy")] {
+        let (session, mut writer) = session_with_ring(2.0);
+        session.start();
+        listen_to(&session, &mut writer, &audio);
+        session.finish(&ProposalInputs {
+            family,
+            ..inputs(-14.0)
+        });
+        let status = session.status();
+        assert_eq!(status.phase, ListenPhase::Proposed, "{}", status.message);
+        match family {
+            None => auto_weights = status.family_weights,
+            Some(name) => assert_eq!(status.family_weights, vec![(name.to_string(), 1.0)]),
+        }
+    }
+    // The automatic blend of this mix is not simply one of the forced families.
+    assert_eq!(auto_weights.len(), 3, "{auto_weights:?}");
+    let (session, mut writer) = session_with_ring(2.0);
+    session.start();
+    listen_to(&session, &mut writer, &audio);
+    session.finish(&ProposalInputs {
+        family: Some("polka"),
+        ..inputs(-14.0)
+    });
+    let status = session.status();
+    assert_eq!(status.phase, ListenPhase::Failed);
+    assert!(
+        status.message.contains("unknown family 'polka'"),
+        "{}",
+        status.message
+    );
 }
 
 #[test]

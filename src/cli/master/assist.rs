@@ -10,7 +10,7 @@ use lacquer::assistant::decide::{Amounts, Decision, Goal, apply, decide, solve_a
 use lacquer::assistant::explain::explain;
 use lacquer::assistant::loudness::DriveSolution;
 use lacquer::assistant::profile::{TargetProfile, TrackFeatures};
-use lacquer::assistant::targets::{blend, families, family_weights, profile_from_references};
+use lacquer::assistant::targets::{family_target, profile_from_references};
 use lacquer::chain::ChainSettings;
 use lacquer::render::Rendered;
 use serde::Serialize;
@@ -126,27 +126,11 @@ fn choose_target(
             .collect();
         return Ok((profile_from_references(&refs), Vec::new()));
     }
-    let all = families();
-    match family {
-        FamilyChoice::Named(name) => {
-            let Some(p) = all.iter().find(|p| p.name.eq_ignore_ascii_case(name)) else {
-                let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
-                return Err(CliError::new(format!(
-                    "unknown family '{name}'; use auto or one of: {}",
-                    names.join(", ")
-                )));
-            };
-            Ok((p.clone(), vec![(p.name.clone(), 1.0)]))
-        }
-        FamilyChoice::Auto => {
-            let weights = family_weights(features);
-            let pairs: Vec<(&TargetProfile, f32)> = weights
-                .iter()
-                .filter_map(|(name, w)| all.iter().find(|p| &p.name == name).map(|p| (p, *w)))
-                .collect();
-            Ok((blend(&pairs), weights))
-        }
-    }
+    let name = match family {
+        FamilyChoice::Named(name) => Some(name.as_str()),
+        FamilyChoice::Auto => None,
+    };
+    family_target(features, name).map_err(CliError::new)
 }
 
 /// Runs the assistant on `audio` (planar, at `sample_rate_hz`) with `base` as the user's

@@ -14,12 +14,14 @@ use lacquer::platform::Platform;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
-/// Every plugin parameter (by id) for `settings`, the amounts and the loudness goal.
+/// Every plugin parameter (by id) for `settings`, the amounts, the loudness goal and the
+/// family (`family`: a profile name, or `None` for Auto).
 pub fn plugin_parameters(
     settings: &ChainSettings,
     amounts: &Amounts,
     target_lufs: f32,
     platform: Option<Platform>,
+    family: Option<&str>,
 ) -> Map<String, Value> {
     let mut p = Map::new();
     for (id, v) in settings_values(settings) {
@@ -29,6 +31,7 @@ pub fn plugin_parameters(
     p.insert("amount_tone".into(), json!(amounts.tone_pct));
     p.insert("amount_dynamics".into(), json!(amounts.dynamics_pct));
     p.insert("amount_width".into(), json!(amounts.width_pct));
+    p.insert("family".into(), json!(family.unwrap_or("auto")));
     p.insert("bypass".into(), json!(settings.bypass));
     p.insert("match_loudness".into(), json!(settings.match_loudness));
     p.insert(
@@ -58,6 +61,12 @@ pub struct ReportInputs<'a> {
 
 /// The report as JSON.
 pub fn report_json(a: &Assisted, r: &ReportInputs) -> Value {
+    // A family chosen with --family has weight 1 alone; the automatic blend lists them all,
+    // and references leave the plugin's Family at Auto.
+    let forced_family = match a.family_weights.as_slice() {
+        [(name, _)] if a.references.is_empty() => Some(name.as_str()),
+        _ => None,
+    };
     let weights: Vec<Value> = a
         .family_weights
         .iter()
@@ -87,7 +96,13 @@ pub fn report_json(a: &Assisted, r: &ReportInputs) -> Value {
         "features": { "before": a.features, "after": r.features_after },
         "decision": a.decision,
         "explanations": a.explanations,
-        "parameters": plugin_parameters(&a.settings, &r.amounts, a.goal.target_lufs, r.platform),
+        "parameters": plugin_parameters(
+            &a.settings,
+            &r.amounts,
+            a.goal.target_lufs,
+            r.platform,
+            forced_family,
+        ),
         "chain_settings": a.settings,
     })
 }
