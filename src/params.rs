@@ -75,6 +75,9 @@ pub struct LacquerParams {
     /// A/B compare: the active slot and both snapshots, saved with the project.
     #[persist = "ab"]
     pub ab: std::sync::Arc<std::sync::RwLock<crate::ab::AbState>>,
+    /// The editor window's size and zoom, saved with the project.
+    #[persist = "editor"]
+    pub editor_geometry: std::sync::Arc<crate::editor::geometry::EditorGeometry>,
 }
 
 impl Default for LacquerParams {
@@ -160,6 +163,7 @@ impl Default for LacquerParams {
             eq: EqParams::default(),
             bands: BandsParams::default(),
             ab: Default::default(),
+            editor_geometry: Default::default(),
         }
     }
 }

@@ -426,3 +426,37 @@ fn every_control_is_a_host_parameter_showing_its_unit_and_every_parameter_has_a_
     assert!(shown["Target Loudness"].ends_with(" LUFS"));
     assert!(shown["Bass Mono"] == "Off" || shown["Bass Mono"].ends_with(" Hz"));
 }
+
+#[test]
+fn the_window_zoom_comes_back_with_the_project_and_a_new_zoom_is_saved() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // A project saved with the editor at 125 %, loaded into a fresh instance.
+    let saved = LacquerParams::default();
+    let mut fields = saved.serialize_fields();
+    let editor = fields
+        .get_mut("editor")
+        .expect("the editor geometry is saved");
+    assert_eq!(editor, r#"{"width":960.0,"height":600.0,"zoom":1.0}"#);
+    *editor = r#"{"width":1100.0,"height":700.0,"zoom":1.25}"#.to_string();
+    let params = Arc::new(LacquerParams::default());
+    params.deserialize_fields(&fields);
+
+    let (_feeds, readers) = EditorFeeds::new();
+    let mut app = LacquerEditor::new(params.clone(), Arc::new(MeterBus::default()), readers);
+    let ctx = egui::Context::default();
+    app.attach(&ctx, GuiContext::new(Arc::new(TestHost::default())));
+    frame(&ctx, screen(1100.0, 700.0), &mut app);
+    assert_eq!(ctx.zoom_factor(), 1.25);
+    let state = params.editor_geometry.editor_state();
+    let size = state.logical_size();
+    assert_eq!((size.width, size.height), (1100.0, 700.0));
+
+    // The user zooms to 150 % (Ctrl + or the buttons both end in egui's zoom factor).
+    ctx.set_zoom_factor(1.5);
+    frame(&ctx, screen(1100.0, 700.0), &mut app);
+    frame(&ctx, screen(1100.0, 700.0), &mut app);
+    assert_eq!(
+        params.serialize_fields()["editor"],
+        r#"{"width":1100.0,"height":700.0,"zoom":1.5}"#
+    );
+}

@@ -11,6 +11,7 @@ mod assistant;
 mod controls;
 mod expert;
 mod gain_reduction;
+pub mod geometry;
 mod loudness;
 mod master;
 pub mod penalty;
@@ -29,7 +30,7 @@ use egui::{Panel, Ui, vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::ResizeHint;
 use nice_plug_egui::resizable_window::ResizableWindow;
-use nice_plug_egui::{EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier};
+use nice_plug_egui::{EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -99,6 +100,7 @@ impl LacquerEditor {
     /// for parameter gestures (called by `build`, and by tests that draw headless).
     pub fn attach(&mut self, egui_ctx: &egui::Context, gui: GuiContext) {
         theme::apply(egui_ctx);
+        egui_ctx.set_zoom_factor(self.params.editor_geometry.current().zoom);
         if let Some(assistant) = &self.assistant {
             assistant.set_context(gui.clone());
         }
@@ -264,6 +266,9 @@ impl LacquerEditor {
         {
             ctx.set_zoom_factor(z);
         }
+        if (current - self.zoom).abs() > 1e-3 {
+            self.params.editor_geometry.set_zoom(current);
+        }
         self.zoom = current;
     }
 }
@@ -304,10 +309,7 @@ pub fn create(
     readers: EditorReaders,
     assistant: Arc<Assistant>,
 ) -> Option<LacquerEguiEditor> {
-    let state = EguiEditorState::from_size(
-        nice_plug::editor::dpi::LogicalSize::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
-        1.0,
-    );
+    let state = params.editor_geometry.editor_state();
     let settings = EguiNiceSettings::new()
         .with_tile("Lacquer")
         .with_resize_hint(ResizeHint {
