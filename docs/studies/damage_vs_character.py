@@ -13,7 +13,8 @@ over 31.5 Hz..16 kHz, the shape's centre searched over the region; `a` in dB in 
 direction. Reference curve: the nearest family median ("family") or the median of the 8
 nearest other masters ("neighbours").
 
-Usage: python3 damage_vs_character.py features.json   (needs numpy)
+Usage, from the repository root: python3 docs/studies/damage_vs_character.py features.json
+(needs numpy; the repository's test venv target/venv has it)
 """
 import json
 import sys

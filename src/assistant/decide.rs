@@ -140,6 +140,9 @@ pub struct EqDecision {
     /// (20 Hz and 20 kHz unless a high-pass or low-pass cliff ends it earlier, see
     /// [`shape::content_bands`]); the EQ does not reach beyond them.
     pub content_hz: (f32, f32),
+    /// The same for the target's highs (a reference can be low-passed by its codec; the low
+    /// end of a target is always followed), Hz; the EQ does not match empty bands.
+    pub target_content_hz: (f32, f32),
 }
 
 /// The dynamics decision.
@@ -264,7 +267,14 @@ fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
     }
     // Bands beyond a low-pass or high-pass cliff hold no content to correct: they neither
     // bend the broad balance nor ask for a move (free in the fit, level with the track).
-    let content = shape::content_bands(&track.mid_db, &median_db);
+    // The same for a target without highs (a reference with a codec low-pass): no move
+    // matches those empty bands either. At the low end a reference without sub-bass is
+    // followed (cutting a track's rumble to match a high-passed reference is what the user
+    // asked for).
+    let track_content = shape::content_bands(&track.mid_db, &median_db);
+    let target_content = 0..=*shape::content_bands(&median_db, &track.mid_db).end();
+    let content = *track_content.start().max(target_content.start())
+        ..=*track_content.end().min(target_content.end());
     let within: [f32; NUM_BANDS] = std::array::from_fn(|k| {
         if content.contains(&k) {
             track.mid_db[k]
@@ -300,8 +310,12 @@ fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
         wanted_db: fit.wanted_db.to_vec(),
         fitted_db: fit.fitted_db.to_vec(),
         content_hz: (
-            band_centre_hz(*content.start()),
-            band_centre_hz(*content.end()),
+            band_centre_hz(*track_content.start()),
+            band_centre_hz(*track_content.end()),
+        ),
+        target_content_hz: (
+            band_centre_hz(*target_content.start()),
+            band_centre_hz(*target_content.end()),
         ),
     }
 }

@@ -123,22 +123,25 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
             .map(|m| explain_eq_move(m, tone))
             .collect()
     };
-    let (low_hz, high_hz) = decision.eq.content_hz;
-    if high_hz < band_centre_hz(NUM_BANDS - 1) * 0.99 {
-        out.push(format!(
-            "No EQ above {}: the track's content ends there (a low-pass, more than {:.0} dB \
-             down within a third of an octave), and boosting would only raise noise",
-            format_hz(high_hz),
-            CLIFF_DB
-        ));
-    }
-    if low_hz > band_centre_hz(0) * 1.01 {
-        out.push(format!(
-            "No EQ below {}: the track's content starts there (a high-pass, more than {:.0} dB \
-             down within a third of an octave)",
-            format_hz(low_hz),
-            CLIFF_DB
-        ));
+    for (whose, (low_hz, high_hz)) in [
+        ("track's", decision.eq.content_hz),
+        ("target's", decision.eq.target_content_hz),
+    ] {
+        if high_hz < band_centre_hz(NUM_BANDS - 1) * 0.99 {
+            out.push(format!(
+                "No EQ above {}: the {whose} content ends there (a low-pass, more than \
+                 {CLIFF_DB:.0} dB down within a third of an octave), so nothing there is \
+                 boosted or matched",
+                format_hz(high_hz),
+            ));
+        }
+        if low_hz > band_centre_hz(0) * 1.01 {
+            out.push(format!(
+                "No EQ below {}: the {whose} content starts there (a high-pass, more than \
+                 {CLIFF_DB:.0} dB down within a third of an octave)",
+                format_hz(low_hz),
+            ));
+        }
     }
 
     let dy = &decision.dynamics;
@@ -146,11 +149,25 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
         .track_plr_db
         .map_or("unknown".to_string(), |p| format!("{p:.1} dB"));
     let amount = dy.amount_pct * pct_fraction(amounts.dynamics_pct);
-    out.push(if amount > 0.0 {
-        let over = dy.track_plr_db.map_or(0.0, |p| p - dy.target_plr_p90_db);
+    // The decision follows whichever of PLR and LRA is further over its target (LRA at half
+    // weight, as decide_dynamics weighs it); the sentence quotes that one.
+    let plr_over = dy
+        .track_plr_db
+        .map_or(f32::NEG_INFINITY, |p| p - dy.target_plr_p90_db);
+    let lra_over = dy
+        .track_lra_lu
+        .map_or(f32::NEG_INFINITY, |l| l - dy.target_lra_p90_lu);
+    out.push(if amount > 0.0 && 0.5 * lra_over > plr_over {
         format!(
-            "Multiband compression at {amount:.0} %: peak-to-loudness ratio {plr} is {over:.1} dB \
-             above the target's 90th percentile ({:.1} dB)",
+            "Multiband compression at {amount:.0} %: loudness range {:.1} LU is {lra_over:.1} LU \
+             above the target's 90th percentile ({:.1} LU)",
+            dy.track_lra_lu.unwrap_or(0.0),
+            dy.target_lra_p90_lu
+        )
+    } else if amount > 0.0 {
+        format!(
+            "Multiband compression at {amount:.0} %: peak-to-loudness ratio {plr} is \
+             {plr_over:.1} dB above the target's 90th percentile ({:.1} dB)",
             dy.target_plr_p90_db
         )
     } else {

@@ -25,6 +25,8 @@ pub const MAX_EQ_MOVE_DB: f32 = 6.0;
 /// Weight of the bands outside 31.5 Hz..16 kHz, where music has little energy and the
 /// long-term spectrum is least reliable.
 pub const EDGE_WEIGHT: f32 = 0.1;
+/// Closest two bells may sit, octaves.
+const MIN_BELL_SPACING_OCT: f32 = 0.5;
 /// Cost of a gain, per dB squared (keeps moves no larger than they need to be).
 const GAIN_COST: f64 = 0.002;
 /// A new slot must remove at least this much weighted squared error, dB^2 (about 0.15 dB RMS
@@ -359,8 +361,17 @@ fn best_candidate(p: &Problem, chosen: &[Chosen]) -> Option<(Slot, f32)> {
     let resid: [f64; NUM_BANDS] = std::array::from_fn(|k| p.excess(k, p.y[k] + now[k] + c));
     let wsum: f64 = (0..NUM_BANDS).map(weight).sum();
     let mut best: Option<(Slot, f32, f64)> = None;
+    // A second bell next to one already chosen would only stack on it (the refinement can
+    // deepen the first up to the limit): at most one bell per half octave.
+    let crowded = |slot: &Slot| {
+        slot.kind == EqMoveKind::Bell
+            && chosen.iter().any(|ch| {
+                ch.slot.kind == EqMoveKind::Bell
+                    && (slot.freq_hz / ch.slot.freq_hz).log2().abs() < MIN_BELL_SPACING_OCT
+            })
+    };
     for (slot, pts) in candidates() {
-        if !free(slot.kind) {
+        if !free(slot.kind) || crowded(slot) {
             continue;
         }
         let shape: [f64; NUM_BANDS] =

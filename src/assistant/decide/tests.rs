@@ -145,6 +145,16 @@ fn no_eq_reaches_past_a_low_pass_cliff() {
             "{said:?}"
         );
     }
+    // A band-limited reference: the track's air is not cut to match its empty bands.
+    let d = decide(&track(curve, -10.0), &target(low_passed, 0.0), &GOAL);
+    assert!(d.eq.moves.is_empty(), "{:?}", d.eq.moves);
+    assert!((d.eq.target_content_hz.1 - band_centre_hz(27)).abs() < 1.0);
+    let said = crate::assistant::explain::explain(&d, Amounts::default());
+    assert!(
+        said.iter()
+            .any(|s| s.starts_with("No EQ above 10 kHz: the target's content ends there")),
+        "{said:?}"
+    );
     // The same track with a 5 dB dull shelf on top still gets its boost against a reference.
     let dull: [f32; NUM_BANDS] = std::array::from_fn(|k| {
         let oct = (band_centre_hz(k) / 5_000.0).log2();
@@ -251,6 +261,20 @@ fn moves_stay_within_six_db() {
     for m in &d.eq.moves {
         let max = if m.kind == EqMoveKind::Tilt { 3.0 } else { 6.0 };
         assert!(m.gain_db.abs() <= max + 1e-4, "{m:?}");
+    }
+    // The bump is far deeper than one bell may cut, but bells do not stack on one spot:
+    // no two within half an octave.
+    let bells: Vec<f32> =
+        d.eq.moves
+            .iter()
+            .filter(|m| m.kind == EqMoveKind::Bell)
+            .map(|m| m.freq_hz)
+            .collect();
+    assert!(bells.len() >= 2, "{:?}", d.eq.moves);
+    for (i, a) in bells.iter().enumerate() {
+        for b in &bells[i + 1..] {
+            assert!((a / b).log2().abs() >= 0.5 - 1e-3, "{:?}", d.eq.moves);
+        }
     }
 }
 
@@ -374,6 +398,24 @@ fn dynamics_follow_the_plr_excess() {
     tr.plr_db = Some(30.0);
     let most = decide(&tr, &t, &GOAL).dynamics.amount_pct;
     assert!(some > 10.0 && some < most && most <= 60.0, "{some} {most}");
+    let said = crate::assistant::explain::explain(&decide(&tr, &t, &GOAL), Amounts::default());
+    assert!(
+        said.iter()
+            .any(|s| s.contains("peak-to-loudness ratio 30.0 dB is 19.0 dB above")),
+        "{said:?}"
+    );
+    // A wide loudness range with a modest PLR (target: PLR p90 11 dB, LRA p90 9 LU): the
+    // range decides, and the sentence says so instead of quoting a PLR under its target.
+    tr.plr_db = Some(9.0);
+    tr.loudness_range_lu = Some(20.0);
+    let d = decide(&tr, &t, &GOAL);
+    assert!(d.dynamics.amount_pct > 10.0, "{:?}", d.dynamics);
+    let said = crate::assistant::explain::explain(&d, Amounts::default());
+    assert!(
+        said.iter()
+            .any(|s| s.contains("loudness range 20.0 LU is 11.0 LU above")),
+        "{said:?}"
+    );
 }
 
 fn busy_decision() -> Decision {
