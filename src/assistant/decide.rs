@@ -62,6 +62,10 @@ pub const BASS_MONO_TRIGGER_DB: f32 = -12.0;
 /// bass mono, dB.
 pub const BASS_MONO_EXCESS_DB: f32 = 6.0;
 
+/// Smallest side level change made towards a family, dB (6 %: smaller ones are within the
+/// estimate's noise and the family's own fuzziness).
+pub const MIN_FAMILY_WIDTH_MOVE_DB: f32 = 0.5;
+
 /// Target side/mid ratio (median) below which a band counts as mono in the target, dB.
 const MONO_TARGET_DB: f32 = -15.0;
 
@@ -415,7 +419,11 @@ pub fn decide_width(
         };
         out.track_side_to_mid_db[b] = track_db;
         out.target_side_to_mid_db[b] = pct;
-        let move_db = width_move_db(track, target, b, crossovers_hz);
+        let mut move_db = width_move_db(track, target, b, crossovers_hz);
+        // A family's edge is not a point to aim a 1 % change at.
+        if is_family(target) && move_db.abs() < MIN_FAMILY_WIDTH_MOVE_DB {
+            move_db = 0.0;
+        }
         out.move_db[b] = move_db;
         let mut gain = 10f32.powf(move_db / 20.0).clamp(0.0, max_gain);
         // The low band is not widened towards a family: a wide low end loses punch on mono

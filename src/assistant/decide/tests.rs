@@ -313,6 +313,15 @@ fn width_moves_to_a_familys_edge_and_to_a_reference_itself() {
     // Inside the interval: untouched.
     let d = decide(&track(curve, -11.0), &target(curve, 1.0), &GOAL);
     assert_eq!(d.width.band_width_pct, [100.0; 3]);
+    // Just outside a family's range (0.3 dB over its 90th percentile): not worth a move.
+    let d = decide(&track(curve, -7.7), &target(curve, 1.0), &GOAL);
+    assert_eq!(d.width.band_width_pct, [100.0; 3]);
+    let d = decide(&track(curve, -7.3), &target(curve, 1.0), &GOAL);
+    assert!(
+        d.width.band_width_pct.iter().all(|w| *w < 95.0),
+        "{:?}",
+        d.width
+    );
 }
 
 #[test]
