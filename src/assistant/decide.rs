@@ -12,9 +12,11 @@
 //!   local bumps and dips count) and costs its squared distance to that interval
 //!   outside it (a reference collapses the interval to its own curve), after
 //!   aligning the track's level with the target median (the spectra are level-normalised and
-//!   the Drive sets the level). Slots are chosen greedily (matching pursuit over candidate centres and
-//!   Qs), then all gains are refined together (projected Gauss-Newton), each within
-//!   [`MAX_EQ_MOVE_DB`]. See [`fit_eq`].
+//!   the Drive sets the level). Bands beyond a low-pass or high-pass cliff of the track (or a
+//!   low-pass of a reference), and for a family the bands outside 31.5 Hz..16 kHz, ask for
+//!   no move. Slots are chosen greedily (matching pursuit over candidate centres and Qs, bells
+//!   half an octave apart), then all gains are refined together (projected Gauss-Newton),
+//!   each within [`MAX_EQ_MOVE_DB`]. See [`fit_eq`].
 //! - Dynamics: the multiband amount from how far PLR and LRA exceed the target's 90th
 //!   percentile.
 //! - Width: per band of the multiband split, towards the target's side/mid ratio, never
@@ -32,7 +34,9 @@ use super::analysis::k_weight_per_band;
 use super::loudness::{
     DriveSearch, DriveSolution, LOUDNESS_TOLERANCE_LU, TargetOutcome, TrialMeasurement, solve_drive,
 };
-use super::profile::{NUM_BANDS, Percentiles, TargetProfile, TrackFeatures, band_centre_hz};
+use super::profile::{
+    NUM_BANDS, Percentiles, TargetProfile, TrackFeatures, band_centre_hz, is_core_band,
+};
 use crate::chain::ChainSettings;
 use crate::dsp::crossover::{DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS as NUM_SPLIT};
 use crate::dsp::eq::EqSettings;
@@ -142,7 +146,7 @@ pub struct EqDecision {
     pub fitted_db: Vec<f32>,
     /// Centres of the lowest and highest 1/3-octave bands that hold the track's content, Hz
     /// (20 Hz and 20 kHz unless a high-pass or low-pass cliff ends it earlier, see
-    /// [`shape::content_bands`]); the EQ does not reach beyond them.
+    /// `shape::content_bands`); the EQ does not reach beyond them.
     pub content_hz: (f32, f32),
     /// The same for the target's highs (a reference can be low-passed by its codec; the low
     /// end of a target is always followed), Hz; the EQ does not match empty bands.
@@ -294,9 +298,7 @@ fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
     // where masters differ most: sub-bass drops, codec low-passes) do not ask for moves
     // either; a reference is matched there too.
     let family = is_family(target);
-    let free = |k: &usize| {
-        !content.contains(k) || (family && !(30.0..=17_000.0).contains(&band_centre_hz(*k)))
-    };
+    let free = |k: &usize| !content.contains(k) || (family && !is_core_band(*k));
     for k in (0..NUM_BANDS).filter(free) {
         lower_db[k] = track.mid_db[k] - OUTSIDE_CONTENT_DB;
         upper_db[k] = track.mid_db[k] + OUTSIDE_CONTENT_DB;
@@ -354,7 +356,7 @@ fn decide_dynamics(track: &TrackFeatures, target: &TargetProfile) -> DynamicsDec
 /// 31.5 Hz..16 kHz, where side/mid ratios are too noisy to steer by.
 fn split_band_of(k: usize, crossovers_hz: (f32, f32)) -> Option<usize> {
     let f = band_centre_hz(k);
-    if !(30.0..=17_000.0).contains(&f) {
+    if !is_core_band(k) {
         None
     } else if f < crossovers_hz.0 {
         Some(0)

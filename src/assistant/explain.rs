@@ -1,7 +1,8 @@
 //! Explanations: one sentence per decision, with its numbers, in the words a mastering
 //! engineer would use ("Cut 2.4 dB at 250 Hz: low mids 3.1 dB above the target's range
 //! (for this balance)"; a family's range is its percentiles, narrowed, widened by a margin
-//! and bent to the track's broad balance, see `decide`). The CLI prints them, the JSON report stores them, the editor shows them.
+//! and bent to the track's broad balance, see `decide`). The CLI prints them, the JSON report
+//! stores them, the editor shows them.
 //! Gains are quoted at the amounts in use, the reasons at the analysis.
 
 use super::decide::{Amounts, CLIFF_DB, Decision, EqMove, EqMoveKind};
@@ -209,7 +210,8 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
         let held = if !w.mono_limited[b] {
             ""
         } else if (t.p90 - t.p10).abs() < REFERENCE_INTERVAL_DB {
-            ", held back so mono playback loses at most 1 dB more than now, or what it loses with the reference"
+            ", held back so mono playback loses at most 1 dB more than now, or what it \
+             loses with the reference"
         } else {
             ", held back so mono playback loses at most 1 dB more than now"
         };

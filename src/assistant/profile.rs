@@ -14,6 +14,13 @@ pub fn band_centre_hz(band: usize) -> f32 {
     1000.0 * 10f32.powf((band as f32 - 17.0) / 10.0)
 }
 
+/// True for the bands from 31.5 Hz to 16 kHz, where music has energy and long-term estimates
+/// are reliable; the assistant weights the bands outside (20, 25 Hz and 20 kHz) little or not
+/// at all.
+pub fn is_core_band(band: usize) -> bool {
+    (30.0..=17_000.0).contains(&band_centre_hz(band))
+}
+
 /// Lower and upper band edges of band `k`, Hz (centre times 10^(-/+1/20)).
 pub fn band_edges_hz(band: usize) -> (f32, f32) {
     let centre = band_centre_hz(band);
@@ -33,9 +40,10 @@ pub struct TrackFeatures {
     /// True peak, dBTP; `None` for silence.
     pub true_peak_dbtp: Option<f32>,
     /// Long-term mid spectrum per 1/3-octave band, dB, summed over the 3 s windows within
-    /// 10 LU of the loudest half's energy mean (each by its energy) and level-normalised: the band powers weighted by the BS.1770 K-weighting
-    /// at each band centre sum to 0 dB (a loudness-like sum, so loud bands set the level), so
-    /// two tracks at different levels compare by shape only. Silent bands sit at -100 dB.
+    /// 10 LU of the loudest half's energy mean (each by its energy) and level-normalised: the
+    /// band powers weighted by the BS.1770 K-weighting at each band centre sum to 0 dB (a
+    /// loudness-like sum, so loud bands set the level), so two tracks at different levels
+    /// compare by shape only. Silent bands sit at -100 dB.
     pub mid_db: [f32; NUM_BANDS],
     /// Long-term side spectrum per band, dB, normalised by the same offset as `mid_db`.
     pub side_db: [f32; NUM_BANDS],

@@ -120,7 +120,8 @@ pub struct ProposalInputs {
 }
 
 /// Runs the assistant on captured audio (planar stereo at `sample_rate_hz`): analysis, the
-/// family target (the automatic blend unless `inputs.family` names one), decisions, the Drive search with the real chain, explanations.
+/// family target (the automatic blend unless `inputs.family` names one), decisions, the Drive
+/// search with the real chain, explanations.
 /// `progress` is called with 0..1 as the steps finish. Allocates; background thread only.
 pub fn propose(
     audio: &[Vec<f32>],

@@ -14,7 +14,7 @@
 //! Gauss-Newton with Levenberg-Marquardt damping (Nocedal & Wright, *Numerical Optimization*,
 //! ch. 10), each gain kept within [`MAX_EQ_MOVE_DB`] (the tilt within the tone macro's range).
 
-use crate::assistant::profile::{NUM_BANDS, band_centre_hz};
+use crate::assistant::profile::{NUM_BANDS, band_centre_hz, is_core_band};
 use crate::dsp::eq::{EqBand, EqSettings, NUM_BELLS};
 use crate::dsp::macros::TONE_TILT_DB_AT_FULL;
 use serde::{Deserialize, Serialize};
@@ -228,9 +228,10 @@ fn smooth(x: &[f32; NUM_BANDS]) -> [f32; NUM_BANDS] {
     })
 }
 
-fn weight(k: usize) -> f64 {
-    let f = band_centre_hz(k);
-    if (30.0..=17_000.0).contains(&f) {
+/// Weight of band `k` in the fit (and in the broad balance of [`super::shape`]): 1 for the
+/// core bands, [`EDGE_WEIGHT`] outside.
+pub(super) fn weight(k: usize) -> f64 {
+    if is_core_band(k) {
         1.0
     } else {
         f64::from(EDGE_WEIGHT)

@@ -11,23 +11,12 @@
 //! points) keeps about two thirds of its height over such a trend; a shelf or a tilt over
 //! several octaves is mostly absorbed by it.
 
+use super::fit::weight;
 use crate::assistant::profile::{NUM_BANDS, band_centre_hz};
 
 /// Half-width of the triangular kernel that gives the broad balance, 1/3-octave bands
 /// (6 bands = 2 octaves either side).
 pub const TREND_HALF_WIDTH_BANDS: usize = 6;
-
-/// Weight of the bands outside 31.5 Hz..16 kHz in the broad balance (as in the fit: little
-/// energy there, least reliable estimates).
-const EDGE_WEIGHT: f64 = 0.1;
-
-fn weight(k: usize) -> f64 {
-    if (30.0..=17_000.0).contains(&band_centre_hz(k)) {
-        1.0
-    } else {
-        EDGE_WEIGHT
-    }
-}
 
 /// The track's broad deviation from `median_db`, dB per band: `track_db - median_db`
 /// smoothed by a triangular kernel of half-width [`TREND_HALF_WIDTH_BANDS`] (weights
