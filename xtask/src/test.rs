@@ -27,7 +27,7 @@ use std::time::Instant;
 /// Where the alloc-check bundle is kept (step b overwrites `target/bundled/`).
 const ALLOC_CHECK_DIR: &str = "alloc-check";
 /// The pinned Python packages of the VST3 host tests.
-const REQUIREMENTS: &str = "tests/vst3/requirements.txt";
+const REQUIREMENTS: &str = "crates/plugin/tests/vst3/requirements.txt";
 /// Copy of the requirements last installed into the venv: unchanged means nothing to install.
 const INSTALLED_STAMP: &str = "lacquer-requirements.txt";
 
@@ -67,6 +67,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "d. CLAP host tests",
             &[
                 "test",
+                "-p",
+                "lacquer",
                 "--no-fail-fast",
                 "--test",
                 "clap_host",
@@ -86,7 +88,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // any allocation inside process(), so every one of them is allocation-free.
         run.cargo_tests(
             "d2. CLAP master-bus tests through the assert_process_allocs bundle",
-            &["test", "--test", "clap_master_bus", "--", "--ignored"],
+            &[
+                "test",
+                "-p",
+                "lacquer",
+                "--test",
+                "clap_master_bus",
+                "--",
+                "--ignored",
+            ],
             &[("LACQUER_CLAP", clap_alloc.as_path())],
         );
         run.pytest(
@@ -183,7 +193,7 @@ impl Run {
             .args([
                 "-m",
                 "pytest",
-                "tests/vst3",
+                "crates/plugin/tests/vst3",
                 "-ra",
                 "-p",
                 "no:cacheprovider",

@@ -1,5 +1,5 @@
 //! Step f of `cargo xtask test`: the editor opened for real and photographed. Builds the
-//! standalone example (`examples/standalone.rs`, debug, with `assert_process_allocs`), runs it
+//! standalone example (`crates/plugin/examples/standalone.rs`, debug, with `assert_process_allocs`), runs it
 //! under a private Xvfb with nice-plug's dummy audio backend while it plays the demo mix with
 //! some Drive and Dynamics, finds its window with xdotool and takes two screenshots one second
 //! apart (`xwd | xwdtopnm`, and `pnmtopng` for the saved copy). Checks, one test each:
@@ -35,7 +35,7 @@ const START_PARAMS: &str = "drive=10,dynamics=60,width=120";
 const SETTLE_S: u64 = 8;
 /// Fewest distinct colours of a real editor frame (a blank or failed window has a handful).
 const MIN_DISTINCT_COLOURS: usize = 200;
-/// The theme's accent colour (src/editor/theme.rs, ACCENT) and how many pixels of it (within
+/// The theme's accent colour (crates/plugin/src/editor/theme.rs, ACCENT) and how many pixels of it (within
 /// a small tolerance) a drawn editor has at least (knob arcs, meters, spectrum line).
 const ACCENT_RGB: [u8; 3] = [0xF2, 0xA9, 0x3B];
 const MIN_ACCENT_PIXELS: usize = 2000;
@@ -55,6 +55,8 @@ pub fn run(target: &Path) -> Result<(ExitStatus, Counts), String> {
     let status = Command::new(&cargo)
         .args([
             "build",
+            "-p",
+            "lacquer",
             "--example",
             "standalone",
             "--features",

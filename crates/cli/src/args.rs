@@ -1,0 +1,626 @@
+//! Command-line arguments (clap derive) and their validation against the plugin's parameter
+//! ranges, so that `lacquer master --drive 6` means exactly what Drive = 6 dB means in a DAW.
+
+use super::CliError;
+use super::master::assist::{AssistJob, FamilyChoice};
+use super::target::{
+    DEFAULT_MAX_GAIN_REDUCTION_DB, LoudnessTarget, MAX_GAIN_REDUCTION_RANGE_DB, TARGET_LUFS_RANGE,
+};
+use clap::{Parser, Subcommand, ValueEnum};
+use lacquer_core::assistant::decide::{Amounts, DEFAULT_AMOUNT_PCT};
+use lacquer_core::chain::ChainSettings;
+use lacquer_core::contract::{self, FloatSpec};
+use lacquer_core::platform::Platform;
+use lacquer_core::presets::{FACTORY_PRESETS, FactoryPreset, preset_settings};
+use std::path::PathBuf;
+
+/// Lacquer: a mastering assistant. Measures loudness (EBU R128) and renders files through the
+/// same chain as the Lacquer plugin. With no command, masters the bundled demo mix into
+/// `lacquer-demo.wav` in the current folder.
+#[derive(Debug, Parser)]
+#[command(name = "lacquer", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; omit to master the demo mix.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure a file: integrated loudness, loudness range, true peak, PLR, correlation.
+    Analyze(AnalyzeArgs),
+    /// Master a file through the Lacquer chain and write a WAV.
+    Master(MasterArgs),
+    /// Master the bundled demo mix into `lacquer-demo.wav` (same as no command).
+    Demo,
+    /// Degrade-and-restore evaluation of the assistant on a folder of masters (for
+    /// `cargo xtask eval`).
+    #[command(hide = true)]
+    EvalCorpus(super::eval::EvalArgs),
+    /// Derive the target profiles from a folder of masters (for `cargo xtask derive-targets`).
+    #[command(hide = true)]
+    DeriveTargets(super::derive::DeriveArgs),
+}
+
+/// Arguments of `lacquer analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Audio file to measure (WAV, FLAC, MP3, Ogg Vorbis, AIFF; mono or stereo).
+    pub input: PathBuf,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `lacquer master`.
+#[derive(Debug, clap::Args)]
+pub struct MasterArgs {
+    /// Audio file to master (WAV, FLAC, MP3, Ogg Vorbis, AIFF; mono or stereo).
+    pub input: PathBuf,
+    /// Where to write the mastered WAV (never the input; an existing file needs --force).
+    #[arg(short = 'o', long = "out", value_name = "OUTPUT")]
+    pub output_path: PathBuf,
+    /// Gain into the limiter, dB (plugin default 0).
+    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
+    pub drive: Option<f32>,
+    /// True-peak ceiling of the limiter, dBTP (plugin default -1).
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
+    pub ceiling: Option<f32>,
+    /// Output trim after the limiter, dB (plugin default 0).
+    #[arg(long = "output", value_name = "DB", allow_negative_numbers = true)]
+    pub output_db: Option<f32>,
+    /// Find the drive that makes the output this loud, LUFS integrated (-30 to -6), by
+    /// rendering the chain; replaces --drive.
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    pub target_lufs: Option<f32>,
+    /// Loudness target and ceiling of a platform: spotify, apple, youtube, tidal, amazon,
+    /// deezer, soundcloud, cd, ebu-r128. --target-lufs and --ceiling override its parts.
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// A factory preset (the plugin's list): streaming, apple-music, club, gentle, podcast,
+    /// broadcast-r128. Its goal, ceiling, macros and amounts; other flags override its parts.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// With a target: most limiter gain reduction allowed, dB (default 12); the target is
+    /// given up, with a warning, where it would need more.
+    #[arg(long = "max-gr", value_name = "DB", allow_negative_numbers = true)]
+    pub max_gr_db: Option<f32>,
+    /// Limiter lookahead, ms (plugin default 2; sets the latency, which the render removes).
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub lookahead: Option<f32>,
+    /// Limiter base release, ms (plugin default 150; the adaptive release starts from it).
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub release: Option<f32>,
+    /// Limiter stereo link, percent (plugin default 100 = same gain on both channels).
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    pub link: Option<f32>,
+    /// Sample format of the written WAV; 16 and 24 get TPDF dither.
+    #[arg(long, value_enum, default_value_t = BitDepth::Int24)]
+    pub bit_depth: BitDepth,
+    /// Overwrite OUTPUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Plain chain: no analysis and no decisions, only what the flags set (the assistant runs
+    /// by default).
+    #[arg(long)]
+    pub no_assist: bool,
+    /// Master towards this reference instead of a family target (repeatable); its loudness
+    /// becomes the target unless --target-lufs or --platform is given.
+    #[arg(long = "reference", value_name = "FILE")]
+    pub references: Vec<PathBuf>,
+    /// Weight of each --reference, in the same order (default 1 each).
+    #[arg(long = "weight", value_name = "W")]
+    pub weights: Vec<f32>,
+    /// Target family without references: auto (blend by similarity, the default) or a
+    /// family name.
+    #[arg(long, value_name = "NAME|auto")]
+    pub family: Option<String>,
+    /// How much of the assistant's EQ moves to apply, percent (default 100).
+    #[arg(long, value_name = "PCT")]
+    pub amount_tone: Option<f32>,
+    /// How much of the assistant's dynamics decision to apply, percent (default 100).
+    #[arg(long, value_name = "PCT")]
+    pub amount_dynamics: Option<f32>,
+    /// How much of the assistant's width moves to apply, percent (default 100).
+    #[arg(long, value_name = "PCT")]
+    pub amount_width: Option<f32>,
+    /// Write a JSON report: features before/after, family weights, decisions, explanations
+    /// and every plugin parameter by id.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// Sample format of a written WAV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BitDepth {
+    /// 16-bit integer PCM, TPDF-dithered.
+    #[value(name = "16")]
+    Int16,
+    /// 24-bit integer PCM, TPDF-dithered.
+    #[value(name = "24")]
+    Int24,
+    /// 32-bit IEEE float, written as rendered (no dither).
+    #[value(name = "32f")]
+    Float32,
+}
+
+impl BitDepth {
+    /// Bits per sample in the file.
+    pub fn bits(self) -> u16 {
+        match self {
+            Self::Int16 => 16,
+            Self::Int24 => 24,
+            Self::Float32 => 32,
+        }
+    }
+
+    /// Human-readable name for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Int16 => "16-bit PCM",
+            Self::Int24 => "24-bit PCM",
+            Self::Float32 => "32-bit float",
+        }
+    }
+}
+
+/// Checks one flag against its plugin parameter and returns the value to use: the flag if
+/// given (it must be finite and inside the parameter's range), else the parameter's default.
+fn param_value(
+    flag: &str,
+    unit: &str,
+    given: Option<f32>,
+    param: &FloatSpec,
+) -> Result<f32, CliError> {
+    match given {
+        None => Ok(param.default),
+        Some(v) => checked(flag, unit, v, param.range()),
+    }
+}
+
+/// A finite value inside `lo..=hi` or a one-line error naming the flag and the range.
+fn checked(flag: &str, unit: &str, value: f32, (lo, hi): (f32, f32)) -> Result<f32, CliError> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        Err(CliError::new(format!(
+            "{flag} {value} is out of range; use a value from {lo} to {hi} {unit}"
+        )))
+    }
+}
+
+/// Lowest and highest Drive, dB: the plugin parameter's range, so a found Drive can be typed
+/// into the plugin.
+pub fn drive_range_db() -> (f32, f32) {
+    contract::float("drive").range()
+}
+
+impl MasterArgs {
+    /// The preset named by `--preset`, or a one-line error listing the valid names.
+    pub fn preset(&self) -> Result<Option<&'static FactoryPreset>, CliError> {
+        let Some(name) = &self.preset else {
+            return Ok(None);
+        };
+        FactoryPreset::by_name(name).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = FACTORY_PRESETS.iter().map(|p| p.cli_name).collect();
+            CliError::new(format!(
+                "unknown preset '{name}'; use one of: {}",
+                names.join(", ")
+            ))
+        })
+    }
+
+    /// The platform named by `--platform`, or a one-line error listing the valid names.
+    pub fn platform(&self) -> Result<Option<Platform>, CliError> {
+        let Some(name) = &self.platform else {
+            return Ok(None);
+        };
+        Platform::from_cli_name(name).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = Platform::ALL.iter().map(|p| p.cli_name()).collect();
+            CliError::new(format!(
+                "unknown platform '{name}'; use one of: {}",
+                names.join(", ")
+            ))
+        })
+    }
+
+    /// The chain settings these flags stand for: the plugin's defaults and its translation of
+    /// parameters into settings, with the given flags applied (a platform's ceiling unless
+    /// `--ceiling` is given). With a loudness target, `drive_db` is a placeholder (0) that
+    /// the search replaces.
+    pub fn chain_settings(&self) -> Result<ChainSettings, CliError> {
+        let platform = self.platform()?;
+        if self.drive.is_some() && (self.target_lufs.is_some() || platform.is_some()) {
+            let other = if self.target_lufs.is_some() {
+                "--target-lufs"
+            } else {
+                "--platform"
+            };
+            return Err(CliError::new(format!(
+                "--drive and {other} cannot be used together: the target sets the drive; \
+                 drop one of them"
+            )));
+        }
+        let preset = self.preset()?;
+        if self.drive.is_some() && preset.is_some() {
+            return Err(CliError::new(
+                "--drive and --preset cannot be used together: the preset's loudness goal sets \
+                 the drive; drop one of them",
+            ));
+        }
+        let base = match preset {
+            Some(p) => preset_settings(p, &ChainSettings::default()),
+            None => ChainSettings::default(),
+        };
+        let ceiling = self
+            .ceiling
+            .or(platform.map(Platform::ceiling_dbtp))
+            .or(preset.map(|p| p.ceiling_dbtp));
+        Ok(ChainSettings {
+            drive_db: param_value("--drive", "dB", self.drive, contract::float("drive"))?,
+            ceiling_dbtp: param_value("--ceiling", "dBTP", ceiling, contract::float("ceiling"))?,
+            output_db: param_value("--output", "dB", self.output_db, contract::float("output"))?,
+            lookahead_ms: param_value(
+                "--lookahead",
+                "ms",
+                self.lookahead,
+                contract::float("lookahead"),
+            )?,
+            release_ms: param_value("--release", "ms", self.release, contract::float("release"))?,
+            link_pct: param_value("--link", "%", self.link, contract::float("link"))?,
+            ..base
+        })
+    }
+
+    /// The assistant's job from the flags, or `None` with `--no-assist` (assistant-only flags
+    /// are then an error). Amounts are checked against 0..100 %, weights must be positive and
+    /// one per reference.
+    pub fn assist_job(&self) -> Result<Option<AssistJob>, CliError> {
+        let given: Vec<&str> = [
+            ("--reference", !self.references.is_empty()),
+            ("--weight", !self.weights.is_empty()),
+            ("--family", self.family.is_some()),
+            ("--amount-tone", self.amount_tone.is_some()),
+            ("--amount-dynamics", self.amount_dynamics.is_some()),
+            ("--amount-width", self.amount_width.is_some()),
+            ("--report", self.report.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, on)| on.then_some(flag))
+        .collect();
+        if self.no_assist {
+            return match given.first() {
+                Some(flag) => Err(CliError::new(format!(
+                    "{flag} only applies to the assistant; drop --no-assist or {flag}"
+                ))),
+                None => Ok(None),
+            };
+        }
+        if !self.weights.is_empty() && self.weights.len() != self.references.len() {
+            return Err(CliError::new(format!(
+                "{} --weight values for {} --reference files; give one weight per reference",
+                self.weights.len(),
+                self.references.len()
+            )));
+        }
+        if self.family.is_some() && !self.references.is_empty() {
+            return Err(CliError::new(
+                "--family and --reference cannot be used together: references replace the \
+                 family target; drop one of them",
+            ));
+        }
+        let mut references = Vec::new();
+        for (i, path) in self.references.iter().enumerate() {
+            let weight = self.weights.get(i).copied().unwrap_or(1.0);
+            if !(weight.is_finite() && weight > 0.0) {
+                return Err(CliError::new(format!(
+                    "--weight {weight} is not a positive number; use weights above 0"
+                )));
+            }
+            references.push((path.clone(), weight));
+        }
+        let preset_amounts = self.preset()?.map(|p| p.amounts_pct);
+        let amount = |flag: &str, v: Option<f32>, index: usize| match v {
+            Some(v) => checked(flag, "%", v, (0.0, 100.0)),
+            None => Ok(preset_amounts.map_or(DEFAULT_AMOUNT_PCT, |a| a[index])),
+        };
+        let family = match self.family.as_deref().map(str::trim) {
+            None => FamilyChoice::Auto,
+            Some(f) if f.eq_ignore_ascii_case("auto") => FamilyChoice::Auto,
+            Some(f) => FamilyChoice::Named(f.to_string()),
+        };
+        let target = self.loudness_target()?;
+        Ok(Some(AssistJob {
+            references,
+            family,
+            amounts: Amounts {
+                tone_pct: amount("--amount-tone", self.amount_tone, 0)?,
+                dynamics_pct: amount("--amount-dynamics", self.amount_dynamics, 1)?,
+                width_pct: amount("--amount-width", self.amount_width, 2)?,
+            },
+            target_lufs: target.map(|t| t.target_lufs),
+            default_target_lufs: contract::float("target_lufs").default,
+            target_range_lufs: TARGET_LUFS_RANGE,
+            max_gain_reduction_db: target
+                .map_or(DEFAULT_MAX_GAIN_REDUCTION_DB, |t| t.max_gain_reduction_db),
+            drive_range_db: drive_range_db(),
+            fixed_drive: self.drive.is_some(),
+        }))
+    }
+
+    /// The loudness target asked for by `--target-lufs` or `--platform` (the explicit target
+    /// wins), with `--max-gr`; `None` without either. `--max-gr` alone is an error: it has
+    /// nothing to limit.
+    pub fn loudness_target(&self) -> Result<Option<LoudnessTarget>, CliError> {
+        let platform = self.platform()?;
+        let preset = self.preset()?;
+        let target_lufs = match (self.target_lufs, platform) {
+            (Some(t), _) => checked("--target-lufs", "LUFS", t, TARGET_LUFS_RANGE)?,
+            (None, Some(p)) => p.target_lufs(),
+            (None, None) if preset.is_some() => preset.map_or(-14.0, |p| p.target_lufs),
+            (None, None) if self.max_gr_db.is_some() => {
+                return Err(CliError::new(
+                    "--max-gr only applies to a loudness target; add --target-lufs or \
+                     --platform, or drop --max-gr",
+                ));
+            }
+            (None, None) => return Ok(None),
+        };
+        let max_gain_reduction_db = match self.max_gr_db {
+            Some(v) => checked("--max-gr", "dB", v, MAX_GAIN_REDUCTION_RANGE_DB)?,
+            None => DEFAULT_MAX_GAIN_REDUCTION_DB,
+        };
+        Ok(Some(LoudnessTarget {
+            target_lufs,
+            max_gain_reduction_db,
+            platform: platform.or(preset.and_then(|p| p.platform)),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("lacquer").chain(args.iter().copied()))
+    }
+
+    fn master(args: &[&str]) -> MasterArgs {
+        match parse(args).unwrap().command {
+            Some(Command::Master(m)) => m,
+            other => panic!("expected master, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_arguments_means_demo() {
+        assert!(parse(&[]).unwrap().command.is_none());
+        assert!(matches!(
+            parse(&["demo"]).unwrap().command,
+            Some(Command::Demo)
+        ));
+    }
+
+    #[test]
+    fn master_defaults_are_the_plugin_defaults() {
+        let m = master(&["master", "in.wav", "-o", "out.wav"]);
+        assert_eq!(m.bit_depth, BitDepth::Int24);
+        assert!(!m.force);
+        let s = m.chain_settings().unwrap();
+        assert_eq!(s.drive_db, 0.0);
+        assert_eq!(s.ceiling_dbtp, -1.0);
+        assert_eq!(s.output_db, 0.0);
+        assert!(!s.bypass);
+    }
+
+    #[test]
+    fn negative_values_and_bit_depths_parse() {
+        let m = master(&[
+            "master",
+            "in.wav",
+            "-o",
+            "out.wav",
+            "--drive",
+            "-3.5",
+            "--ceiling",
+            "-0.3",
+            "--output",
+            "-6",
+            "--bit-depth",
+            "32f",
+            "--force",
+        ]);
+        let s = m.chain_settings().unwrap();
+        assert_eq!(
+            (s.drive_db, s.ceiling_dbtp, s.output_db),
+            (-3.5, -0.3, -6.0)
+        );
+        assert_eq!(m.bit_depth, BitDepth::Float32);
+        assert!(m.force);
+        assert_eq!(
+            master(&["master", "a", "-o", "b", "--bit-depth", "16"]).bit_depth,
+            BitDepth::Int16
+        );
+        assert!(parse(&["master", "a", "-o", "b", "--bit-depth", "8"]).is_err());
+    }
+
+    #[test]
+    fn out_of_range_and_non_finite_values_are_refused() {
+        for bad in [["--drive", "99"], ["--ceiling", "1"], ["--output", "NaN"]] {
+            let m = master(&["master", "in.wav", "-o", "out.wav", bad[0], bad[1]]);
+            let err = m.chain_settings().unwrap_err().to_string();
+            assert!(
+                err.contains(bad[0]) && err.contains("out of range"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn master_needs_an_output() {
+        assert!(parse(&["master", "in.wav"]).is_err());
+    }
+
+    fn with(extra: &[&str]) -> MasterArgs {
+        let mut args = vec!["master", "in.wav", "-o", "out.wav"];
+        args.extend_from_slice(extra);
+        master(&args)
+    }
+
+    #[test]
+    fn limiter_flags_reach_the_settings_and_are_range_checked() {
+        let s = with(&["--lookahead", "5.5", "--release", "40", "--link", "30"])
+            .chain_settings()
+            .unwrap();
+        assert_eq!(
+            (s.lookahead_ms, s.release_ms, s.link_pct),
+            (5.5, 40.0, 30.0)
+        );
+        let d = with(&[]).chain_settings().unwrap();
+        assert_eq!(
+            (d.lookahead_ms, d.release_ms, d.link_pct),
+            (2.0, 150.0, 100.0)
+        );
+        for (flag, bad, range) in [
+            ("--lookahead", "0.2", "from 0.5 to 10 ms"),
+            ("--lookahead", "11", "from 0.5 to 10 ms"),
+            ("--release", "5", "from 10 to 1000 ms"),
+            ("--link", "-1", "from 0 to 100 %"),
+            ("--link", "inf", "from 0 to 100 %"),
+        ] {
+            let err = with(&[flag, bad]).chain_settings().unwrap_err().to_string();
+            assert!(err.starts_with(flag) && err.contains(range), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_preset_sets_goal_ceiling_macros_and_amounts_and_flags_override_them() {
+        let m = with(&["--preset", "club"]);
+        let s = m.chain_settings().unwrap();
+        assert_eq!(s.ceiling_dbtp, -0.3);
+        assert_eq!(s.macros.dynamics_pct, 60.0);
+        assert!(s.macros.bass_mono_on && s.stages.eq.high_pass_on);
+        assert_eq!(m.loudness_target().unwrap().unwrap().target_lufs, -8.0);
+        let gentle = with(&["--preset", "Gentle"]).assist_job().unwrap().unwrap();
+        assert_eq!(gentle.amounts.tone_pct, 50.0);
+        let m = with(&[
+            "--preset",
+            "club",
+            "--ceiling",
+            "-1.5",
+            "--target-lufs",
+            "-10",
+        ]);
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -1.5);
+        assert_eq!(m.loudness_target().unwrap().unwrap().target_lufs, -10.0);
+        let apple = with(&["--preset", "apple-music"])
+            .loudness_target()
+            .unwrap()
+            .unwrap();
+        assert_eq!(apple.platform, Some(Platform::Apple));
+        let e = with(&["--preset", "loud"]).chain_settings().unwrap_err();
+        assert!(e.to_string().contains("unknown preset 'loud'"), "{e}");
+        let e = with(&["--preset", "club", "--drive", "3"])
+            .chain_settings()
+            .unwrap_err();
+        assert!(e.to_string().contains("--drive and --preset"), "{e}");
+    }
+
+    #[test]
+    fn platform_sets_target_and_ceiling_and_flags_override_them() {
+        let m = with(&["--platform", "amazon"]);
+        let t = m.loudness_target().unwrap().unwrap();
+        assert_eq!(t.target_lufs, -14.0);
+        assert_eq!(t.max_gain_reduction_db, 12.0);
+        assert_eq!(t.platform, Some(Platform::Amazon));
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -2.0);
+
+        let m = with(&[
+            "--platform",
+            "Apple",
+            "--ceiling",
+            "-0.5",
+            "--target-lufs",
+            "-12",
+        ]);
+        assert_eq!(m.loudness_target().unwrap().unwrap().target_lufs, -12.0);
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -0.5);
+
+        let m = with(&["--target-lufs", "-20", "--max-gr", "3"]);
+        let t = m.loudness_target().unwrap().unwrap();
+        assert_eq!(
+            (t.target_lufs, t.max_gain_reduction_db, t.platform),
+            (-20.0, 3.0, None)
+        );
+        assert_eq!(m.chain_settings().unwrap().ceiling_dbtp, -1.0);
+        assert_eq!(with(&[]).loudness_target().unwrap(), None);
+    }
+
+    #[test]
+    fn unknown_platform_lists_the_valid_names() {
+        let m = with(&["--platform", "napster"]);
+        for err in [
+            m.loudness_target().unwrap_err().to_string(),
+            m.chain_settings().unwrap_err().to_string(),
+        ] {
+            assert!(err.contains("'napster'"), "{err}");
+            for p in Platform::ALL {
+                assert!(err.contains(p.cli_name()), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn drive_conflicts_with_a_target() {
+        for (other, value) in [("--target-lufs", "-14"), ("--platform", "spotify")] {
+            let err = with(&["--drive", "3", other, value])
+                .chain_settings()
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("--drive") && err.contains(other), "{err}");
+        }
+        // Each alone is fine.
+        assert!(with(&["--drive", "3"]).chain_settings().is_ok());
+        assert!(with(&["--target-lufs", "-14"]).chain_settings().is_ok());
+    }
+
+    #[test]
+    fn target_and_max_gr_are_range_checked() {
+        for ok in ["-30", "-6", "-14.5"] {
+            assert!(
+                with(&["--target-lufs", ok]).loudness_target().is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in ["-30.5", "-5", "0", "NaN"] {
+            let err = with(&["--target-lufs", bad])
+                .loudness_target()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--target-lufs") && err.contains("-30 to -6 LUFS"),
+                "{err}"
+            );
+        }
+        for bad in ["-1", "25"] {
+            let err = with(&["--platform", "cd", "--max-gr", bad])
+                .loudness_target()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--max-gr") && err.contains("0 to 24 dB"),
+                "{err}"
+            );
+        }
+        let err = with(&["--max-gr", "6"])
+            .loudness_target()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--max-gr") && err.contains("--target-lufs"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,313 @@
+//! `lacquer master INPUT -o OUTPUT`: decode, run the assistant (analysis, target, decisions,
+//! Drive for the loudness goal; [`assist`]) unless `--no-assist` (then optionally search the
+//! Drive that meets a loudness target), render through the plugin's chain at the file's own
+//! rate in host-sized blocks with latency compensation ([`lacquer_core::render`]), requantise with
+//! dither, write the WAV safely, print a before/after table, the limiter's figures and the
+//! assistant's explanations, and write the JSON report if asked.
+
+pub mod assist;
+pub mod report;
+
+use super::args::{BitDepth, MasterArgs, drive_range_db};
+use super::decode::{check_input, decode_file};
+use super::encode::{quantize_in_place, write_wav};
+use super::output::{TempOutput, check_output, describe_io};
+use super::table::{LimiterFigures, before_after_table, limiter_table};
+use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
+use super::{CliError, print_stdout};
+use assist::{AssistJob, Assisted, load_references};
+use lacquer_core::assistant::analysis::analyze_track;
+use lacquer_core::assistant::loudness::DriveSolution;
+use lacquer_core::chain::ChainSettings;
+use lacquer_core::dsp::dither::DEFAULT_SEED;
+use lacquer_core::meter::analysis::{Analysis, analyze};
+use lacquer_core::platform::Platform;
+use lacquer_core::render::{GainReductionSummary, render};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// One mastering job.
+#[derive(Debug, Clone)]
+pub struct MasterJob {
+    /// File to read.
+    pub input: PathBuf,
+    /// WAV file to write.
+    pub output: PathBuf,
+    /// Chain settings (from flags or defaults); with a target, the Drive is searched.
+    pub settings: ChainSettings,
+    /// Loudness target, if one was asked for (without the assistant).
+    pub target: Option<LoudnessTarget>,
+    /// Sample format of the output.
+    pub bit_depth: BitDepth,
+    /// Replace an existing output.
+    pub force: bool,
+}
+
+/// Shortest input the assistant analyses, seconds: one EBU short-term window (3 s), the unit
+/// the analysis chooses its loudest windows in; shorter files are rendered as the flags set
+/// the chain, with a warning.
+pub const MIN_ASSIST_SECONDS: f32 = 3.0;
+
+/// The assistant's part of a job (the default is the plain chain).
+#[derive(Debug, Clone, Default)]
+pub struct AssistOptions {
+    /// The assistant's job; `None` with `--no-assist`.
+    pub assist: Option<AssistJob>,
+    /// Platform asked for, if any (for the report's parameters).
+    pub platform: Option<Platform>,
+    /// Where to write the JSON report, if asked.
+    pub report: Option<PathBuf>,
+}
+
+/// What a finished job measured.
+#[derive(Debug, Clone)]
+pub struct MasterReport {
+    /// Measurement of the input.
+    pub before: Analysis,
+    /// Measurement of the written output (after dither).
+    pub after: Analysis,
+    /// Samples clamped to full scale when requantising.
+    pub num_clipped: usize,
+    /// Drive the file was rendered at, dB.
+    pub drive_db: f32,
+    /// What the limiter did in the final render.
+    pub gain_reduction: GainReductionSummary,
+    /// How the Drive search ended, with a target.
+    pub solution: Option<DriveSolution>,
+    /// The loudness target the Drive was searched for (the assistant's goal, or the flags').
+    pub target: Option<LoudnessTarget>,
+    /// The assistant's record, when it ran.
+    pub assisted: Option<Assisted>,
+    /// Why the assistant was asked for but did not run (one line for stderr).
+    pub assist_skipped: Option<String>,
+}
+
+/// Runs the command from its arguments.
+pub fn run(args: &MasterArgs) -> Result<(), CliError> {
+    let job = MasterJob {
+        input: args.input.clone(),
+        output: args.output_path.clone(),
+        settings: args.chain_settings()?,
+        target: args.loudness_target()?,
+        bit_depth: args.bit_depth,
+        force: args.force,
+    };
+    let options = AssistOptions {
+        assist: args.assist_job()?,
+        platform: args.platform()?,
+        report: args.report.clone(),
+    };
+    let report = master_with(&job, &options)?;
+    print_report(&job, &report)
+}
+
+/// Prints the before/after table and the limiter's figures, and on stderr a clipping warning
+/// and a missed-target warning, if any (one line each).
+pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliError> {
+    if let Some(why) = &report.assist_skipped {
+        eprintln!("lacquer: warning: {why}");
+    }
+    if report.num_clipped > 0 {
+        eprintln!(
+            "lacquer: warning: {} samples were clipped at full scale in the {} output; \
+             lower --drive or --output",
+            report.num_clipped,
+            job.bit_depth.label()
+        );
+    }
+    if let (Some(target), Some(solution)) = (&report.target, &report.solution)
+        && let Some(warning) = shortfall_warning(
+            target,
+            solution,
+            drive_range_db(),
+            report.after.integrated_lufs,
+            report.gain_reduction.max_db,
+        )
+    {
+        eprintln!("lacquer: warning: {warning}");
+    }
+    let header = format!(
+        "Mastered '{}' -> '{}' ({}, {} Hz)\n",
+        job.input.display(),
+        job.output.display(),
+        job.bit_depth.label(),
+        report.after.sample_rate_hz
+    );
+    let limiter = limiter_table(&LimiterFigures {
+        drive_db: report.drive_db,
+        ceiling_dbtp: job.settings.ceiling_dbtp,
+        gain_reduction: report.gain_reduction,
+        target: report.target.zip(report.solution),
+        written_lufs: report.after.integrated_lufs,
+    });
+    let assistant = report
+        .assisted
+        .as_ref()
+        .map_or(String::new(), assistant_text);
+    print_stdout(&format!(
+        "{header}{}\n{limiter}{assistant}",
+        before_after_table(&report.before, &report.after)
+    ))
+}
+
+/// The assistant's part of the printout: what it compared with, then one line per decision.
+fn assistant_text(a: &Assisted) -> String {
+    let against = if a.references.is_empty() {
+        let weights: Vec<String> = a
+            .family_weights
+            .iter()
+            .map(|(name, w)| format!("{name} {:.0} %", 100.0 * w))
+            .collect();
+        format!("family target ({})", weights.join(", "))
+    } else {
+        let names: Vec<String> = a
+            .references
+            .iter()
+            .map(|r| format!("'{}' x{}", r.file, r.weight))
+            .collect();
+        format!("reference {}", names.join(", "))
+    };
+    let mut text = format!("\nAssistant, against the {against}:\n");
+    for line in &a.explanations {
+        text.push_str(&format!("  - {line}\n"));
+    }
+    text
+}
+
+/// Does the whole job, with the assistant if `options` ask for it. Nothing is created at
+/// `job.output` unless everything succeeds.
+pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterReport, CliError> {
+    check_input(&job.input)?;
+    check_output(&job.input, &job.output, job.force)?;
+    let audio = decode_file(&job.input)?;
+    let sample_rate_hz = audio.sample_rate_hz;
+    let measure = |channels: &[Vec<f32>], what: &Path| -> Result<Analysis, CliError> {
+        let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+        analyze(&slices, sample_rate_hz)
+            .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", what.display())))
+    };
+    let before = measure(&audio.channels, &job.input)?;
+
+    let mut settings = job.settings;
+    let mut target = job.target;
+    let mut assisted = None;
+    let seconds = audio.channels.first().map_or(0, Vec::len) as f32 / sample_rate_hz as f32;
+    let too_short = options.assist.is_some() && seconds < MIN_ASSIST_SECONDS;
+    let assist_skipped = too_short.then(|| {
+        format!(
+            "'{}' is {seconds:.1} s long; the assistant needs at least {MIN_ASSIST_SECONDS:.0} s \
+             to analyse, so the chain ran as the flags set it (as with --no-assist){}",
+            job.input.display(),
+            if options.report.is_some() {
+                "; no report written"
+            } else {
+                ""
+            }
+        )
+    });
+    let assist_job = options.assist.as_ref().filter(|_| !too_short);
+    let solution = match (assist_job, &job.target) {
+        (Some(a), _) => {
+            let references = load_references(&a.references)?;
+            let result = assist::assist(&audio.channels, sample_rate_hz, &settings, a, references)?;
+            settings = result.settings;
+            target = (!a.fixed_drive).then_some(LoudnessTarget {
+                target_lufs: result.goal.target_lufs,
+                max_gain_reduction_db: a.max_gain_reduction_db,
+                platform: options.platform,
+            });
+            let solution = result.solution;
+            assisted = Some(result);
+            solution
+        }
+        (None, Some(target)) => {
+            let solution = find_drive(
+                &audio.channels,
+                sample_rate_hz,
+                &settings,
+                target,
+                before.integrated_lufs,
+                drive_range_db(),
+            )?;
+            settings.drive_db = drive_to_use(&solution);
+            Some(solution)
+        }
+        (None, None) => None,
+    };
+    let output = match assisted
+        .as_mut()
+        .and_then(|a: &mut Assisted| a.rendered.take())
+    {
+        Some(rendered) => rendered,
+        None => render(audio.channels, sample_rate_hz, &settings),
+    };
+    let gain_reduction = output.gain_reduction;
+    let mut rendered = output.channels;
+    let num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
+    let after = measure(&rendered, &job.output)?;
+    let features_after = assisted.as_ref().map(|_| {
+        let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
+        analyze_track(&slices, sample_rate_hz as f32)
+    });
+
+    let mut temp = TempOutput::create_beside(&job.output)?;
+    // Lets the tests check that a bug mid-write still ends in one line and no leftover files.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("LACQUER_DEBUG_PANIC_WHILE_WRITING").is_some() {
+        panic!("LACQUER_DEBUG_PANIC_WHILE_WRITING is set");
+    }
+    let write_error = |e: hound::Error| {
+        CliError::new(format!(
+            "cannot write '{}': {}",
+            job.output.display(),
+            describe_hound(&e)
+        ))
+    };
+    write_wav(
+        BufWriter::new(temp.file()?),
+        &rendered,
+        sample_rate_hz,
+        job.bit_depth,
+    )
+    .map_err(write_error)?;
+    temp.commit(&job.output, job.force)?;
+    if let (Some(path), Some(a), Some(features_after)) =
+        (&options.report, &assisted, &features_after)
+    {
+        let json = report::report_json(
+            a,
+            &report::ReportInputs {
+                input: &job.input,
+                output: &job.output,
+                before: &before,
+                after: &after,
+                features_after,
+                platform: options.platform,
+                amounts: options
+                    .assist
+                    .as_ref()
+                    .map(|j| j.amounts)
+                    .unwrap_or_default(),
+            },
+        );
+        report::write_report(path, &json)?;
+    }
+    Ok(MasterReport {
+        before,
+        after,
+        num_clipped,
+        drive_db: settings.drive_db,
+        gain_reduction,
+        solution,
+        target,
+        assisted,
+        assist_skipped,
+    })
+}
+
+fn describe_hound(e: &hound::Error) -> String {
+    match e {
+        hound::Error::IoError(io) => describe_io(io),
+        other => other.to_string(),
+    }
+}

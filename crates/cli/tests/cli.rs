@@ -1,0 +1,683 @@
+//! The `lacquer` binary end to end: decoding every supported format, `master` on real files
+//! (lengths, rates, bit depths, levels, alignment), broken inputs and unwritable outputs (one
+//! stderr line, non-zero exit, nothing left behind), overwrite protection, and the demo.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A failed run: non-zero exit and exactly one stderr line starting `lacquer: `.
+fn assert_one_line_failure(out: &Output, what: &str) -> String {
+    let err = stderr_of(out);
+    assert!(
+        !out.status.success(),
+        "{what}: expected failure, got success; stderr {err:?}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: expected one stderr line, got {err:?}"
+    );
+    assert!(lines[0].starts_with("lacquer: "), "{what}: {err:?}");
+    assert!(!err.contains("panicked"), "{what}: {err:?}");
+    lines[0].to_string()
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn master(cwd: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "master",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_in(cwd, &args)
+}
+
+// ---- Decoding: every format through `analyze --json` ----
+
+/// Checks format, length and level of a decoded 1 kHz tone at -20 dBFS (reads -20 LUFS in
+/// stereo, -23 in mono).
+/// `codec_gain_db` is a level change the encoder is known to make.
+fn check_decoded(
+    path: &Path,
+    rate: u32,
+    channels: usize,
+    seconds: f64,
+    length_tol_s: f64,
+    codec_gain_db: f64,
+    level_tol: f64,
+) {
+    let v = analyze_json(path);
+    assert_eq!(v["sample_rate_hz"], rate, "{}", path.display());
+    assert_eq!(v["channels"], channels, "{}", path.display());
+    assert_within(
+        "duration",
+        num(&v, "duration_s"),
+        seconds,
+        length_tol_s,
+        length_tol_s,
+    );
+    let expected = if channels == 2 { -20.0 } else { -23.01 } + codec_gain_db;
+    assert_within(
+        "integrated",
+        num(&v, "integrated_lufs"),
+        expected,
+        level_tol,
+        level_tol,
+    );
+    if channels == 2 {
+        assert_within("correlation", num(&v, "correlation"), 1.0, 0.01, 0.0);
+    } else {
+        assert!(
+            v["correlation"].is_null(),
+            "mono correlation must be null: {v}"
+        );
+    }
+}
+
+#[test]
+fn decodes_wav_16_24_and_float() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = stepped_sine(44_100, 1000.0, &[(-20.0, 3.0)]);
+    for bits in [16u16, 24, 32] {
+        let path = dir.path().join(format!("tone{bits}.wav"));
+        write_wav(&path, &[tone.clone(), tone.clone()], 44_100, bits);
+        check_decoded(&path, 44_100, 2, 3.0, 1e-6, 0.0, 0.05);
+    }
+    let mono = dir.path().join("mono.wav");
+    write_wav(&mono, &[tone], 44_100, 24);
+    check_decoded(&mono, 44_100, 1, 3.0, 1e-6, 0.0, 0.05);
+}
+
+#[test]
+fn decodes_flac() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = stepped_sine(96_000, 1000.0, &[(-20.0, 2.5)]);
+    let path = dir.path().join("tone.flac");
+    write_flac(&path, &[tone.clone(), tone], 96_000);
+    check_decoded(&path, 96_000, 2, 2.5, 1e-6, 0.0, 0.05);
+}
+
+#[test]
+fn decodes_mp3() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = stepped_sine(44_100, 1000.0, &[(-20.0, 3.0)]);
+    let path = dir.path().join("tone.mp3");
+    write_mp3(&path, &[tone.clone(), tone], 44_100);
+    // The LAME tag lets the decoder trim encoder delay and padding: exact length. LAME scales
+    // its analysis filterbank by 0.970031253194544 (libmp3lame/newmdct.c), i.e. -0.264 dB.
+    check_decoded(
+        &path,
+        44_100,
+        2,
+        3.0,
+        1e-6,
+        20.0 * 0.970_031_253_194_544f64.log10(),
+        0.05,
+    );
+}
+
+#[test]
+fn decodes_ogg_vorbis_mono() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = stepped_sine(48_000, 1000.0, &[(-20.0, 3.0)]);
+    let path = dir.path().join("tone.ogg");
+    write_ogg(&path, &[tone], 48_000);
+    check_decoded(&path, 48_000, 1, 3.0, 0.03, 0.0, 0.1);
+}
+
+#[test]
+fn decodes_aiff() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = stepped_sine(44_100, 1000.0, &[(-20.0, 3.0)]);
+    let path = dir.path().join("tone.aiff");
+    write_aiff(&path, &[tone.clone(), tone], 44_100);
+    check_decoded(&path, 44_100, 2, 3.0, 1e-6, 0.0, 0.05);
+}
+
+#[test]
+fn analyze_prints_a_table_with_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tone.wav");
+    let tone = stepped_sine(48_000, 1000.0, &[(-23.0, 4.0)]);
+    write_wav(&path, &[tone.clone(), tone], 48_000, 24);
+    let out = run_in(dir.path(), &["analyze", "tone.wav"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "-23.0 LUFS",
+        "dBTP",
+        "dBFS",
+        " LU",
+        "48000 Hz, stereo",
+        "PLR",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn more_than_two_channels_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("surround.wav");
+    let tone = stepped_sine(48_000, 1000.0, &[(-20.0, 1.0)]);
+    write_wav(&path, &[tone.clone(), tone.clone(), tone], 48_000, 16);
+    let line = assert_one_line_failure(
+        &run_in(dir.path(), &["analyze", "surround.wav"]),
+        "3 channels",
+    );
+    assert!(
+        line.contains("3 channels") && line.contains("stereo"),
+        "{line}"
+    );
+}
+
+// ---- master end to end ----
+
+/// Masters `input_name` (already written in `dir`) with drive +6 dB and output -3 dB and checks
+/// the written file against the input: format, length, level (+3.0 dB) and alignment.
+fn check_master(dir: &Path, input_name: &str, source: &[Vec<f32>], rate: u32, depth: Option<&str>) {
+    let out_name = format!("{input_name}.master.wav");
+    let mut extra = vec!["--drive", "6", "--output", "-3"];
+    if let Some(d) = depth {
+        extra.extend_from_slice(&["--bit-depth", d]);
+    }
+    let out = master(dir, Path::new(input_name), Path::new(&out_name), &extra);
+    assert!(out.status.success(), "{input_name}: {}", stderr_of(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Before") && stdout.contains("LUFS") && stdout.contains("dBTP"),
+        "{stdout}"
+    );
+    // The limiter rows: the Drive asked for, and no limiting of material this quiet.
+    for row in [
+        "Drive                 +6.00 dB",
+        "Ceiling               -1.0 dBTP",
+        "Max gain reduction    0.0 dB",
+        "Mean gain reduction   n/a (the limiter never engaged)",
+    ] {
+        assert!(stdout.contains(row), "{row:?} missing in\n{stdout}");
+    }
+
+    let (spec, rendered) = read_wav(&dir.join(&out_name));
+    let (bits, format) = match depth.unwrap_or("24") {
+        "16" => (16, hound::SampleFormat::Int),
+        "24" => (24, hound::SampleFormat::Int),
+        _ => (32, hound::SampleFormat::Float),
+    };
+    assert_eq!(
+        (spec.bits_per_sample, spec.sample_format),
+        (bits, format),
+        "{input_name}"
+    );
+    assert_eq!(spec.sample_rate, rate, "{input_name}");
+    assert_eq!(usize::from(spec.channels), source.len(), "{input_name}");
+    assert_eq!(
+        rendered[0].len(),
+        source[0].len(),
+        "{input_name}: length changed"
+    );
+
+    let gain_db = 20.0 * (rms(&rendered) / rms(source)).log10();
+    assert_within(
+        &format!("{input_name} level change"),
+        gain_db,
+        3.0,
+        0.05,
+        0.05,
+    );
+    // Aligned sample by sample (no latency shift): output = input * +3 dB.
+    let gain = db_to_amp(3.0) as f32;
+    let worst = rendered
+        .iter()
+        .flatten()
+        .zip(source.iter().flatten())
+        .map(|(o, i)| (o - i * gain).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst < 1e-3,
+        "{input_name}: misaligned or distorted, worst error {worst}"
+    );
+    assert!(
+        names_in(dir).iter().all(|n| !n.ends_with(".tmp")),
+        "temporary file left: {:?}",
+        names_in(dir)
+    );
+}
+
+#[test]
+fn masters_wav_at_every_bit_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    // Quiet material (peaks -20 dBFS): +3 dB stays far below the -1 dBTP ceiling.
+    let cases = [
+        (44_100, 2, 16u16, Some("16")),
+        (48_000, 2, 24, Some("24")),
+        (96_000, 1, 32, Some("32f")),
+        (48_000, 2, 24, None),
+    ];
+    for (i, (rate, channels, in_bits, depth)) in cases.into_iter().enumerate() {
+        let audio = program(rate, channels, 2.0, -20.0);
+        let name = format!("in{i}_{in_bits}.wav");
+        write_wav(&dir.path().join(&name), &audio, rate, in_bits);
+        // Compare against what the file holds (the input's own quantisation).
+        let (_, stored) = read_wav(&dir.path().join(&name));
+        check_master(dir.path(), &name, &stored, rate, depth);
+    }
+}
+
+#[test]
+fn masters_flac_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = program(44_100, 2, 2.0, -20.0);
+    write_flac(&dir.path().join("in.flac"), &audio, 44_100);
+    let stored: Vec<Vec<f32>> = audio
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|&x| to_code(x, 16) as f32 / 32_768.0)
+                .collect()
+        })
+        .collect();
+    check_master(dir.path(), "in.flac", &stored, 44_100, Some("16"));
+}
+
+#[test]
+fn neutral_float_render_is_bit_exact_and_renders_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = program(48_000, 2, 1.5, -20.0);
+    write_wav(&dir.path().join("in.wav"), &audio, 48_000, 32);
+    let out = master(
+        dir.path(),
+        Path::new("in.wav"),
+        Path::new("f.wav"),
+        &["--bit-depth", "32f"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    // Undithered: 16-bit TPDF dither alone would add errors of about 3e-5.
+    let (_, float_out) = read_wav(&dir.path().join("f.wav"));
+    let worst = float_out
+        .iter()
+        .flatten()
+        .zip(audio.iter().flatten())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst <= 1e-6,
+        "32f output differs from the input by {worst}"
+    );
+    for name in ["a.wav", "b.wav"] {
+        let out = master(
+            dir.path(),
+            Path::new("in.wav"),
+            Path::new(name),
+            &["--bit-depth", "16"],
+        );
+        assert!(out.status.success(), "{}", stderr_of(&out));
+    }
+    assert_eq!(
+        fs::read(dir.path().join("a.wav")).unwrap(),
+        fs::read(dir.path().join("b.wav")).unwrap()
+    );
+}
+
+#[test]
+fn limiter_flags_keep_the_render_aligned() {
+    // A longer lookahead means more latency; the render must remove exactly that much. Below
+    // the ceiling the chain is transparent, so the float output equals the input.
+    let dir = tempfile::tempdir().unwrap();
+    let audio = program(48_000, 2, 1.0, -20.0);
+    write_wav(&dir.path().join("in.wav"), &audio, 48_000, 32);
+    for lookahead in ["0.5", "7.5", "10"] {
+        let out = master(
+            dir.path(),
+            Path::new("in.wav"),
+            Path::new("o.wav"),
+            &[
+                "--lookahead",
+                lookahead,
+                "--release",
+                "40",
+                "--link",
+                "50",
+                "--bit-depth",
+                "32f",
+                "--force",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let (_, rendered) = read_wav(&dir.path().join("o.wav"));
+        assert_eq!(rendered[0].len(), audio[0].len());
+        let worst = rendered
+            .iter()
+            .flatten()
+            .zip(audio.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst <= 1e-6,
+            "lookahead {lookahead} ms: misaligned by {worst}"
+        );
+    }
+    // Driven into the limiter, each flag changes the result (so it reaches the limiter).
+    let loud = program(48_000, 2, 1.0, -6.0);
+    write_wav(&dir.path().join("loud.wav"), &loud, 48_000, 32);
+    let render_loud = |name: &str, extra: &[&str]| -> Vec<Vec<f32>> {
+        let mut flags = vec!["--drive", "18", "--bit-depth", "32f"];
+        flags.extend_from_slice(extra);
+        let out = master(dir.path(), Path::new("loud.wav"), Path::new(name), &flags);
+        assert!(out.status.success(), "{extra:?}: {}", stderr_of(&out));
+        read_wav(&dir.path().join(name)).1
+    };
+    let default = render_loud("default.wav", &[]);
+    for (i, flags) in [["--lookahead", "8"], ["--release", "900"], ["--link", "0"]]
+        .iter()
+        .enumerate()
+    {
+        let changed = render_loud(&format!("changed{i}.wav"), flags);
+        assert_eq!(changed[0].len(), default[0].len());
+        assert_ne!(changed, default, "{flags:?} made no difference");
+    }
+}
+
+#[test]
+fn out_of_range_flags_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 2, 0.5, -20.0),
+        48_000,
+        16,
+    );
+    let out = master(
+        dir.path(),
+        Path::new("in.wav"),
+        Path::new("o.wav"),
+        &["--drive", "60"],
+    );
+    let line = assert_one_line_failure(&out, "--drive 60");
+    assert!(line.contains("--drive"), "{line}");
+    assert!(!dir.path().join("o.wav").exists());
+}
+
+// ---- Broken inputs and unwritable outputs ----
+
+#[test]
+fn broken_inputs_fail_cleanly_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    let outputs = dir.path().join("out");
+    fs::create_dir_all(&inputs).unwrap();
+    fs::create_dir_all(&outputs).unwrap();
+    let good = inputs.join("good.wav");
+    write_wav(&good, &program(48_000, 2, 1.0, -20.0), 48_000, 16);
+    let good_bytes = fs::read(&good).unwrap();
+
+    fs::write(inputs.join("empty.wav"), b"").unwrap();
+    let mut state = 12_345u32;
+    let noise: Vec<u8> = (0..50_000)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) as u8
+        })
+        .collect();
+    fs::write(inputs.join("random.wav"), &noise).unwrap();
+    fs::write(inputs.join("truncated.wav"), &good_bytes[..30]).unwrap();
+    fs::write(
+        inputs.join("notes.txt"),
+        "These are not the samples you are looking for.\n".repeat(50),
+    )
+    .unwrap();
+    fs::create_dir(inputs.join("folder.wav")).unwrap();
+    let mut bad_flac_audio = Vec::new();
+    write_flac(
+        &inputs.join("ok.flac"),
+        &program(44_100, 2, 2.0, -20.0),
+        44_100,
+    );
+    bad_flac_audio.extend(fs::read(inputs.join("ok.flac")).unwrap());
+    let mid = bad_flac_audio.len() / 2;
+    for b in &mut bad_flac_audio[mid..mid + 200] {
+        *b ^= 0x5A;
+    }
+    fs::write(inputs.join("corrupt.flac"), &bad_flac_audio).unwrap();
+
+    for name in [
+        "missing.wav",
+        "empty.wav",
+        "random.wav",
+        "truncated.wav",
+        "notes.txt",
+        "folder.wav",
+        "corrupt.flac",
+    ] {
+        let input = inputs.join(name);
+        let output = outputs.join("result.wav");
+        let out = master(dir.path(), &input, &output, &[]);
+        let line = assert_one_line_failure(&out, name);
+        eprintln!("{name}: {line}");
+        assert!(
+            line.contains(name),
+            "{name}: the message should name the file: {line}"
+        );
+        assert!(
+            names_in(&outputs).is_empty(),
+            "{name}: left {:?}",
+            names_in(&outputs)
+        );
+        assert_one_line_failure(
+            &run_in(dir.path(), &["analyze", input.to_str().unwrap()]),
+            name,
+        );
+    }
+}
+
+#[test]
+fn unwritable_outputs_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_wav(&input, &program(48_000, 2, 1.0, -20.0), 48_000, 16);
+    fs::create_dir(dir.path().join("a_folder.wav")).unwrap();
+    let before = names_in(dir.path());
+    for (output, why) in [
+        ("no/such/folder/out.wav", "does not exist"),
+        ("a_folder.wav", "is a folder"),
+        ("out.mp3", ".wav"),
+    ] {
+        let out = master(
+            dir.path(),
+            Path::new("in.wav"),
+            Path::new(output),
+            &["--force"],
+        );
+        let line = assert_one_line_failure(&out, output);
+        assert!(line.contains(why), "{output}: {line}");
+        assert_eq!(names_in(dir.path()), before, "{output}: files changed");
+        assert!(names_in(&dir.path().join("a_folder.wav")).is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn read_only_folder_is_a_one_line_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_wav(&input, &program(48_000, 2, 1.0, -20.0), 48_000, 16);
+    let locked = dir.path().join("locked");
+    fs::create_dir(&locked).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
+    // Root ignores permissions; only check when the folder really is unwritable.
+    if fs::write(locked.join("probe"), b"").is_ok() {
+        fs::remove_file(locked.join("probe")).unwrap();
+        eprintln!("skipping the read-only check: running with permission to write anyway (root)");
+        return;
+    }
+    let out = master(dir.path(), &input, &locked.join("out.wav"), &[]);
+    let line = assert_one_line_failure(&out, "read-only folder");
+    assert!(line.contains("permission denied"), "{line}");
+    assert!(names_in(&locked).is_empty());
+}
+
+#[test]
+fn a_panic_is_one_line_and_leaves_no_files() {
+    // Debug builds panic on purpose after creating the temporary file when this is set.
+    if !cfg!(debug_assertions) {
+        eprintln!("skipped: the panic trigger exists only in debug builds");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 2, 1.0, -20.0),
+        48_000,
+        16,
+    );
+    let out = std::process::Command::new(lacquer())
+        .args(["master", "in.wav", "-o", "out.wav"])
+        .current_dir(dir.path())
+        .env("LACQUER_DEBUG_PANIC_WHILE_WRITING", "1")
+        .output()
+        .unwrap();
+    let line = assert_one_line_failure(&out, "panic");
+    assert!(
+        line.contains("internal error") && line.contains("bug"),
+        "{line}"
+    );
+    assert_eq!(names_in(dir.path()), ["in.wav"]);
+}
+
+// ---- Overwrite protection ----
+
+#[test]
+fn never_overwrites_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mix.wav");
+    write_wav(&input, &program(48_000, 2, 1.0, -20.0), 48_000, 16);
+    let original = fs::read(&input).unwrap();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    let abs = input.to_str().unwrap().to_string();
+    let dotted = dir
+        .path()
+        .join(".")
+        .join("mix.wav")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut spellings = vec![
+        ("mix.wav".to_string(), "mix.wav"),
+        ("./mix.wav".to_string(), "./mix.wav"),
+        (abs.clone(), "sub/../mix.wav"),
+        ("mix.wav".to_string(), dotted.as_str()),
+    ];
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&input, dir.path().join("link.wav")).unwrap();
+        spellings.push(("mix.wav".to_string(), "link.wav"));
+    }
+    for (input_arg, output_arg) in &spellings {
+        let out = run_in(
+            dir.path(),
+            &["master", input_arg, "-o", output_arg, "--force"],
+        );
+        let line = assert_one_line_failure(&out, output_arg);
+        assert!(line.contains("input"), "{output_arg}: {line}");
+        assert_eq!(
+            fs::read(&input).unwrap(),
+            original,
+            "{output_arg}: input changed"
+        );
+    }
+    assert!(names_in(dir.path()).iter().all(|n| !n.ends_with(".tmp")));
+}
+
+#[test]
+fn existing_output_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 2, 1.0, -20.0),
+        48_000,
+        16,
+    );
+    let existing = dir.path().join("out.wav");
+    fs::write(&existing, b"precious").unwrap();
+    let out = master(dir.path(), Path::new("in.wav"), Path::new("out.wav"), &[]);
+    let line = assert_one_line_failure(&out, "existing output");
+    assert!(line.contains("--force"), "{line}");
+    assert_eq!(fs::read(&existing).unwrap(), b"precious");
+
+    let out = master(
+        dir.path(),
+        Path::new("in.wav"),
+        Path::new("out.wav"),
+        &["--force"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let (spec, audio) = read_wav(&existing);
+    assert_eq!(
+        (spec.channels, spec.sample_rate, audio[0].len()),
+        (2, 48_000, 48_000)
+    );
+    assert_eq!(names_in(dir.path()), ["in.wav", "out.wav"]);
+}
+
+// ---- The demo ----
+
+#[test]
+fn no_arguments_masters_the_demo_mix() {
+    let cwd = tempfile::tempdir().unwrap();
+    // A stand-in demo mix where the binary looks second (./assets/demo/), so the demo path is
+    // exercised even before the real asset exists; the real one, when present, wins.
+    let fallback = cwd.path().join("assets/demo/demo-mix.wav");
+    fs::create_dir_all(fallback.parent().unwrap()).unwrap();
+    write_wav(&fallback, &program(44_100, 2, 1.0, -18.0), 44_100, 16);
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/demo-mix.wav");
+    if !real.is_file() {
+        eprintln!(
+            "note: {} does not exist yet; testing the demo with a stand-in mix",
+            real.display()
+        );
+    }
+    for run in 0..2 {
+        let out = run_in(cwd.path(), &[]);
+        assert!(out.status.success(), "run {run}: {}", stderr_of(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("Integrated loudness") && stdout.contains("LUFS"),
+            "{stdout}"
+        );
+        let used = if real.is_file() {
+            real.clone()
+        } else {
+            fallback.clone()
+        };
+        assert!(
+            stdout.contains(&*used.to_string_lossy())
+                || stdout.contains("assets/demo/demo-mix.wav"),
+            "{stdout}"
+        );
+        let (_, source) = read_wav(&used);
+        let (spec, rendered) = read_wav(&cwd.path().join("lacquer-demo.wav"));
+        assert_eq!(spec.bits_per_sample, 24);
+        assert_eq!(usize::from(spec.channels), source.len());
+        assert_eq!(rendered[0].len(), source[0].len());
+    }
+}

@@ -1,0 +1,188 @@
+//! Tests of the plugin side of Listen: the audio thread's part (tasks it asks for, capture),
+//! and Listen -> proposal -> apply through a host context -> Accept or Cancel, with the host
+//! stand-in the editor tests use (`tests/common/gui_host.rs`).
+
+use super::*;
+
+#[path = "../../tests/common/gui_host.rs"]
+mod gui_host;
+use gui_host::RecordingHost as TestHost;
+
+use crate::listen::session::tests::{RATE_HZ, mix};
+
+/// Every parameter's normalised value, by id.
+fn normalized_values(params: &LacquerParams) -> Vec<(String, f32)> {
+    params
+        .param_map()
+        .into_iter()
+        // SAFETY: the pointers come from `params`, alive for the call.
+        .map(|(id, ptr, _)| (id, unsafe { ptr.unmodulated_normalized_value() }))
+        .collect()
+}
+
+fn set_listen(params: &LacquerParams, on: bool) {
+    let map = params.param_map();
+    let (_, ptr, _) = map
+        .iter()
+        .find(|(id, _, _)| id == "listen")
+        .expect("listen");
+    // SAFETY: as above.
+    unsafe { ptr._internal_set_normalized_value(if on { 1.0 } else { 0.0 }) };
+}
+
+/// Plays `audio` through the audio thread's part in 512-frame blocks with Listen as the
+/// parameter says, running every task it asks for as the executors would.
+fn play(
+    params: &LacquerParams,
+    assistant: &Assistant,
+    audio_part: &mut ListenAudio,
+    audio: &mut [Vec<f32>; 2],
+) -> Vec<AssistantTask> {
+    let mut tasks = Vec::new();
+    let [left, right] = audio;
+    for (l, r) in left.chunks_mut(512).zip(right.chunks_mut(512)) {
+        let block: [&mut [f32]; 2] = [l, r];
+        if let Some(task) = audio_part.block(params.listen.value(), &block) {
+            tasks.push(task);
+            assistant.run(task);
+        }
+    }
+    tasks
+}
+
+struct Rig {
+    params: Arc<LacquerParams>,
+    assistant: Arc<Assistant>,
+    audio_part: ListenAudio,
+    host: Arc<TestHost>,
+}
+
+fn rig() -> Rig {
+    let params = Arc::new(LacquerParams::default());
+    let assistant = Arc::new(Assistant::new(params.clone()));
+    let mut audio_part = ListenAudio::default();
+    audio_part.configure(assistant.new_ring(RATE_HZ), RATE_HZ);
+    Rig {
+        params,
+        assistant,
+        audio_part,
+        host: Arc::new(TestHost::default()),
+    }
+}
+
+/// Listen on, 12 s of the mix, Listen off (one more block for the audio thread to see it).
+fn listen_once(r: &mut Rig) -> Vec<AssistantTask> {
+    set_listen(&r.params, true);
+    let mut tasks = play(&r.params, &r.assistant, &mut r.audio_part, &mut mix(12.0));
+    set_listen(&r.params, false);
+    tasks.extend(play(
+        &r.params,
+        &r.assistant,
+        &mut r.audio_part,
+        &mut mix(0.1),
+    ));
+    tasks
+}
+
+#[test]
+fn the_audio_thread_asks_for_start_drains_and_finish_which_applies() {
+    let mut r = rig();
+    r.assistant.set_context(GuiContext::new(r.host.clone()));
+    // Listen off: nothing is asked for and nothing captured.
+    let idle = play(&r.params, &r.assistant, &mut r.audio_part, &mut mix(1.0));
+    assert!(idle.is_empty(), "{idle:?}");
+    let tasks = listen_once(&mut r);
+    assert_eq!(tasks.first(), Some(&AssistantTask::Start));
+    let drains = tasks.iter().filter(|t| **t == AssistantTask::Drain).count();
+    // One drain every 0.25 s of the 12 s (the first interval starts at Start).
+    assert!((46..=48).contains(&drains), "{drains} drains");
+    assert_eq!(tasks.last(), Some(&AssistantTask::Finish), "{tasks:?}");
+    assert_eq!(
+        tasks
+            .iter()
+            .filter(|t| **t == AssistantTask::Finish)
+            .count(),
+        1
+    );
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);
+    assert!((r.assistant.session.status().seconds_captured - 12.0).abs() < 0.02);
+}
+
+#[test]
+fn apply_sets_the_proposal_through_the_host_and_cancel_restores_every_value_exactly() {
+    let mut r = rig();
+    r.assistant.set_context(GuiContext::new(r.host.clone()));
+    let before = normalized_values(&r.params);
+    let before_settings = r.params.chain_settings();
+    listen_once(&mut r);
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);
+    let status = r.assistant.session.status();
+    assert!(!status.explanations.is_empty());
+
+    // The host saw gestures, each parameter as begin, set, end.
+    let log = lock(&r.host.log).clone();
+    assert!(log.len() >= 3 && log.len().is_multiple_of(3), "{log:?}");
+    for g in log.chunks(3) {
+        let name = g[0].trim_start_matches("begin ");
+        assert_eq!(g[1], format!("set {name}"));
+        assert_eq!(g[2], format!("end {name}"));
+    }
+    assert!(log.contains(&"set Drive".to_string()), "{log:?}");
+    // The mix sits near -20 LUFS: the -14 LUFS default goal needs several dB of Drive.
+    let applied = r.params.chain_settings();
+    assert!(applied.drive_db > 3.0, "drive {}", applied.drive_db);
+    assert_ne!(applied, before_settings);
+
+    r.assistant.cancel();
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Idle);
+    assert_eq!(
+        normalized_values(&r.params),
+        before,
+        "Cancel left a difference"
+    );
+    assert_eq!(r.params.chain_settings(), before_settings);
+}
+
+#[test]
+fn accept_keeps_the_values_and_a_second_listen_cancels_back_to_before_the_first() {
+    let mut r = rig();
+    r.assistant.set_context(GuiContext::new(r.host.clone()));
+    let original = normalized_values(&r.params);
+    listen_once(&mut r);
+    let applied = normalized_values(&r.params);
+    r.assistant.accept();
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Idle);
+    assert_eq!(normalized_values(&r.params), applied);
+    // Cancel after Accept changes nothing.
+    r.assistant.cancel();
+    assert_eq!(normalized_values(&r.params), applied);
+
+    // Two Listens without Accept: Cancel goes back to before the first of them.
+    let mut second = rig();
+    second
+        .assistant
+        .set_context(GuiContext::new(second.host.clone()));
+    listen_once(&mut second);
+    listen_once(&mut second);
+    assert_eq!(second.assistant.session.phase(), ListenPhase::Applied);
+    second.assistant.cancel();
+    assert_eq!(normalized_values(&second.params), original);
+}
+
+#[test]
+fn without_a_host_context_the_proposal_waits_until_an_editor_gives_one() {
+    let mut r = rig();
+    let before = normalized_values(&r.params);
+    listen_once(&mut r);
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Proposed);
+    assert_eq!(
+        normalized_values(&r.params),
+        before,
+        "changed without the host"
+    );
+    assert!(!r.assistant.apply_pending());
+    r.assistant.set_context(GuiContext::new(r.host.clone()));
+    assert!(r.assistant.apply_pending());
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);
+    assert_ne!(normalized_values(&r.params), before);
+}

@@ -1,0 +1,190 @@
+//! The parameter tree. Ids are frozen: hosts store automation and state under them, so an id
+//! never changes once released. Values are shown in display units (dB, dBTP); the chain gets
+//! them through [`LacquerParams::chain_settings`].
+
+mod goal;
+mod stages;
+#[cfg(test)]
+mod values;
+
+use crate::chain::ChainSettings;
+pub use goal::{FamilyChoice, GoalParams, LoudnessGoal, PlatformChoice, resolve_goal};
+pub use lacquer_core::contract::settings_values;
+use nice_plug::prelude::*;
+pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
+
+/// Formats a value with one decimal and a unit-free string (the unit is added by the host
+/// from `with_unit`).
+fn one_decimal() -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync> {
+    formatters::v2s_f32_rounded(1)
+}
+
+/// A switch shown as "On"/"Off" (and read back from "on"/"off", "1"/"0", "true"/"false").
+fn on_off_param(name: &str, default: bool) -> BoolParam {
+    BoolParam::new(name, default)
+        .with_value_to_string(std::sync::Arc::new(|on| {
+            if on { "On" } else { "Off" }.to_string()
+        }))
+        .with_string_to_value(std::sync::Arc::new(|s| {
+            match s.trim().to_ascii_lowercase().as_str() {
+                "on" | "1" | "true" => Some(true),
+                "off" | "0" | "false" => Some(false),
+                _ => None,
+            }
+        }))
+}
+
+/// Every parameter Lacquer exposes to the host.
+#[derive(Params)]
+pub struct LacquerParams {
+    /// Gain into the limiter, dB.
+    #[id = "drive"]
+    pub drive: FloatParam,
+    /// True-peak ceiling, dBTP.
+    #[id = "ceiling"]
+    pub ceiling: FloatParam,
+    /// Output trim after the limiter, dB.
+    #[id = "output"]
+    pub output: FloatParam,
+    /// Host bypass: the dry signal, delayed by the plugin's latency, crossfaded in.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+    /// Limiter lookahead, ms; sets the plugin's latency.
+    #[id = "lookahead"]
+    pub lookahead: FloatParam,
+    /// Limiter base release, ms (the adaptive release starts from it).
+    #[id = "release"]
+    pub release: FloatParam,
+    /// Limiter stereo link, percent.
+    #[id = "link"]
+    pub link: FloatParam,
+    /// The assistant's Listen: captures the input while on, decides when switched off.
+    #[id = "listen"]
+    pub listen: BoolParam,
+    /// Target loudness, platform, Match Loudness, assistant amounts.
+    #[nested(group = "Goal")]
+    pub goal: GoalParams,
+    /// Tone, Dynamics, Width, Bass Mono.
+    #[nested(group = "Macros")]
+    pub macros: MacroParams,
+    /// Tonal EQ (expert).
+    #[nested(group = "EQ")]
+    pub eq: EqParams,
+    /// Crossovers, band dynamics and band widths (expert).
+    #[nested(group = "Bands")]
+    pub bands: BandsParams,
+    /// A/B compare: the active slot and both snapshots, saved with the project.
+    #[persist = "ab"]
+    pub ab: std::sync::Arc<std::sync::RwLock<crate::ab::AbState>>,
+    /// The editor window's size and zoom, saved with the project.
+    #[persist = "editor"]
+    pub editor_geometry: std::sync::Arc<crate::editor::geometry::EditorGeometry>,
+}
+
+impl Default for LacquerParams {
+    fn default() -> Self {
+        // Smoothing happens inside the chain (sample-exact and identical in the CLI), so the
+        // host-side smoothers are off.
+        Self {
+            drive: FloatParam::new(
+                "Drive",
+                0.0,
+                FloatRange::Linear {
+                    min: -12.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            ceiling: FloatParam::new(
+                "Ceiling",
+                -1.0,
+                FloatRange::Linear {
+                    min: -12.0,
+                    max: 0.0,
+                },
+            )
+            .with_unit(" dBTP")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            output: FloatParam::new(
+                "Output",
+                0.0,
+                FloatRange::Linear {
+                    min: -12.0,
+                    max: 12.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            bypass: BoolParam::new("Bypass", false)
+                .with_value_to_string(formatters::v2s_bool_bypass())
+                .with_string_to_value(formatters::s2v_bool_bypass())
+                .make_bypass(),
+            lookahead: FloatParam::new(
+                "Lookahead",
+                2.0,
+                FloatRange::Skewed {
+                    min: 0.5,
+                    max: 10.0,
+                    factor: FloatRange::skew_factor(-1.0),
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(0.1)
+            .with_value_to_string(one_decimal()),
+            release: FloatParam::new(
+                "Release",
+                150.0,
+                FloatRange::Skewed {
+                    min: 10.0,
+                    max: 1000.0,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(1.0)
+            .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            link: FloatParam::new(
+                "Link",
+                100.0,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 100.0,
+                },
+            )
+            .with_unit(" %")
+            .with_step_size(1.0)
+            .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            listen: on_off_param("Listen", false),
+            goal: GoalParams::default(),
+            macros: MacroParams::default(),
+            eq: EqParams::default(),
+            bands: BandsParams::default(),
+            ab: Default::default(),
+            editor_geometry: Default::default(),
+        }
+    }
+}
+
+impl LacquerParams {
+    /// The chain settings these parameter values stand for. The one place where parameters are
+    /// translated into DSP settings.
+    pub fn chain_settings(&self) -> ChainSettings {
+        let (macros, stages) = stages::stage_settings(&self.macros, &self.eq, &self.bands);
+        ChainSettings {
+            macros,
+            stages,
+            drive_db: self.drive.value(),
+            ceiling_dbtp: self.ceiling.value(),
+            output_db: self.output.value(),
+            bypass: self.bypass.value(),
+            match_loudness: self.goal.match_loudness.value(),
+            lookahead_ms: self.lookahead.value(),
+            release_ms: self.release.value(),
+            link_pct: self.link.value(),
+        }
+    }
+}
