@@ -1,7 +1,7 @@
 //! `cargo xtask eval DIR [--seconds S] [--seed N] [--limit N] [--json FILE] [--verbose]`: the
 //! assistant's degrade-and-restore evaluation (issue #5, item 10) on a folder of real masters,
-//! e.g. the corpus from `bash ../shared/corpus/fetch-corpus.sh`. Builds the `lacquer` binary in
-//! release mode and runs its hidden `eval-corpus` command, so the figures come from the very
+//! e.g. the corpus folder `cargo xtask corpus` prints. Builds the `lacquer` binary in release
+//! mode and runs its hidden `eval-corpus` command, so the figures come from the very
 //! code `lacquer master` runs. `docs/eval.md` holds the latest figures.
 
 const USAGE: &str =

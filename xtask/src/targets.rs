@@ -1,7 +1,7 @@
 //! `cargo xtask derive-targets DIR [--out DIR] [--holdout-every N] [--features FILE]`: derives
 //! the assistant's target profiles (`assets/targets/<family>.json`) and the hold-out list
-//! (`assets/targets/holdout.txt`) from a folder of real masters, e.g. the corpus from
-//! `bash ../shared/corpus/fetch-corpus.sh`. Builds the `lacquer` binary in release mode and
+//! (`assets/targets/holdout.txt`) from a folder of real masters, e.g. the corpus folder
+//! `cargo xtask corpus` prints. Builds the `lacquer` binary in release mode and
 //! runs its hidden `derive-targets` command, so the analysis is the crate's own.
 
 const USAGE: &str =

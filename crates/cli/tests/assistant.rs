@@ -1,6 +1,6 @@
 //! `lacquer master` with the assistant, end to end: the built binary on synthesised files in a
 //! temporary folder. Loudness of the written files is measured here with the `ebur128` crate,
-//! true peak with the independent 16x meter of `tests/limiter_support`, band levels with a
+//! true peak with the independent 16x meter of `lacquer-test-support`, band levels with a
 //! band-pass written here; nothing is taken from the code under test.
 
 mod common;

@@ -1,7 +1,7 @@
 //! EBU Tech 3341 (loudness, true peak) and Tech 3342 (loudness range) compliance cases,
 //! synthesised from their published descriptions (48 kHz stereo, 1 kHz sine unless noted),
 //! written as 32-bit float WAV and read through `lacquer analyze --json`. Expected values and
-//! tolerances are the published ones (see REFERENCES.md §3.2 and §3.3).
+//! tolerances are the published ones (see docs/standards.md, tech-3341 and tech-3342).
 
 mod common;
 

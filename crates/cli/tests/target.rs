@@ -1,7 +1,7 @@
 //! `lacquer master --target-lufs / --platform / --max-gr` end to end: the built binary on
 //! generated music-like files at 44.1 and 48 kHz, written at 16, 24 and 32f, and on the demo
 //! mix. Loudness of the written files is measured here with the `ebur128` crate and true peak
-//! with the independent 16x windowed-sinc meter of `tests/limiter_support`, not by the code
+//! with the independent 16x windowed-sinc meter of `lacquer-test-support`, not by the code
 //! under test.
 
 mod common;

@@ -1,6 +1,7 @@
 //! The mastering chain shared by the plugin, the CLI, the benches and the tests:
 //! `sanitize -> drive -> tonal EQ -> multiband dynamics -> stereo image -> limiter -> output
-//! trim`, with a latency-aligned, crossfaded bypass around all of it (DESIGN.md).
+//! trim`, with a latency-aligned, crossfaded bypass around all of it (docs/architecture.md,
+//! "Signal flow").
 
 use crate::dsp::bypass::Bypass;
 use crate::dsp::eq::ToneEq;

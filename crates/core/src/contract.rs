@@ -128,6 +128,23 @@ pub const DEFAULT_TARGET_LUFS: f32 = -14.0;
 /// the decisions are already bounded, so scaling is a matter of taste, not safety.
 pub const DEFAULT_AMOUNT_PCT: f32 = 100.0;
 
+/// Step of every gain, level and threshold parameter, dB (also LUFS, dBTP and the Ratio).
+pub const STEP_DB: f32 = 0.1;
+/// Step of every frequency parameter, Hz.
+pub const STEP_HZ: f32 = 1.0;
+/// Step of the bells' Q.
+pub const STEP_Q: f32 = 0.01;
+/// Step of every percentage (dynamics, widths, link, amounts), percent.
+pub const STEP_PCT: f32 = 1.0;
+/// Step of the Tone macro.
+pub const STEP_TONE: f32 = 1.0;
+/// Step of the attack times, ms.
+pub const STEP_ATTACK_MS: f32 = 0.1;
+/// Step of the release times, ms.
+pub const STEP_RELEASE_MS: f32 = 1.0;
+/// Step of the lookahead, ms.
+pub const STEP_LOOKAHEAD_MS: f32 = 0.1;
+
 const LIN: Scale = Scale::Linear;
 const fn skew(exponent: f32) -> Scale {
     Scale::Skewed { exponent }
@@ -148,239 +165,68 @@ macro_rules! float {
     };
 }
 
+// The tables: id, name, unit, min, max, default, step, scale.
+
+#[rustfmt::skip]
 macro_rules! bell {
     ($n:literal, $freq:expr) => {
         [
-            float!(
-                concat!("eq_b", $n, "_gain"),
-                concat!("Bell ", $n, " Gain"),
-                "dB",
-                -12.0,
-                12.0,
-                0.0,
-                0.1,
-                LIN
-            ),
-            float!(
-                concat!("eq_b", $n, "_freq"),
-                concat!("Bell ", $n, " Freq"),
-                "Hz",
-                20.0,
-                20_000.0,
-                $freq,
-                1.0,
-                skew(-2.0)
-            ),
-            float!(
-                concat!("eq_b", $n, "_q"),
-                concat!("Bell ", $n, " Q"),
-                "",
-                0.3,
-                8.0,
-                1.0,
-                0.01,
-                skew(-1.5)
-            ),
+            float!(concat!("eq_b", $n, "_gain"), concat!("Bell ", $n, " Gain"), "dB", -12.0, 12.0, 0.0, STEP_DB, LIN),
+            float!(concat!("eq_b", $n, "_freq"), concat!("Bell ", $n, " Freq"), "Hz", 20.0, 20_000.0, $freq, STEP_HZ, skew(-2.0)),
+            float!(concat!("eq_b", $n, "_q"), concat!("Bell ", $n, " Q"), "", 0.3, 8.0, 1.0, STEP_Q, skew(-1.5)),
         ]
     };
 }
 
+#[rustfmt::skip]
 macro_rules! band {
     ($id:literal, $label:literal, $thresh:expr, $ratio:expr, $attack:expr, $release:expr) => {
         [
-            float!(
-                concat!($id, "_thresh"),
-                concat!($label, " Threshold"),
-                "dB",
-                -30.0,
-                6.0,
-                $thresh,
-                0.1,
-                LIN
-            ),
-            float!(
-                concat!($id, "_ratio"),
-                concat!($label, " Ratio"),
-                "",
-                1.0,
-                10.0,
-                $ratio,
-                0.1,
-                skew(-1.5)
-            ),
-            float!(
-                concat!($id, "_attack"),
-                concat!($label, " Attack"),
-                "ms",
-                0.1,
-                200.0,
-                $attack,
-                0.1,
-                skew(-2.0)
-            ),
-            float!(
-                concat!($id, "_release"),
-                concat!($label, " Release"),
-                "ms",
-                10.0,
-                2000.0,
-                $release,
-                1.0,
-                skew(-2.0)
-            ),
-            float!(
-                concat!($id, "_width"),
-                concat!($label, " Width"),
-                "%",
-                0.0,
-                200.0,
-                100.0,
-                1.0,
-                LIN
-            ),
+            float!(concat!($id, "_thresh"), concat!($label, " Threshold"), "dB", -30.0, 6.0, $thresh, STEP_DB, LIN),
+            float!(concat!($id, "_ratio"), concat!($label, " Ratio"), "", 1.0, 10.0, $ratio, STEP_DB, skew(-1.5)),
+            float!(concat!($id, "_attack"), concat!($label, " Attack"), "ms", 0.1, 200.0, $attack, STEP_ATTACK_MS, skew(-2.0)),
+            float!(concat!($id, "_release"), concat!($label, " Release"), "ms", 10.0, 2000.0, $release, STEP_RELEASE_MS, skew(-2.0)),
+            float!(concat!($id, "_width"), concat!($label, " Width"), "%", 0.0, 200.0, 100.0, STEP_PCT, LIN),
         ]
     };
 }
 
+#[rustfmt::skip]
 const MAIN: [FloatSpec; 6] = [
-    float!("drive", "Drive", "dB", -12.0, 24.0, 0.0, 0.1, LIN),
-    float!("ceiling", "Ceiling", "dBTP", -12.0, 0.0, -1.0, 0.1, LIN),
-    float!("output", "Output", "dB", -12.0, 12.0, 0.0, 0.1, LIN),
-    float!(
-        "lookahead",
-        "Lookahead",
-        "ms",
-        0.5,
-        10.0,
-        2.0,
-        0.1,
-        skew(-1.0)
-    ),
-    float!(
-        "release",
-        "Release",
-        "ms",
-        10.0,
-        1000.0,
-        150.0,
-        1.0,
-        skew(-2.0)
-    ),
-    float!("link", "Link", "%", 0.0, 100.0, 100.0, 1.0, LIN),
+    float!("drive", "Drive", "dB", -12.0, 24.0, 0.0, STEP_DB, LIN),
+    float!("ceiling", "Ceiling", "dBTP", -12.0, 0.0, -1.0, STEP_DB, LIN),
+    float!("output", "Output", "dB", -12.0, 12.0, 0.0, STEP_DB, LIN),
+    float!("lookahead", "Lookahead", "ms", 0.5, 10.0, 2.0, STEP_LOOKAHEAD_MS, skew(-1.0)),
+    float!("release", "Release", "ms", 10.0, 1000.0, 150.0, STEP_RELEASE_MS, skew(-2.0)),
+    float!("link", "Link", "%", 0.0, 100.0, 100.0, STEP_PCT, LIN),
 ];
 
+#[rustfmt::skip]
 const GOAL: [FloatSpec; 4] = [
-    float!(
-        "target_lufs",
-        "Target Loudness",
-        "LUFS",
-        -30.0,
-        -6.0,
-        DEFAULT_TARGET_LUFS,
-        0.1,
-        LIN
-    ),
-    float!(
-        "amount_tone",
-        "Tone Amount",
-        "%",
-        0.0,
-        100.0,
-        DEFAULT_AMOUNT_PCT,
-        1.0,
-        LIN
-    ),
-    float!(
-        "amount_dynamics",
-        "Dynamics Amount",
-        "%",
-        0.0,
-        100.0,
-        DEFAULT_AMOUNT_PCT,
-        1.0,
-        LIN
-    ),
-    float!(
-        "amount_width",
-        "Width Amount",
-        "%",
-        0.0,
-        100.0,
-        DEFAULT_AMOUNT_PCT,
-        1.0,
-        LIN
-    ),
+    float!("target_lufs", "Target Loudness", "LUFS", -30.0, -6.0, DEFAULT_TARGET_LUFS, STEP_DB, LIN),
+    float!("amount_tone", "Tone Amount", "%", 0.0, 100.0, DEFAULT_AMOUNT_PCT, STEP_PCT, LIN),
+    float!("amount_dynamics", "Dynamics Amount", "%", 0.0, 100.0, DEFAULT_AMOUNT_PCT, STEP_PCT, LIN),
+    float!("amount_width", "Width Amount", "%", 0.0, 100.0, DEFAULT_AMOUNT_PCT, STEP_PCT, LIN),
 ];
 
+#[rustfmt::skip]
 const MACROS: [FloatSpec; 4] = [
-    float!("tone", "Tone", "", -100.0, 100.0, 0.0, 1.0, LIN),
-    float!("dynamics", "Dynamics", "%", 0.0, 100.0, 0.0, 1.0, LIN),
-    float!("width", "Width", "%", 0.0, 200.0, 100.0, 1.0, LIN),
-    float!(
-        "bass_mono",
-        "Bass Mono",
-        "Hz",
-        off_value(BASS_MONO_MIN_HZ),
-        300.0,
-        off_value(BASS_MONO_MIN_HZ),
-        1.0,
-        skew(-1.0)
-    ),
+    float!("tone", "Tone", "", -100.0, 100.0, 0.0, STEP_TONE, LIN),
+    float!("dynamics", "Dynamics", "%", 0.0, 100.0, 0.0, STEP_PCT, LIN),
+    float!("width", "Width", "%", 0.0, 200.0, 100.0, STEP_PCT, LIN),
+    float!("bass_mono", "Bass Mono", "Hz", off_value(BASS_MONO_MIN_HZ), 300.0, off_value(BASS_MONO_MIN_HZ), STEP_HZ, skew(-1.0)),
 ];
 
+#[rustfmt::skip]
 const EQ_OUTER: [FloatSpec; 5] = [
-    float!(
-        "eq_hp",
-        "High-Pass",
-        "Hz",
-        off_value(HIGH_PASS_MIN_HZ),
-        60.0,
-        off_value(HIGH_PASS_MIN_HZ),
-        1.0,
-        LIN
-    ),
-    float!(
-        "eq_ls_gain",
-        "Low Shelf Gain",
-        "dB",
-        -12.0,
-        12.0,
-        0.0,
-        0.1,
-        LIN
-    ),
-    float!(
-        "eq_ls_freq",
-        "Low Shelf Freq",
-        "Hz",
-        20.0,
-        500.0,
-        100.0,
-        1.0,
-        skew(-2.0)
-    ),
-    float!(
-        "eq_hs_gain",
-        "High Shelf Gain",
-        "dB",
-        -12.0,
-        12.0,
-        0.0,
-        0.1,
-        LIN
-    ),
-    float!(
-        "eq_hs_freq",
-        "High Shelf Freq",
-        "Hz",
-        1_000.0,
-        20_000.0,
-        10_000.0,
-        1.0,
-        skew(-2.0)
-    ),
+    float!("eq_hp", "High-Pass", "Hz", off_value(HIGH_PASS_MIN_HZ), 60.0, off_value(HIGH_PASS_MIN_HZ), STEP_HZ, LIN),
+    float!("eq_ls_gain", "Low Shelf Gain", "dB", -12.0, 12.0, 0.0, STEP_DB, LIN),
+    float!("eq_ls_freq", "Low Shelf Freq", "Hz", 20.0, 500.0, 100.0, STEP_HZ, skew(-2.0)),
+    float!("eq_hs_gain", "High Shelf Gain", "dB", -12.0, 12.0, 0.0, STEP_DB, LIN),
+    float!("eq_hs_freq", "High Shelf Freq", "Hz", 1_000.0, 20_000.0, 10_000.0, STEP_HZ, skew(-2.0)),
 ];
 
+#[rustfmt::skip]
 const BELLS: [[FloatSpec; 3]; 5] = [
     bell!("1", 80.0),
     bell!("2", 250.0),
@@ -389,29 +235,13 @@ const BELLS: [[FloatSpec; 3]; 5] = [
     bell!("5", 8_000.0),
 ];
 
+#[rustfmt::skip]
 const CROSSOVERS: [FloatSpec; 2] = [
-    float!(
-        "xover_low",
-        "Low/Mid Crossover",
-        "Hz",
-        40.0,
-        500.0,
-        120.0,
-        1.0,
-        skew(-2.0)
-    ),
-    float!(
-        "xover_high",
-        "Mid/High Crossover",
-        "Hz",
-        1_000.0,
-        10_000.0,
-        2_500.0,
-        1.0,
-        skew(-2.0)
-    ),
+    float!("xover_low", "Low/Mid Crossover", "Hz", 40.0, 500.0, 120.0, STEP_HZ, skew(-2.0)),
+    float!("xover_high", "Mid/High Crossover", "Hz", 1_000.0, 10_000.0, 2_500.0, STEP_HZ, skew(-2.0)),
 ];
 
+#[rustfmt::skip]
 const BANDS: [[FloatSpec; 5]; 3] = [
     band!("low", "Low", -3.0, 2.5, 30.0, 250.0),
     band!("mid", "Mid", -4.0, 2.0, 15.0, 150.0),

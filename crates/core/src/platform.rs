@@ -1,8 +1,8 @@
 //! Delivery targets: the loudness and true-peak ceiling each platform expects. Shared by the
-//! CLI (`--platform`) and, later, the plugin's "Platform" parameter.
+//! CLI (`--platform`) and the plugin's "Platform" parameter.
 //!
-//! Figures from REFERENCES.md §3.4 (Spotify's and TIDAL's published targets, EBU R128; the
-//! others from third-party measurements, as marked there). A master louder than a platform's
+//! Figures from docs/standards.md, platform-targets (Spotify's and TIDAL's published targets,
+//! EBU R128; the others from third-party measurements, as marked there). A master louder than a platform's
 //! target is turned down by it; one quieter may or may not be turned up.
 
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! Issue #7 on the chain the plugin and the CLI share: bypass with Match Loudness, click-free
 //! toggling, every sample rate and block pattern a host may use, `reset` and reactivation.
-//! The same properties are checked through real hosts in tests/clap_master_bus.rs and
-//! tests/vst3/.
+//! The same properties are checked through real hosts in crates/plugin/tests/clap_master_bus.rs
+//! and crates/plugin/tests/vst3/.
 
 use ebur128::{EbuR128, Mode};
 use lacquer_core::chain::{ChainSettings, MasteringChain};

@@ -10,18 +10,52 @@ mod values;
 use crate::chain::ChainSettings;
 pub use goal::{FamilyChoice, GoalParams, LoudnessGoal, PlatformChoice, resolve_goal};
 pub use lacquer_core::contract::settings_values;
+use lacquer_core::contract::{self, Scale};
 use nice_plug::prelude::*;
 pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
 
-/// Formats a value with one decimal and a unit-free string (the unit is added by the host
-/// from `with_unit`).
-fn one_decimal() -> std::sync::Arc<dyn Fn(f32) -> String + Send + Sync> {
-    formatters::v2s_f32_rounded(1)
+/// The host parameter for the contract's continuous parameter `id` (name, range, skew,
+/// step, default and unit from [`lacquer_core::contract`]; shown with as many decimals as its
+/// step has). Smoothing happens inside the chain (sample-exact and identical in the CLI), so
+/// the host-side smoother stays off.
+pub(crate) fn float_param(id: &str) -> FloatParam {
+    let spec = contract::float(id);
+    let range = match spec.scale {
+        Scale::Linear => FloatRange::Linear {
+            min: spec.min,
+            max: spec.max,
+        },
+        Scale::Skewed { exponent } => FloatRange::Skewed {
+            min: spec.min,
+            max: spec.max,
+            factor: FloatRange::skew_factor(exponent),
+        },
+    };
+    FloatParam::new(spec.name, spec.default, range)
+        .with_unit(unit_label(spec.unit))
+        .with_step_size(spec.step)
+        .with_value_to_string(formatters::v2s_f32_rounded(spec.decimals()))
 }
 
-/// A switch shown as "On"/"Off" (and read back from "on"/"off", "1"/"0", "true"/"false").
-fn on_off_param(name: &str, default: bool) -> BoolParam {
-    BoolParam::new(name, default)
+/// The unit as the host shows it after the value (nice-plug takes a `&'static str` with the
+/// separating space).
+fn unit_label(unit: &str) -> &'static str {
+    match unit {
+        "dB" => " dB",
+        "dBTP" => " dBTP",
+        "LUFS" => " LUFS",
+        "ms" => " ms",
+        "Hz" => " Hz",
+        "%" => " %",
+        _ => "",
+    }
+}
+
+/// The contract's switch `id`, shown as "On"/"Off" (and read back from "on"/"off", "1"/"0",
+/// "true"/"false").
+fn on_off_param(id: &str) -> BoolParam {
+    let spec = contract::boolean(id);
+    BoolParam::new(spec.name, spec.default)
         .with_value_to_string(std::sync::Arc::new(|on| {
             if on { "On" } else { "Off" }.to_string()
         }))
@@ -83,82 +117,18 @@ pub struct LacquerParams {
 
 impl Default for LacquerParams {
     fn default() -> Self {
-        // Smoothing happens inside the chain (sample-exact and identical in the CLI), so the
-        // host-side smoothers are off.
         Self {
-            drive: FloatParam::new(
-                "Drive",
-                0.0,
-                FloatRange::Linear {
-                    min: -12.0,
-                    max: 24.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1)
-            .with_value_to_string(one_decimal()),
-            ceiling: FloatParam::new(
-                "Ceiling",
-                -1.0,
-                FloatRange::Linear {
-                    min: -12.0,
-                    max: 0.0,
-                },
-            )
-            .with_unit(" dBTP")
-            .with_step_size(0.1)
-            .with_value_to_string(one_decimal()),
-            output: FloatParam::new(
-                "Output",
-                0.0,
-                FloatRange::Linear {
-                    min: -12.0,
-                    max: 12.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1)
-            .with_value_to_string(one_decimal()),
-            bypass: BoolParam::new("Bypass", false)
+            drive: float_param("drive"),
+            ceiling: float_param("ceiling"),
+            output: float_param("output"),
+            bypass: BoolParam::new("Bypass", contract::boolean("bypass").default)
                 .with_value_to_string(formatters::v2s_bool_bypass())
                 .with_string_to_value(formatters::s2v_bool_bypass())
                 .make_bypass(),
-            lookahead: FloatParam::new(
-                "Lookahead",
-                2.0,
-                FloatRange::Skewed {
-                    min: 0.5,
-                    max: 10.0,
-                    factor: FloatRange::skew_factor(-1.0),
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(0.1)
-            .with_value_to_string(one_decimal()),
-            release: FloatParam::new(
-                "Release",
-                150.0,
-                FloatRange::Skewed {
-                    min: 10.0,
-                    max: 1000.0,
-                    factor: FloatRange::skew_factor(-2.0),
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(1.0)
-            .with_value_to_string(formatters::v2s_f32_rounded(0)),
-            link: FloatParam::new(
-                "Link",
-                100.0,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: 100.0,
-                },
-            )
-            .with_unit(" %")
-            .with_step_size(1.0)
-            .with_value_to_string(formatters::v2s_f32_rounded(0)),
-            listen: on_off_param("Listen", false),
+            lookahead: float_param("lookahead"),
+            release: float_param("release"),
+            link: float_param("link"),
+            listen: on_off_param("listen"),
             goal: GoalParams::default(),
             macros: MacroParams::default(),
             eq: EqParams::default(),

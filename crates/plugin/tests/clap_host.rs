@@ -1,9 +1,10 @@
 //! The built `.clap` loaded by a real CLAP host (clack-host), as a DAW would load it.
 //!
 //! These tests need the bundles, so they are ignored by a plain `cargo test`; `cargo xtask test`
-//! builds the bundles and runs them with `cargo test --test clap_host -- --ignored`, pointing
-//! `LACQUER_CLAP` at the release bundle and `LACQUER_CLAP_ALLOC_CHECK` at the debug bundle built
-//! with `assert_process_allocs` (which aborts the process if the plugin allocates in `process`).
+//! builds the bundles and runs them with `cargo test -p lacquer --test clap_host -- --ignored`,
+//! pointing `LACQUER_CLAP` at the release bundle and `LACQUER_CLAP_ALLOC_CHECK` at the debug
+//! bundle built with `assert_process_allocs` (which aborts the process if the plugin allocates
+//! in `process`).
 
 #[path = "clap_host/host.rs"]
 mod host;

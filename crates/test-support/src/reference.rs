@@ -251,7 +251,8 @@ pub fn squares(rate: f64, seconds: f64) -> [Vec<f32>; 2] {
     [sq(997.0), sq(3001.0)]
 }
 
-/// EBU Tech 3341 true-peak cases 15-19 (REFERENCES.md 3.2), at this rate's fs/4, fs/6, fs/8.
+/// EBU Tech 3341 true-peak cases 15-19 (docs/standards.md, tech-3341), at this rate's fs/4,
+/// fs/6, fs/8.
 pub fn ebu_3341_case(case: u32, rate: f64, seconds: f64) -> [Vec<f32>; 2] {
     let (fraction, amplitude, phase): (f64, f64, f64) = match case {
         15 => (0.25, 0.50, 0.0),

@@ -11,7 +11,7 @@ check and a closing `N passed, N failed` line. Checks:
   3. no process() call took longer than STALL_LIMIT_S (no waiting on the GUI).
   4. resident memory grows by less than MAX_GROWTH_PER_CYCLE_MB per cycle from cycle 10 on
      (a guard against gross leaks such as a lost egui context with its fonts, several MB each).
-The editor's own heap is checked exactly by tests/editor.rs (counting allocator, 50 cycles,
+The editor's own heap is checked exactly by crates/plugin/tests/editor.rs (counting allocator, 50 cycles,
 no growth). Here the resident memory also holds the host's, the window system's and Mesa's,
 and it grows by about 0.4 MB per cycle (150 cycles: 202 -> 262 MB). heaptrack (Debian
 package) attributes that growth outside Lacquer's code: Mesa's software GL driver

@@ -120,7 +120,7 @@ pub struct Amounts {
 /// Default amount of every dimension, percent: the full decision. The moves are already
 /// bounded (at most 6 dB per EQ band, no move inside the target's 10th..90th percentile,
 /// mono fold-down within 1 dB), so full is safe; less is a matter of taste.
-pub const DEFAULT_AMOUNT_PCT: f32 = 100.0;
+pub use crate::contract::DEFAULT_AMOUNT_PCT;
 
 impl Default for Amounts {
     fn default() -> Self {
@@ -659,29 +659,13 @@ pub fn apply(decision: &Decision, amounts: Amounts, base: &ChainSettings) -> Cha
     out
 }
 
-/// Steps of the plugin parameters the decisions land on (`src/params.rs`,
-/// `src/params/stages.rs`): a host stores a parameter on its step, so [`apply`] rounds to the
-/// same steps and the plugin, set to the reported values, renders exactly what the CLI
-/// wrote. Gains and Drive in 0.1 dB, frequencies in 1 Hz, Q in 0.01, percentages and Tone in
-/// 1.
-pub const GAIN_STEP_DB: f32 = 0.1;
-/// Frequency step, Hz.
-pub const HZ_STEP: f32 = 1.0;
-/// Bell Q step.
-pub const Q_STEP: f32 = 0.01;
-/// Percentage step (dynamics, widths), percent.
-pub const PCT_STEP: f32 = 1.0;
-/// Tone macro step.
-pub const TONE_STEP: f32 = 1.0;
-
-/// `value` rounded to a multiple of `step` (as the plugin's parameters snap).
-pub fn snap(value: f32, step: f32) -> f32 {
-    if value.is_finite() {
-        (value / step).round() * step
-    } else {
-        0.0
-    }
-}
+/// Steps of the parameters the decisions land on, from the parameter contract: a host stores a
+/// parameter on its step, so [`apply`] rounds to the same steps and the plugin, set to the
+/// reported values, renders exactly what the CLI wrote.
+pub use crate::contract::{
+    STEP_DB as GAIN_STEP_DB, STEP_HZ as HZ_STEP, STEP_PCT as PCT_STEP, STEP_Q as Q_STEP,
+    STEP_TONE as TONE_STEP, snap,
+};
 
 /// Predicted change of integrated loudness from the tone and width moves of `settings`, dB:
 /// the track's band powers (mid plus side, as `L^2 + R^2 = 2 (M^2 + S^2)`) weighted by the

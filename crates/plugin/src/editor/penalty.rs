@@ -1,8 +1,8 @@
 //! Loudness penalty: for each platform, how many dB its loudness normalisation will turn this
 //! master down (or up), from the integrated loudness and the true peak ("Spotify -2.3 dB").
 //!
-//! Rules per platform, from REFERENCES.md §3.4 (Spotify's published behaviour; the others as
-//! measured by third parties and marked there):
+//! Rules per platform, from docs/standards.md, platform-targets (Spotify's published
+//! behaviour; the others as measured by third parties and marked there):
 //! - every normalising platform turns a master louder than its target down to the target;
 //! - Spotify (and, by the same account, Apple's Sound Check, Amazon, Deezer) turns a quieter
 //!   master up only as far as the true peak stays at or under -1 dBTP (Spotify's example:

@@ -5,14 +5,6 @@
 use crate::platform::Platform;
 use nice_plug::prelude::*;
 
-/// Default loudness goal, LUFS: the streaming norm (Spotify, YouTube, TIDAL, Amazon play at
-/// -14 LUFS; REFERENCES.md §3.4).
-pub const DEFAULT_TARGET_LUFS: f32 = -14.0;
-
-/// Default amount of each assistant dimension, percent: the decided moves are applied fully;
-/// the decisions are already bounded (at most +/-6 dB per EQ band, no move where the track is
-/// inside the target's 10th..90th percentile), so scaling is a matter of taste, not safety.
-pub const DEFAULT_AMOUNT_PCT: f32 = 100.0;
 
 /// The "Platform" choice: a delivery target whose loudness and ceiling the assistant uses, or
 /// Custom (the "Target Loudness" and "Ceiling" parameters as set).
@@ -160,39 +152,15 @@ pub struct GoalParams {
     pub family: EnumParam<FamilyChoice>,
 }
 
-fn amount_param(name: &str) -> FloatParam {
-    FloatParam::new(
-        name,
-        DEFAULT_AMOUNT_PCT,
-        FloatRange::Linear {
-            min: 0.0,
-            max: 100.0,
-        },
-    )
-    .with_unit(" %")
-    .with_step_size(1.0)
-    .with_value_to_string(formatters::v2s_f32_rounded(0))
-}
-
 impl Default for GoalParams {
     fn default() -> Self {
         Self {
-            target_lufs: FloatParam::new(
-                "Target Loudness",
-                DEFAULT_TARGET_LUFS,
-                FloatRange::Linear {
-                    min: -30.0,
-                    max: -6.0,
-                },
-            )
-            .with_unit(" LUFS")
-            .with_step_size(0.1)
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            target_lufs: super::float_param("target_lufs"),
             platform: EnumParam::new("Platform", PlatformChoice::Custom),
-            match_loudness: super::on_off_param("Match Loudness", true),
-            amount_tone: amount_param("Tone Amount"),
-            amount_dynamics: amount_param("Dynamics Amount"),
-            amount_width: amount_param("Width Amount"),
+            match_loudness: super::on_off_param("match_loudness"),
+            amount_tone: super::float_param("amount_tone"),
+            amount_dynamics: super::float_param("amount_dynamics"),
+            amount_width: super::float_param("amount_width"),
             family: EnumParam::new("Family", FamilyChoice::Auto),
         }
     }

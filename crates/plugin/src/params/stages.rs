@@ -1,6 +1,7 @@
 //! Parameters of the tone, dynamics and stereo stages: the four macros and the expert
 //! section. Ids are frozen once released (README lists them).
 
+use super::float_param;
 use crate::dsp::crossover::NUM_BANDS;
 use crate::dsp::eq::NUM_BELLS;
 use crate::dsp::macros::{DYNAMICS_PRESETS, DynamicsBandPreset, MacroSettings, StagesSettings};
@@ -36,49 +37,6 @@ fn parse_hz_or_off(min_hz: f32) -> StringToValue {
     })
 }
 
-fn gain_param(name: String, default_db: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default_db,
-        FloatRange::Linear {
-            min: -12.0,
-            max: 12.0,
-        },
-    )
-    .with_unit(" dB")
-    .with_step_size(0.1)
-    .with_value_to_string(formatters::v2s_f32_rounded(1))
-}
-
-fn freq_param(name: String, default_hz: f32, min_hz: f32, max_hz: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default_hz,
-        FloatRange::Skewed {
-            min: min_hz,
-            max: max_hz,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-    )
-    .with_unit(" Hz")
-    .with_step_size(1.0)
-    .with_value_to_string(formatters::v2s_f32_rounded(0))
-}
-
-fn pct_param(name: &str, default_pct: f32, max_pct: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default_pct,
-        FloatRange::Linear {
-            min: 0.0,
-            max: max_pct,
-        },
-    )
-    .with_unit(" %")
-    .with_step_size(1.0)
-    .with_value_to_string(formatters::v2s_f32_rounded(0))
-}
-
 /// The four macro controls.
 #[derive(Params)]
 pub struct MacroParams {
@@ -99,33 +57,16 @@ pub struct MacroParams {
 impl Default for MacroParams {
     fn default() -> Self {
         Self {
-            tone: FloatParam::new(
-                "Tone",
-                0.0,
-                FloatRange::Linear {
-                    min: -100.0,
-                    max: 100.0,
-                },
-            )
-            .with_step_size(1.0)
-            .with_value_to_string(Arc::new(|v| {
+            tone: float_param("tone").with_value_to_string(Arc::new(|v| {
                 let tilt = crate::dsp::macros::tone_to_tilt_db(v);
                 format!("{v:+.0} ({tilt:+.1} dB tilt)")
             })),
-            dynamics: pct_param("Dynamics", 0.0, 100.0),
-            width: pct_param("Width", 100.0, 200.0),
-            bass_mono: FloatParam::new(
-                "Bass Mono",
-                off_value(BASS_MONO_MIN_HZ),
-                FloatRange::Skewed {
-                    min: off_value(BASS_MONO_MIN_HZ),
-                    max: 300.0,
-                    factor: FloatRange::skew_factor(-1.0),
-                },
-            )
-            .with_step_size(1.0)
-            .with_value_to_string(hz_or_off(BASS_MONO_MIN_HZ))
-            .with_string_to_value(parse_hz_or_off(BASS_MONO_MIN_HZ)),
+            dynamics: float_param("dynamics"),
+            width: float_param("width"),
+            bass_mono: float_param("bass_mono")
+                .with_unit("")
+                .with_value_to_string(hz_or_off(BASS_MONO_MIN_HZ))
+                .with_string_to_value(parse_hz_or_off(BASS_MONO_MIN_HZ)),
         }
     }
 }
@@ -142,21 +83,12 @@ pub struct BellParams {
 }
 
 impl BellParams {
-    fn new(number: usize, default_hz: f32) -> Self {
+    /// Bell `number` (1..=5): its parameters are `eq_b{number}_gain/_freq/_q` in the contract.
+    fn new(number: usize) -> Self {
         Self {
-            gain: gain_param(format!("Bell {number} Gain"), 0.0),
-            freq: freq_param(format!("Bell {number} Freq"), default_hz, 20.0, 20_000.0),
-            q: FloatParam::new(
-                format!("Bell {number} Q"),
-                1.0,
-                FloatRange::Skewed {
-                    min: 0.3,
-                    max: 8.0,
-                    factor: FloatRange::skew_factor(-1.5),
-                },
-            )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            gain: float_param(&format!("eq_b{number}_gain")),
+            freq: float_param(&format!("eq_b{number}_freq")),
+            q: float_param(&format!("eq_b{number}_q")),
         }
     }
 }
@@ -189,34 +121,20 @@ pub struct EqParams {
 
 impl Default for EqParams {
     fn default() -> Self {
-        let d = crate::dsp::eq::EqSettings::default();
-        let bell = |i: usize| BellParams::new(i + 1, d.bells[i].freq_hz);
         Self {
-            high_pass: FloatParam::new(
-                "High-Pass",
-                off_value(HIGH_PASS_MIN_HZ),
-                FloatRange::Linear {
-                    min: off_value(HIGH_PASS_MIN_HZ),
-                    max: 60.0,
-                },
-            )
-            .with_step_size(1.0)
-            .with_value_to_string(hz_or_off(HIGH_PASS_MIN_HZ))
-            .with_string_to_value(parse_hz_or_off(HIGH_PASS_MIN_HZ)),
-            low_shelf_gain: gain_param("Low Shelf Gain".into(), 0.0),
-            low_shelf_freq: freq_param("Low Shelf Freq".into(), d.low_shelf.freq_hz, 20.0, 500.0),
-            bell1: bell(0),
-            bell2: bell(1),
-            bell3: bell(2),
-            bell4: bell(3),
-            bell5: bell(4),
-            high_shelf_gain: gain_param("High Shelf Gain".into(), 0.0),
-            high_shelf_freq: freq_param(
-                "High Shelf Freq".into(),
-                d.high_shelf.freq_hz,
-                1_000.0,
-                20_000.0,
-            ),
+            high_pass: float_param("eq_hp")
+                .with_unit("")
+                .with_value_to_string(hz_or_off(HIGH_PASS_MIN_HZ))
+                .with_string_to_value(parse_hz_or_off(HIGH_PASS_MIN_HZ)),
+            low_shelf_gain: float_param("eq_ls_gain"),
+            low_shelf_freq: float_param("eq_ls_freq"),
+            bell1: BellParams::new(1),
+            bell2: BellParams::new(2),
+            bell3: BellParams::new(3),
+            bell4: BellParams::new(4),
+            bell5: BellParams::new(5),
+            high_shelf_gain: float_param("eq_hs_gain"),
+            high_shelf_freq: float_param("eq_hs_freq"),
         }
     }
 }
@@ -240,56 +158,17 @@ pub struct BandParams {
 }
 
 impl BandParams {
-    fn new(label: &str, preset: &DynamicsBandPreset) -> Self {
+    /// The band whose parameters are `{prefix}_thresh/_ratio/_attack/_release/_width` in the
+    /// contract.
+    fn new(prefix: &str) -> Self {
         Self {
-            threshold: FloatParam::new(
-                format!("{label} Threshold"),
-                preset.threshold_offset_db,
-                FloatRange::Linear {
-                    min: -30.0,
-                    max: 6.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1)
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            ratio: FloatParam::new(
-                format!("{label} Ratio"),
-                preset.full_ratio,
-                FloatRange::Skewed {
-                    min: 1.0,
-                    max: 10.0,
-                    factor: FloatRange::skew_factor(-1.5),
-                },
-            )
-            .with_step_size(0.1)
-            .with_value_to_string(formatters::v2s_compression_ratio(1))
-            .with_string_to_value(formatters::s2v_compression_ratio()),
-            attack: FloatParam::new(
-                format!("{label} Attack"),
-                preset.attack_ms,
-                FloatRange::Skewed {
-                    min: 0.1,
-                    max: 200.0,
-                    factor: FloatRange::skew_factor(-2.0),
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(0.1)
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            release: FloatParam::new(
-                format!("{label} Release"),
-                preset.release_ms,
-                FloatRange::Skewed {
-                    min: 10.0,
-                    max: 2000.0,
-                    factor: FloatRange::skew_factor(-2.0),
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(1.0)
-            .with_value_to_string(formatters::v2s_f32_rounded(0)),
-            width: pct_param(&format!("{label} Width"), 100.0, 200.0),
+            threshold: float_param(&format!("{prefix}_thresh")),
+            ratio: float_param(&format!("{prefix}_ratio"))
+                .with_value_to_string(formatters::v2s_compression_ratio(1))
+                .with_string_to_value(formatters::s2v_compression_ratio()),
+            attack: float_param(&format!("{prefix}_attack")),
+            release: float_param(&format!("{prefix}_release")),
+            width: float_param(&format!("{prefix}_width")),
         }
     }
 
@@ -322,21 +201,11 @@ pub struct BandsParams {
 impl Default for BandsParams {
     fn default() -> Self {
         Self {
-            crossover_low: freq_param(
-                "Low/Mid Crossover".into(),
-                crate::dsp::crossover::DEFAULT_LOW_MID_HZ,
-                40.0,
-                500.0,
-            ),
-            crossover_high: freq_param(
-                "Mid/High Crossover".into(),
-                crate::dsp::crossover::DEFAULT_MID_HIGH_HZ,
-                1_000.0,
-                10_000.0,
-            ),
-            low: BandParams::new("Low", &DYNAMICS_PRESETS[0]),
-            mid: BandParams::new("Mid", &DYNAMICS_PRESETS[1]),
-            high: BandParams::new("High", &DYNAMICS_PRESETS[2]),
+            crossover_low: float_param("xover_low"),
+            crossover_high: float_param("xover_high"),
+            low: BandParams::new("low"),
+            mid: BandParams::new("mid"),
+            high: BandParams::new("high"),
         }
     }
 }

@@ -112,3 +112,89 @@ mod tests {
         assert_eq!(ids.len(), values.len());
     }
 }
+
+/// The host parameters are the contract: the same ids, names, units, ranges, steps and
+/// defaults, nothing more and nothing less (`lacquer_core::contract`, pinned by its snapshot).
+#[cfg(test)]
+mod contract_tests {
+    use crate::chain::ChainSettings;
+    use crate::params::LacquerParams;
+    use lacquer_core::contract;
+    use nice_plug::prelude::{Param, ParamPtr, Params};
+
+    fn unit_of(ptr: &ParamPtr) -> &'static str {
+        // SAFETY: the pointers come from a live `LacquerParams`' own map.
+        unsafe { ptr.unit() }
+    }
+
+    #[test]
+    fn every_host_parameter_is_in_the_contract_and_back() {
+        let params = LacquerParams::default();
+        let map = params.param_map();
+        let mut host_ids: Vec<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
+        let mut contract_ids: Vec<&str> = contract::floats().map(|s| s.id).collect();
+        contract_ids.extend(contract::BOOLS.iter().map(|s| s.id));
+        contract_ids.extend(contract::CHOICES.iter().map(|s| s.id));
+        host_ids.sort_unstable();
+        contract_ids.sort_unstable();
+        assert_eq!(host_ids, contract_ids);
+        for (id, ptr, _) in &map {
+            // SAFETY: as above.
+            let name = unsafe { ptr.name() };
+            if let Some(spec) = contract::floats().find(|s| s.id == id) {
+                assert_eq!(name, spec.name, "{id}");
+                let ParamPtr::FloatParam(p) = *ptr else {
+                    panic!("{id} is not a float parameter")
+                };
+                // SAFETY: as above.
+                let p = unsafe { &*p };
+                assert_eq!(p.preview_plain(0.0), spec.min, "{id}: min");
+                assert_eq!(p.preview_plain(1.0), spec.max, "{id}: max");
+                assert_eq!(p.default_plain_value(), spec.default, "{id}: default");
+                // A value 1.4 steps above the minimum lands one step above it.
+                let one_up = p.preview_plain(p.preview_normalized(spec.min + 1.4 * spec.step));
+                assert!(
+                    (one_up - (spec.min + spec.step)).abs() < 1e-3 * spec.step.max(1.0),
+                    "{id}: step {} but the host parameter snaps {} to {one_up}",
+                    spec.step,
+                    spec.min + 1.4 * spec.step
+                );
+                let unit = unit_of(ptr).trim();
+                // The Off-or-frequency parameters and the ratio carry their unit in the text.
+                if !unit.is_empty() {
+                    assert_eq!(unit, spec.unit, "{id}: unit");
+                }
+            } else if let Some(spec) = contract::BOOLS.iter().find(|s| s.id == id) {
+                assert_eq!(name, spec.name, "{id}");
+                // SAFETY: as above.
+                let default = unsafe { ptr.default_normalized_value() };
+                assert_eq!(
+                    default,
+                    if spec.default { 1.0 } else { 0.0 },
+                    "{id}: default"
+                );
+            } else {
+                let spec = contract::choice(id);
+                assert_eq!(name, spec.name, "{id}");
+                // SAFETY: as above.
+                let default = unsafe { ptr.default_normalized_value() };
+                let steps = spec.entries.len() as f32 - 1.0;
+                assert_eq!(default, spec.default_index as f32 / steps, "{id}: default");
+                for (k, (_, entry_name)) in spec.entries.iter().enumerate() {
+                    // SAFETY: as above.
+                    let text = unsafe { ptr.normalized_value_to_string(k as f32 / steps, false) };
+                    assert_eq!(text, *entry_name, "{id}: entry {k}");
+                }
+            }
+        }
+    }
+
+    /// A fresh plugin renders what the CLI renders without flags.
+    #[test]
+    fn default_parameters_give_the_default_chain() {
+        assert_eq!(
+            LacquerParams::default().chain_settings(),
+            ChainSettings::default()
+        );
+    }
+}
