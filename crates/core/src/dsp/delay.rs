@@ -84,6 +84,12 @@ fn delay_channel(ch: &mut [f32], buf: &mut [f32], write_pos: usize, delay: usize
                 run = run.min(r - w);
             }
         }
+        debug_assert!(
+            pos + run <= ch.len(),
+            "delay run {pos}..{} outside the channel of {} samples",
+            pos + run,
+            ch.len()
+        );
         let Some(input) = ch.get_mut(pos..pos + run) else {
             return;
         };

@@ -38,6 +38,11 @@ impl Limiter {
         }
         // 2. Link: the smallest requirement of all channels.
         {
+            debug_assert!(
+                len <= self.linked_required.len(),
+                "limiter chunk of {len} samples is longer than the {} its buffers were sized for",
+                self.linked_required.len()
+            );
             let Some(linked) = self.linked_required.get_mut(..len) else {
                 return;
             };
@@ -128,6 +133,13 @@ impl Limiter {
             .zip(self.gains.iter())
             .take(num_channels)
         {
+            debug_assert!(
+                start + len <= channel.len() && len <= gains.len(),
+                "limiter chunk {start}..{} outside the block ({}) or its gains ({})",
+                start + len,
+                channel.len(),
+                gains.len()
+            );
             let (Some(x), Some(g)) = (channel.get_mut(start..start + len), gains.get(..len)) else {
                 continue;
             };
