@@ -1,0 +1,77 @@
+//! Renders of the demo mix pinned bit for bit: a refactor that moves code (the workspace split,
+//! the parameter contract) must not change one byte of what `lacquer master` writes. Each case
+//! is a fixed set of flags; the pinned value is a 64-bit FNV-1a hash of the written WAV, and
+//! the hashes were checked equal to the renders of the commit before the workspace split.
+//! A deliberate change of the sound updates a hash here and says why in its commit.
+
+use std::path::Path;
+use std::process::Command;
+
+/// 64-bit FNV-1a: a plain, dependency-free fingerprint of the file's bytes.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn render_hash(flags: &[&str]) -> (u64, usize) {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/demo-mix.wav");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.wav");
+    let run = Command::new(env!("CARGO_BIN_EXE_lacquer"))
+        .arg("master")
+        .arg(&demo)
+        .arg("-o")
+        .arg(&out)
+        .args(flags)
+        .output()
+        .expect("run lacquer");
+    assert!(
+        run.status.success(),
+        "lacquer master {flags:?} failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    (fnv1a(&bytes), bytes.len())
+}
+
+/// (flags, pinned hash, file size in bytes).
+const CASES: [(&[&str], u64, usize); 3] = [
+    (
+        &["--no-assist", "--drive", "3"],
+        0x2e7f_cc27_0962_3474,
+        5_120_528,
+    ),
+    (&[], 0xa884_074b_d5e3_79ae, 5_120_528),
+    (
+        &[
+            "--platform",
+            "spotify",
+            "--bit-depth",
+            "16",
+            "--amount-tone",
+            "50",
+        ],
+        0x09ba_5b58_0135_a6e9,
+        3_413_684,
+    ),
+];
+
+#[test]
+fn demo_renders_are_bit_identical_to_the_pinned_ones() {
+    let mut changed = Vec::new();
+    for (flags, hash, len) in CASES {
+        let (got, got_len) = render_hash(flags);
+        println!("{flags:?}: {got:#018x}, {got_len} bytes");
+        if (got, got_len) != (hash, len) {
+            changed.push(format!(
+                "{flags:?}: pinned {hash:#018x} ({len} bytes), now {got:#018x} ({got_len} bytes)"
+            ));
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "the renders changed:\n{}",
+        changed.join("\n")
+    );
+}
