@@ -23,7 +23,7 @@ pub fn run_on_folder(
 ) -> Result<(), String> {
     let Some(dir) = args.first() else {
         return Err(format!(
-            "no corpus folder given; {usage} (get one with `bash ../shared/corpus/fetch-corpus.sh`)"
+            "no corpus folder given; {usage} (get one with `cargo xtask corpus`, which prints its folder)"
         ));
     };
     if dir == "--help" || dir == "-h" {

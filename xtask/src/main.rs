@@ -1,6 +1,15 @@
 //! `cargo xtask ...`: project tasks. `bundle` and the other plugin-packaging commands are
-//! forwarded to nice-plug-xtask; `test` and `demo` are Lacquer's own.
+//! forwarded to nice-plug-xtask; `test`, `deps`, `demo`, `corpus`, `eval` and `derive-targets`
+//! are Lacquer's own:
+//!
+//! - `cargo xtask test`: every test, real hosts included (installs its system packages first);
+//! - `cargo xtask deps`: only installs the system packages the build and the tests need;
+//! - `cargo xtask demo [--check]`: renders (or checks) the demo mix;
+//! - `cargo xtask corpus [--base] [DIR]`: downloads real music from Debian's archive, prints its
+//!   folder (`--base`: the 55 tracks `docs/eval.md`'s figures were measured on);
+//! - `cargo xtask eval DIR`, `cargo xtask derive-targets DIR`: run on such a folder.
 
+mod corpus;
 mod demo;
 mod eval;
 mod targets;
@@ -10,6 +19,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
+        Some("deps") => test::system::run(&args[1..]),
+        Some("corpus") => corpus::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("eval") => eval::run(&args[1..]),
         Some("derive-targets") => targets::run(&args[1..]),

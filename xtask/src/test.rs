@@ -1,5 +1,7 @@
 //! `cargo xtask test`: every test, including the real-host tests, in one command that installs
-//! what it needs itself. Steps, in order:
+//! what it needs itself. First the Debian packages the tests need (`test/system.rs`, the one
+//! list of them): the missing ones are installed with apt-get when run as root; otherwise the
+//! command to run is printed and the run stops. Then the steps, in order:
 //!
 //! a. the debug bundle with `assert_process_allocs` (aborts on any allocation in `process()`),
 //!    copied to `target/alloc-check/`;
@@ -17,6 +19,7 @@
 
 mod counts;
 mod editor;
+pub mod system;
 
 use counts::{Counts, parse_libtest_line, parse_pytest_line};
 use std::io::{BufRead, BufReader};
@@ -45,6 +48,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let bundled = target.join("bundled");
     let alloc_check = target.join(ALLOC_CHECK_DIR);
+
+    banner("system packages");
+    system::ensure_installed()?;
 
     let mut run = Run::default();
     let result = (|| {
