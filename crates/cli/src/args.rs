@@ -51,6 +51,10 @@ pub struct AnalyzeArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Measure what could be read of a damaged or truncated file (with a warning) instead of
+    /// refusing it.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 /// Arguments of `lacquer master`.
@@ -98,9 +102,13 @@ pub struct MasterArgs {
     /// Sample format of the written WAV; 16 and 24 get TPDF dither.
     #[arg(long, value_enum, default_value_t = BitDepth::Int24)]
     pub bit_depth: BitDepth,
-    /// Overwrite OUTPUT if it exists.
+    /// Overwrite OUTPUT (and the --report file) if it exists; never an input or a reference.
     #[arg(long)]
     pub force: bool,
+    /// Master what could be read of a damaged or truncated input or reference (with a
+    /// warning) instead of refusing it.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Plain chain: no analysis and no decisions, only what the flags set (the assistant runs
     /// by default).
     #[arg(long)]

@@ -55,8 +55,16 @@ pub fn check_input(path: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Decodes the default audio track of `path` completely.
+/// Decodes the default audio track of `path` completely; a decode that stops before the length
+/// the file declares is an error.
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
+    decode_file_with(path, false)
+}
+
+/// Decodes the default audio track of `path` completely. A decode that stops before the length
+/// the file declares (a damaged or truncated file) is an error, or with `allow_partial` a
+/// one-line warning on stderr and the audio that was read.
+pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio, CliError> {
     check_input(path)?;
     let shown = path.display();
     let file =
@@ -87,6 +95,7 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
         .default_track(TrackType::Audio)
         .ok_or_else(no_audio)?;
     let track_id = track.id;
+    let declared_frames = track.num_frames;
     let params = track
         .codec_params
         .as_ref()
@@ -152,7 +161,27 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
             out.extend_from_slice(plane);
         }
     }
-    if decoder.finalize().verify_ok == Some(false) {
+    let verify_ok = decoder.finalize().verify_ok;
+    let decoded_frames = channels.first().map_or(0, Vec::len) as u64;
+    if let Some(declared) = declared_frames
+        && decoded_frames < declared
+        && sample_rate_hz > 0
+    {
+        let rate = f64::from(sample_rate_hz);
+        let what = format!(
+            "'{shown}': decoding stopped at {:.1} s of {:.1} s (the file is damaged or truncated)",
+            decoded_frames as f64 / rate,
+            declared as f64 / rate
+        );
+        if !allow_partial {
+            return Err(CliError::new(format!(
+                "{what}; use --allow-partial to go on with what was read"
+            )));
+        }
+        if decoded_frames > 0 {
+            eprintln!("lacquer: warning: {what}; going on with what was read (--allow-partial)");
+        }
+    } else if verify_ok == Some(false) {
         return Err(CliError::new(format!(
             "'{shown}' failed its integrity check (checksum mismatch); re-export it from the source"
         )));

@@ -32,7 +32,7 @@ const NUM_FAMILIES: usize = 3;
 /// Arguments of the hidden `derive-targets` command.
 #[derive(Debug, clap::Args)]
 pub struct DeriveArgs {
-    /// Folder of real masters (e.g. from `bash ../shared/corpus/fetch-corpus.sh`).
+    /// Folder of real masters (e.g. the one `cargo xtask corpus` prints).
     pub dir: PathBuf,
     /// Where to write `<family>.json` and `holdout.txt`.
     #[arg(long, default_value = "assets/targets")]
@@ -98,7 +98,7 @@ pub fn run(args: &DeriveArgs) -> Result<(), CliError> {
     };
     if tracks.is_empty() {
         return Err(CliError::new(format!(
-            "no audio files in '{}'; give the corpus folder printed by fetch-corpus.sh",
+            "no audio files in '{}'; give the folder `cargo xtask corpus` prints",
             args.dir.display()
         )));
     }

@@ -99,6 +99,7 @@ pub fn run() -> i32 {
             return e.exit_code();
         }
     };
+    output::install_interrupt_cleanup();
     let result = std::panic::catch_unwind(|| match &cli.command {
         None | Some(Command::Demo) => demo::run(),
         Some(Command::Analyze(a)) => analyze::run(a),
@@ -116,6 +117,10 @@ pub fn run() -> i32 {
     }
 }
 
+fn main() {
+    std::process::exit(run());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,8 +130,4 @@ mod tests {
         let e = CliError::new("first\nsecond\r\n  third  ");
         assert_eq!(e.to_string(), "first second third");
     }
-}
-
-fn main() {
-    std::process::exit(run());
 }

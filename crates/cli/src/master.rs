@@ -9,9 +9,11 @@ pub mod assist;
 pub mod report;
 
 use super::args::{BitDepth, MasterArgs, drive_range_db};
-use super::decode::{check_input, decode_file};
+use super::decode::{check_input, decode_file_with};
 use super::encode::{quantize_in_place, write_wav};
-use super::output::{TempOutput, check_output, describe_io};
+use super::output::{
+    ReadFile, TempOutput, WriteFile, check_outputs, commit_all, describe_io, master_output,
+};
 use super::table::{LimiterFigures, before_after_table, limiter_table};
 use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
 use super::{CliError, print_stdout};
@@ -39,8 +41,12 @@ pub struct MasterJob {
     pub target: Option<LoudnessTarget>,
     /// Sample format of the output.
     pub bit_depth: BitDepth,
-    /// Replace an existing output.
+    /// Replace an existing output (and report).
     pub force: bool,
+    /// Master what could be read of a truncated input or reference, with a warning.
+    pub allow_partial: bool,
+    /// Software name written into the WAV's `LIST`/`INFO` chunk (the demo marks its file).
+    pub software_tag: Option<&'static str>,
 }
 
 /// Shortest input the assistant analyses, seconds: one EBU short-term window (3 s), the unit
@@ -84,6 +90,11 @@ pub struct MasterReport {
 
 /// Runs the command from its arguments.
 pub fn run(args: &MasterArgs) -> Result<(), CliError> {
+    run_tagged(args, None)
+}
+
+/// Runs the command from its arguments, marking the WAV with `software_tag` if given.
+pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Result<(), CliError> {
     let job = MasterJob {
         input: args.input.clone(),
         output: args.output_path.clone(),
@@ -91,6 +102,8 @@ pub fn run(args: &MasterArgs) -> Result<(), CliError> {
         target: args.loudness_target()?,
         bit_depth: args.bit_depth,
         force: args.force,
+        allow_partial: args.allow_partial,
+        software_tag,
     };
     let options = AssistOptions {
         assist: args.assist_job()?,
@@ -174,12 +187,43 @@ fn assistant_text(a: &Assisted) -> String {
     text
 }
 
-/// Does the whole job, with the assistant if `options` ask for it. Nothing is created at
-/// `job.output` unless everything succeeds.
+/// Does the whole job, with the assistant if `options` ask for it. Every file to write is
+/// checked (and its temporary file created) before anything is decoded; nothing is created at
+/// `job.output` or the report's path unless everything succeeds, and then both at once.
 pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterReport, CliError> {
     check_input(&job.input)?;
-    check_output(&job.input, &job.output, job.force)?;
-    let audio = decode_file(&job.input)?;
+    let mut reads = vec![ReadFile {
+        path: &job.input,
+        role: "input file",
+    }];
+    if let Some(a) = &options.assist {
+        reads.extend(a.references.iter().map(|(path, _)| ReadFile {
+            path,
+            role: "reference",
+        }));
+    }
+    let mut writes = vec![master_output(&job.output)];
+    if let Some(path) = &options.report {
+        writes.push(WriteFile {
+            path,
+            role: "the report ",
+            advice: "choose another --report path",
+            wav: false,
+        });
+    }
+    check_outputs(&reads, &writes, job.force)?;
+    // Creating the temporary files now proves both folders writable before the long work.
+    let mut temp = TempOutput::create_beside(&job.output)?;
+    let mut report_temp = match &options.report {
+        Some(path) => Some((TempOutput::create_beside(path)?, path.as_path())),
+        None => None,
+    };
+    // Lets the tests check that a bug mid-write still ends in one line and no leftover files.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("LACQUER_DEBUG_PANIC_WHILE_WRITING").is_some() {
+        panic!("LACQUER_DEBUG_PANIC_WHILE_WRITING is set");
+    }
+    let audio = decode_file_with(&job.input, job.allow_partial)?;
     let sample_rate_hz = audio.sample_rate_hz;
     let measure = |channels: &[Vec<f32>], what: &Path| -> Result<Analysis, CliError> {
         let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
@@ -208,7 +252,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
     let assist_job = options.assist.as_ref().filter(|_| !too_short);
     let solution = match (assist_job, &job.target) {
         (Some(a), _) => {
-            let references = load_references(&a.references)?;
+            let references = load_references(&a.references, job.allow_partial)?;
             let result = assist::assist(&audio.channels, sample_rate_hz, &settings, a, references)?;
             settings = result.settings;
             target = (!a.fixed_drive).then_some(LoudnessTarget {
@@ -250,12 +294,6 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
         analyze_track(&slices, sample_rate_hz as f32)
     });
 
-    let mut temp = TempOutput::create_beside(&job.output)?;
-    // Lets the tests check that a bug mid-write still ends in one line and no leftover files.
-    #[cfg(debug_assertions)]
-    if std::env::var_os("LACQUER_DEBUG_PANIC_WHILE_WRITING").is_some() {
-        panic!("LACQUER_DEBUG_PANIC_WHILE_WRITING is set");
-    }
     let write_error = |e: hound::Error| {
         CliError::new(format!(
             "cannot write '{}': {}",
@@ -268,11 +306,12 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
         &rendered,
         sample_rate_hz,
         job.bit_depth,
+        job.software_tag,
     )
     .map_err(write_error)?;
-    temp.commit(&job.output, job.force)?;
-    if let (Some(path), Some(a), Some(features_after)) =
-        (&options.report, &assisted, &features_after)
+    let mut temps = vec![(temp, job.output.as_path())];
+    if let (Some((mut report_temp, path)), Some(a), Some(features_after)) =
+        (report_temp.take(), &assisted, &features_after)
     {
         let json = report::report_json(
             a,
@@ -290,8 +329,11 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
                     .unwrap_or_default(),
             },
         );
-        report::write_report(path, &json)?;
+        report::write_report(report_temp.file()?, path, &json)?;
+        temps.push((report_temp, path));
     }
+    // The master and the report appear together or not at all.
+    commit_all(temps, job.force)?;
     Ok(MasterReport {
         before,
         after,

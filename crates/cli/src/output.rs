@@ -1,12 +1,15 @@
 //! Safe writing of the output file: refuse to overwrite the input (under any spelling of its
 //! path, through symlinks or hard links), refuse to replace an existing file without
 //! `--force`, and write through a temporary file in the same folder that is renamed into place
-//! only once complete and removed on any error (a partly written master is never left behind).
+//! only once complete and removed on any error, on a panic and on Ctrl-C / SIGTERM (a partly
+//! written master or report is never left behind). The master and the report are renamed
+//! into place together, after both are complete.
 
 use super::CliError;
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The folder `path` will be created in (`.` for a bare file name).
 fn parent_folder(path: &Path) -> &Path {
@@ -29,75 +32,199 @@ fn same_existing_file(a: &Path, b: &Path) -> bool {
     matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
-/// Checks that `output` can be written for the existing file `input`: a `.wav` name in an
-/// existing folder, not a folder itself, not the input, and not an existing file unless
-/// `force`. Nothing is created.
-pub fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), CliError> {
-    let shown = output.display();
-    let is_wav = output
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"));
-    if output.file_name().is_none() {
+/// A file the command reads (the input, a reference): never to be written.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadFile<'a> {
+    /// The path as given.
+    pub path: &'a Path,
+    /// What it is, for messages: "input file", "reference".
+    pub role: &'a str,
+}
+
+/// A file the command writes (the master, the report).
+#[derive(Debug, Clone, Copy)]
+pub struct WriteFile<'a> {
+    /// The path as given.
+    pub path: &'a Path,
+    /// How it is named in messages, with a trailing space: "" for the master, "the report ".
+    pub role: &'a str,
+    /// What the user should do instead: "choose another output file".
+    pub advice: &'a str,
+    /// Whether the name must end in .wav.
+    pub wav: bool,
+}
+
+/// The master output, as [`check_outputs`] knows it.
+pub fn master_output(path: &Path) -> WriteFile<'_> {
+    WriteFile {
+        path,
+        role: "",
+        advice: "choose another output file",
+        wav: true,
+    }
+}
+
+/// The file `path` is or will be: its canonical path if it exists, else its folder's canonical
+/// path joined with its name; `None` if its folder cannot be resolved.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = fs::canonicalize(path) {
+        return Some(p);
+    }
+    let name = path.file_name()?;
+    fs::canonicalize(parent_folder(path))
+        .ok()
+        .map(|folder| folder.join(name))
+}
+
+/// Whether `a` and `b` are (or will be) the same file, under any spelling, symlink or hard link.
+fn same_file(a: &Path, b: &Path) -> bool {
+    if fs::metadata(a).is_ok() && fs::metadata(b).is_ok() {
+        return same_existing_file(a, b);
+    }
+    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Checks one file to write: a file name in an existing folder, not a folder itself.
+fn check_place(w: &WriteFile) -> Result<(), CliError> {
+    let shown = w.path.display();
+    let role = w.role;
+    if w.path.file_name().is_none() {
         return Err(CliError::new(format!(
-            "'{shown}' is not a file name; give the output as e.g. master.wav"
+            "{role}'{shown}' is not a file name; {}",
+            w.advice
         )));
     }
-    let folder = parent_folder(output);
+    let folder = parent_folder(w.path);
     match fs::metadata(folder) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
             return Err(CliError::new(format!(
-                "cannot write '{shown}': '{}' is not a folder",
+                "cannot write {role}'{shown}': '{}' is not a folder",
                 folder.display()
             )));
         }
         Err(_) => {
             return Err(CliError::new(format!(
-                "cannot write '{shown}': the folder '{}' does not exist; create it first",
+                "cannot write {role}'{shown}': the folder '{}' does not exist; create it first",
                 folder.display()
             )));
         }
     }
-    if fs::metadata(output).is_ok_and(|m| m.is_dir()) {
+    if fs::metadata(w.path).is_ok_and(|m| m.is_dir()) {
         return Err(CliError::new(format!(
-            "'{shown}' is a folder; give a file name for the output, e.g. {}",
-            output.join("master.wav").display()
-        )));
-    }
-    let exists = fs::symlink_metadata(output).is_ok();
-    let is_input = if exists {
-        same_existing_file(input, output)
-    } else {
-        // Not there yet: compare the canonical folder plus the file name with the input.
-        match (
-            fs::canonicalize(input),
-            fs::canonicalize(folder),
-            output.file_name(),
-        ) {
-            (Ok(input_canon), Ok(folder_canon), Some(name)) => {
-                input_canon == folder_canon.join(name)
-            }
-            _ => false,
-        }
-    };
-    if is_input {
-        return Err(CliError::new(format!(
-            "refusing to overwrite the input file '{}' with '{shown}'; choose another output file",
-            input.display()
-        )));
-    }
-    if !is_wav {
-        return Err(CliError::new(format!(
-            "'{shown}' must end in .wav: lacquer writes WAV files"
-        )));
-    }
-    if exists && !force {
-        return Err(CliError::new(format!(
-            "'{shown}' already exists; add --force to overwrite it"
+            "{role}'{shown}' is a folder; give a file name, e.g. {}",
+            w.path
+                .join(if w.wav { "master.wav" } else { "report.json" })
+                .display()
         )));
     }
     Ok(())
+}
+
+/// Checks, before anything is rendered or created, that every file in `writes` can be written:
+/// each is a file name in an existing folder, none is any file in `reads` (under any spelling,
+/// symlink or hard link; `force` does not change that), no two are the same file, the master
+/// ends in .wav, and none exists unless `force`.
+pub fn check_outputs(
+    reads: &[ReadFile],
+    writes: &[WriteFile],
+    force: bool,
+) -> Result<(), CliError> {
+    for w in writes {
+        check_place(w)?;
+        let shown = w.path.display();
+        if let Some(r) = reads.iter().find(|r| same_file(r.path, w.path)) {
+            return Err(CliError::new(format!(
+                "refusing to overwrite the {} '{}' with {}'{shown}'; {}",
+                r.role,
+                r.path.display(),
+                w.role,
+                w.advice
+            )));
+        }
+        if w.wav {
+            let is_wav = w
+                .path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"));
+            if !is_wav {
+                return Err(CliError::new(format!(
+                    "'{shown}' must end in .wav: lacquer writes WAV files"
+                )));
+            }
+        }
+    }
+    for (i, a) in writes.iter().enumerate() {
+        if let Some(b) = writes[i + 1..].iter().find(|b| same_file(a.path, b.path)) {
+            return Err(CliError::new(format!(
+                "{}'{}' is the same file as {}'{}'; {}",
+                b.role,
+                b.path.display(),
+                if a.role.is_empty() {
+                    "the output "
+                } else {
+                    a.role
+                },
+                a.path.display(),
+                b.advice
+            )));
+        }
+    }
+    if !force && let Some(w) = writes.iter().find(|w| fs::symlink_metadata(w.path).is_ok()) {
+        return Err(CliError::new(format!(
+            "{}'{}' already exists; add --force to overwrite it",
+            w.role,
+            w.path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that `output` can be written for the existing file `input`: a `.wav` name in an
+/// existing folder, not a folder itself, not the input, and not an existing file unless
+/// `force`. Nothing is created.
+#[cfg(test)]
+pub fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), CliError> {
+    check_outputs(
+        &[ReadFile {
+            path: input,
+            role: "input file",
+        }],
+        &[master_output(output)],
+        force,
+    )
+}
+
+/// Temporary files that exist right now: removed by the Ctrl-C / SIGTERM handler.
+static LIVE_TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The registry of live temporary files (a panic elsewhere must not disable the cleanup).
+fn live_temps() -> MutexGuard<'static, Vec<PathBuf>> {
+    LIVE_TEMPS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Installs the Ctrl-C / SIGTERM handler: it removes every live temporary file, says so in
+/// one line and exits with [`EXIT_INTERRUPTED`]. It runs on its own thread, and waits for a
+/// commit in progress (which holds the registry) so that renamed files are never half there.
+pub fn install_interrupt_cleanup() {
+    // Failing to install (a handler already set) only loses the cleanup, so it is not fatal.
+    let _ = ctrlc::set_handler(|| {
+        let live = live_temps();
+        for path in live.iter() {
+            let _ = fs::remove_file(path);
+        }
+        let note = if live.is_empty() {
+            ""
+        } else {
+            "; the unfinished output was removed"
+        };
+        eprintln!("lacquer: interrupted{note}");
+        std::process::exit(EXIT_INTERRUPTED);
+    });
 }
 
 /// A temporary file beside the final output. Dropping it without [`TempOutput::commit`]
@@ -115,6 +242,8 @@ impl TempOutput {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // Created and registered under the lock, so an interrupt cannot miss it.
+        let mut live = live_temps();
         for attempt in 0..1000u32 {
             let path = folder.join(format!(
                 ".{name}.lacquer-{}-{attempt}.tmp",
@@ -122,6 +251,7 @@ impl TempOutput {
             ));
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(file) => {
+                    live.push(path.clone());
                     return Ok(Self {
                         path,
                         file: Some(file),
@@ -158,31 +288,82 @@ impl TempOutput {
 
     /// Flushes the data to disk and renames the file to `final_path`. Unless `force`, refuses
     /// if `final_path` appeared in the meantime.
-    pub fn commit(mut self, final_path: &Path, force: bool) -> Result<(), CliError> {
-        let shown = final_path.display();
+    #[cfg(test)]
+    pub fn commit(self, final_path: &Path, force: bool) -> Result<(), CliError> {
+        commit_all(vec![(self, final_path)], force)
+    }
+
+    /// Flushes the data to disk (closing the file).
+    fn sync(&mut self, final_path: &Path) -> Result<(), CliError> {
         if let Some(file) = self.file.take() {
             file.sync_all().map_err(|e| {
-                CliError::new(format!("cannot write '{shown}': {}", describe_io(&e)))
+                CliError::new(format!(
+                    "cannot write '{}': {}",
+                    final_path.display(),
+                    describe_io(&e)
+                ))
             })?;
         }
-        if !force && fs::symlink_metadata(final_path).is_ok() {
-            return Err(CliError::new(format!(
-                "'{shown}' appeared while rendering; add --force to overwrite it"
-            )));
-        }
-        fs::rename(&self.path, final_path)
-            .map_err(|e| CliError::new(format!("cannot write '{shown}': {}", describe_io(&e))))?;
-        // Renamed: nothing left to clean up.
-        self.path = PathBuf::new();
         Ok(())
     }
+}
+
+/// Flushes every temporary file and renames each to its final path, all or nothing: unless
+/// `force`, refuses if any final path appeared in the meantime; if a rename fails, the files
+/// already renamed are removed again. An interrupt waits until the renames are done.
+pub fn commit_all(mut temps: Vec<(TempOutput, &Path)>, force: bool) -> Result<(), CliError> {
+    for (temp, final_path) in &mut temps {
+        temp.sync(final_path)?;
+    }
+    if !force
+        && let Some((_, final_path)) = temps.iter().find(|(_, p)| fs::symlink_metadata(p).is_ok())
+    {
+        return Err(CliError::new(format!(
+            "'{}' appeared while rendering; add --force to overwrite it",
+            final_path.display()
+        )));
+    }
+    let failure = {
+        let mut live = live_temps();
+        let mut renamed: Vec<&Path> = Vec::new();
+        let mut failure = None;
+        for (temp, final_path) in &mut temps {
+            match fs::rename(&temp.path, *final_path) {
+                Ok(()) => {
+                    live.retain(|p| *p != temp.path);
+                    // Renamed: nothing left to clean up.
+                    temp.path = PathBuf::new();
+                    renamed.push(final_path);
+                }
+                Err(e) => {
+                    failure = Some(CliError::new(format!(
+                        "cannot write '{}': {}",
+                        final_path.display(),
+                        describe_io(&e)
+                    )));
+                    break;
+                }
+            }
+        }
+        if failure.is_some() {
+            for path in renamed {
+                let _ = fs::remove_file(path);
+            }
+        }
+        failure
+    };
+    // The registry is released before the remaining temporary files are dropped (removed).
+    drop(temps);
+    failure.map_or(Ok(()), Err)
 }
 
 impl Drop for TempOutput {
     fn drop(&mut self) {
         self.file = None;
         if !self.path.as_os_str().is_empty() {
+            let mut live = live_temps();
             let _ = fs::remove_file(&self.path);
+            live.retain(|p| *p != self.path);
         }
     }
 }

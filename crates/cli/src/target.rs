@@ -12,7 +12,8 @@ use lacquer_core::platform::Platform;
 use lacquer_core::render::measure_render;
 
 /// Lowest and highest loudness target `--target-lufs` accepts, LUFS: from broadcast-quiet
-/// (below EBU R128's -23) to louder than any streaming reference (REFERENCES.md §3.4).
+/// (below EBU R128's -23) to louder than any streaming reference (docs/standards.md,
+/// platform-targets).
 pub const TARGET_LUFS_RANGE: (f32, f32) = (-30.0, -6.0);
 
 /// Limiter gain reduction allowed by default while searching, dB: beyond about 12 dB a true

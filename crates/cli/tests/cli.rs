@@ -681,3 +681,315 @@ fn no_arguments_masters_the_demo_mix() {
         assert_eq!(rendered[0].len(), source[0].len());
     }
 }
+
+// ---- Every written path against every read path, reports, all-or-nothing, interrupts ----
+
+/// A folder with a 4 s stereo mix `in.wav` (long enough for the assistant, so --report
+/// applies) and a reference `ref.wav`.
+fn mix_and_reference() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 2, 4.0, -20.0),
+        48_000,
+        16,
+    );
+    write_wav(
+        &dir.path().join("ref.wav"),
+        &program(48_000, 2, 4.0, -12.0),
+        48_000,
+        16,
+    );
+    dir
+}
+
+#[test]
+fn never_writes_over_an_input_a_reference_or_another_output() {
+    let dir = mix_and_reference();
+    let input = fs::read(dir.path().join("in.wav")).unwrap();
+    let reference = fs::read(dir.path().join("ref.wav")).unwrap();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("in.wav", dir.path().join("in-link.json")).unwrap();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("out.wav", &["--report", "in.wav"], "input"),
+        (
+            "out.wav",
+            &["--report", "./sub/../in.wav", "--force"],
+            "input",
+        ),
+        #[cfg(unix)]
+        ("out.wav", &["--report", "in-link.json", "--force"], "input"),
+        ("out.wav", &["--report", "out.wav"], "same file"),
+        (
+            "out.wav",
+            &["--report", "./sub/../out.wav", "--force"],
+            "same file",
+        ),
+        (
+            "ref.wav",
+            &["--reference", "ref.wav", "--force"],
+            "reference",
+        ),
+        (
+            "./ref.wav",
+            &["--reference", "sub/../ref.wav", "--force"],
+            "reference",
+        ),
+        (
+            "out.wav",
+            &["--reference", "ref.wav", "--report", "ref.wav", "--force"],
+            "reference",
+        ),
+    ];
+    for (output, extra, why) in cases {
+        let out = master(dir.path(), Path::new("in.wav"), Path::new(output), extra);
+        let what = format!("-o {output} {extra:?}");
+        let line = assert_one_line_failure(&out, &what);
+        assert!(line.contains(why), "{what}: {line}");
+        assert_eq!(
+            fs::read(dir.path().join("in.wav")).unwrap(),
+            input,
+            "{what}"
+        );
+        assert_eq!(
+            fs::read(dir.path().join("ref.wav")).unwrap(),
+            reference,
+            "{what}"
+        );
+        let mut expected = vec!["in.wav", "ref.wav", "sub"];
+        if cfg!(unix) {
+            expected.insert(0, "in-link.json");
+        }
+        assert_eq!(names_in(dir.path()), expected, "{what}: files changed");
+    }
+}
+
+#[test]
+fn an_existing_report_needs_force() {
+    let dir = mix_and_reference();
+    let report = dir.path().join("report.json");
+    fs::write(&report, b"precious").unwrap();
+    let out = master(
+        dir.path(),
+        Path::new("in.wav"),
+        Path::new("out.wav"),
+        &["--report", "report.json"],
+    );
+    let line = assert_one_line_failure(&out, "existing report");
+    assert!(
+        line.contains("--force") && line.contains("report.json"),
+        "{line}"
+    );
+    assert_eq!(fs::read(&report).unwrap(), b"precious");
+    assert!(
+        !dir.path().join("out.wav").exists(),
+        "master written anyway"
+    );
+
+    let out = master(
+        dir.path(),
+        Path::new("in.wav"),
+        Path::new("out.wav"),
+        &["--report", "report.json", "--force"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert!(json["parameters"].is_object(), "{json}");
+    assert_eq!(
+        names_in(dir.path()),
+        ["in.wav", "out.wav", "ref.wav", "report.json"]
+    );
+}
+
+#[test]
+fn no_master_is_left_when_the_report_cannot_be_written() {
+    let dir = mix_and_reference();
+    fs::create_dir(dir.path().join("a_folder.json")).unwrap();
+    for (report, why) in [
+        ("no/such/folder/report.json", "does not exist"),
+        ("a_folder.json", "is a folder"),
+    ] {
+        let out = master(
+            dir.path(),
+            Path::new("in.wav"),
+            Path::new("out.wav"),
+            &["--report", report, "--force"],
+        );
+        let line = assert_one_line_failure(&out, report);
+        assert!(
+            line.contains(why) && line.contains("report"),
+            "{report}: {line}"
+        );
+        assert_eq!(
+            names_in(dir.path()),
+            ["a_folder.json", "in.wav", "ref.wav"],
+            "{report}: files left"
+        );
+        assert!(names_in(&dir.path().join("a_folder.json")).is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupt_removes_the_temporary_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // Long enough that the assistant and the render are still busy when the signal comes.
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 2, 60.0, -20.0),
+        48_000,
+        16,
+    );
+    for signal in ["INT", "TERM"] {
+        let mut child = std::process::Command::new(lacquer())
+            .args(["master", "in.wav", "-o", "out.wav", "--report", "r.json"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        loop {
+            let temps = names_in(dir.path())
+                .iter()
+                .filter(|n| n.ends_with(".tmp"))
+                .count();
+            if temps == 2 {
+                break;
+            }
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{signal}: lacquer ended before its temporary files were seen"
+            );
+            assert!(
+                start.elapsed().as_secs() < 60,
+                "{signal}: no temporary files"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let kill = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{signal}: {}",
+            stderr_of(&out)
+        );
+        let err = stderr_of(&out);
+        assert!(err.starts_with("lacquer: interrupted"), "{signal}: {err:?}");
+        assert_eq!(names_in(dir.path()), ["in.wav"], "{signal}: files left");
+    }
+}
+
+#[test]
+fn the_demo_keeps_a_file_it_did_not_write() {
+    let cwd = tempfile::tempdir().unwrap();
+    let fallback = cwd.path().join("assets/demo/demo-mix.wav");
+    fs::create_dir_all(fallback.parent().unwrap()).unwrap();
+    write_wav(&fallback, &program(44_100, 2, 1.0, -18.0), 44_100, 16);
+    let demo = cwd.path().join("lacquer-demo.wav");
+    // The user's own file of that name, a WAV or anything else, is never replaced.
+    let mut theirs = Vec::new();
+    write_wav(&demo, &program(44_100, 2, 0.5, -10.0), 44_100, 16);
+    theirs.push(fs::read(&demo).unwrap());
+    theirs.push(b"precious notes".to_vec());
+    for bytes in theirs {
+        fs::write(&demo, &bytes).unwrap();
+        let line = assert_one_line_failure(&run_in(cwd.path(), &[]), "user's lacquer-demo.wav");
+        assert!(
+            line.contains("lacquer-demo.wav") && line.contains("--force"),
+            "{line}"
+        );
+        assert_eq!(
+            fs::read(&demo).unwrap(),
+            bytes,
+            "the user's file was replaced"
+        );
+        assert_eq!(names_in(cwd.path()), ["assets", "lacquer-demo.wav"]);
+    }
+    // `lacquer master ... -o lacquer-demo.wav` does not mark the file as the demo's either.
+    fs::remove_file(&demo).unwrap();
+    let out = master(cwd.path(), &fallback, Path::new("lacquer-demo.wav"), &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let mastered = fs::read(&demo).unwrap();
+    assert_one_line_failure(&run_in(cwd.path(), &[]), "master's lacquer-demo.wav");
+    assert_eq!(fs::read(&demo).unwrap(), mastered);
+    // The demo's own file is replaced by the next demo run.
+    fs::remove_file(&demo).unwrap();
+    for run in 0..2 {
+        let out = run_in(cwd.path(), &[]);
+        assert!(out.status.success(), "run {run}: {}", stderr_of(&out));
+        assert_eq!(names_in(cwd.path()), ["assets", "lacquer-demo.wav"]);
+    }
+}
+
+/// `path` cut to `keep` of its audio payload (the header, which declares the full length, is
+/// kept): the first `header` bytes plus that share of the rest.
+fn truncate_file(path: &Path, header: usize, keep: f64) {
+    let bytes = fs::read(path).unwrap();
+    let body = bytes.len() - header;
+    fs::write(path, &bytes[..header + (body as f64 * keep) as usize]).unwrap();
+}
+
+/// A truncated file is refused with how much was read, and mastered / measured with a warning
+/// under --allow-partial.
+fn check_truncated(dir: &Path, name: &str, read_s: &str, declared_s: &str) {
+    let line = assert_one_line_failure(
+        &master(dir, Path::new(name), Path::new("out.wav"), &["--no-assist"]),
+        name,
+    );
+    assert!(
+        line.contains(name)
+            && line.contains(&format!("{read_s} s of {declared_s} s"))
+            && line.contains("--allow-partial"),
+        "{name}: {line}"
+    );
+    assert!(!dir.join("out.wav").exists());
+    assert_one_line_failure(&run_in(dir, &["analyze", name]), name);
+
+    let out = master(
+        dir,
+        Path::new(name),
+        Path::new("out.wav"),
+        &["--no-assist", "--allow-partial", "--force"],
+    );
+    assert!(out.status.success(), "{name}: {}", stderr_of(&out));
+    let warning = stderr_of(&out);
+    assert_eq!(warning.lines().count(), 1, "{name}: {warning:?}");
+    assert!(
+        warning.starts_with("lacquer: warning: ") && warning.contains(declared_s),
+        "{name}: {warning:?}"
+    );
+    let out = run_in(dir, &["analyze", name, "--allow-partial"]);
+    assert!(out.status.success(), "{name}: {}", stderr_of(&out));
+}
+
+#[test]
+fn a_truncated_input_is_refused_unless_allow_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = program(8_000, 1, 20.0, -20.0);
+    let wav = dir.path().join("cut.wav");
+    write_wav(&wav, &audio, 8_000, 16);
+    let data_bytes = 20 * 8_000 * 2;
+    let header = fs::metadata(&wav).unwrap().len() as usize - data_bytes;
+    truncate_file(&wav, header, 0.15);
+    check_truncated(dir.path(), "cut.wav", "3.0", "20.0");
+    let (_, written) = read_wav(&dir.path().join("out.wav"));
+    assert_eq!(written[0].len(), 3 * 8_000);
+    fs::remove_file(dir.path().join("out.wav")).unwrap();
+
+    let stereo = program(44_100, 2, 20.0, -20.0);
+    write_mp3(&dir.path().join("cut.mp3"), &stereo, 44_100);
+    truncate_file(&dir.path().join("cut.mp3"), 0, 0.5);
+    check_truncated(dir.path(), "cut.mp3", "10.0", "20.0");
+    fs::remove_file(dir.path().join("out.wav")).unwrap();
+
+    write_flac(&dir.path().join("cut.flac"), &stereo, 44_100);
+    truncate_file(&dir.path().join("cut.flac"), 0, 0.5);
+    check_truncated(dir.path(), "cut.flac", "10.0", "20.0");
+}

@@ -19,10 +19,17 @@ fn render_contract() -> String {
         ));
     }
     for s in &contract::BOOLS {
-        out.push_str(&format!("bool {} | {} | default {}\n", s.id, s.name, s.default));
+        out.push_str(&format!(
+            "bool {} | {} | default {}\n",
+            s.id, s.name, s.default
+        ));
     }
     for s in &contract::CHOICES {
-        let entries: Vec<String> = s.entries.iter().map(|(id, n)| format!("{id}={n}")).collect();
+        let entries: Vec<String> = s
+            .entries
+            .iter()
+            .map(|(id, n)| format!("{id}={n}"))
+            .collect();
         out.push_str(&format!(
             "choice {} | {} | default {} | {}\n",
             s.id,
@@ -71,7 +78,11 @@ fn ids_are_unique_and_every_lookup_resolves() {
     for s in contract::floats() {
         assert_eq!(contract::float(s.id), s);
         assert!(s.min < s.max, "{}: empty range", s.id);
-        assert!((s.min..=s.max).contains(&s.default), "{}: default outside", s.id);
+        assert!(
+            (s.min..=s.max).contains(&s.default),
+            "{}: default outside",
+            s.id
+        );
         assert!(s.step > 0.0, "{}: step", s.id);
     }
 }
@@ -100,7 +111,11 @@ fn snapping_stays_within_half_a_step() {
             let snapped = s.snap(v);
             assert!((s.min..=s.max).contains(&snapped), "{}: {snapped}", s.id);
             if v <= s.max {
-                assert!((snapped - v).abs() <= 0.5 * s.step + 1e-3, "{}: {v} -> {snapped}", s.id);
+                assert!(
+                    (snapped - v).abs() <= 0.5 * s.step + 1e-3,
+                    "{}: {v} -> {snapped}",
+                    s.id
+                );
             }
         }
         assert_eq!(s.snap(f32::NAN), s.default);

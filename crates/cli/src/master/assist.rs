@@ -4,7 +4,7 @@
 //! (`lacquer eval-corpus`) calls the same [`assist`].
 
 use crate::CliError;
-use crate::decode::decode_file;
+use crate::decode::decode_file_with;
 use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::decide::{Amounts, Decision, Goal, apply, decide, solve_and_render};
 use lacquer_core::assistant::explain::explain;
@@ -90,13 +90,17 @@ fn slices(channels: &[Vec<f32>]) -> Vec<&[f32]> {
     channels.iter().map(Vec::as_slice).collect()
 }
 
-/// Decodes and analyses each reference file.
-pub fn load_references(references: &[(PathBuf, f32)]) -> Result<Vec<ReferenceInfo>, CliError> {
+/// Decodes and analyses each reference file (a truncated one is refused unless
+/// `allow_partial`).
+pub fn load_references(
+    references: &[(PathBuf, f32)],
+    allow_partial: bool,
+) -> Result<Vec<ReferenceInfo>, CliError> {
     references
         .iter()
         .map(|(path, weight)| {
             crate::decode::check_input(path)?;
-            let audio = decode_file(path)?;
+            let audio = decode_file_with(path, allow_partial)?;
             let features = analyze_track(&slices(&audio.channels), audio.sample_rate_hz as f32);
             if features.integrated_lufs.is_none() {
                 return Err(CliError::new(format!(

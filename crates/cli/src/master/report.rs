@@ -107,11 +107,13 @@ pub fn report_json(a: &Assisted, r: &ReportInputs) -> Value {
     })
 }
 
-/// Writes the report to `path` (pretty JSON), or a one-line error.
-pub fn write_report(path: &Path, report: &Value) -> Result<(), CliError> {
+/// Writes the report (pretty JSON) into `file`, the temporary file for `path`, or a one-line
+/// error.
+pub fn write_report(file: &mut std::fs::File, path: &Path, report: &Value) -> Result<(), CliError> {
+    use std::io::Write;
     let text = serde_json::to_string_pretty(report)
         .map_err(|e| CliError::new(format!("cannot encode the report: {e}")))?;
-    std::fs::write(path, text + "\n").map_err(|e| {
+    file.write_all((text + "\n").as_bytes()).map_err(|e| {
         CliError::new(format!(
             "cannot write the report '{}': {}; choose another --report path",
             path.display(),

@@ -5,7 +5,6 @@
 use crate::platform::Platform;
 use nice_plug::prelude::*;
 
-
 /// The "Platform" choice: a delivery target whose loudness and ceiling the assistant uses, or
 /// Custom (the "Target Loudness" and "Ceiling" parameters as set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
