@@ -311,6 +311,17 @@ pub fn floats() -> impl Iterator<Item = &'static FloatSpec> {
         .chain(BANDS.iter().flatten())
 }
 
+/// The three parameters of EQ bell `index` (0-based): gain, frequency, Q.
+pub fn bell(index: usize) -> &'static [FloatSpec; 3] {
+    &BELLS[index]
+}
+
+/// The five parameters of multiband band `index` (0 low, 1 mid, 2 high): threshold, ratio,
+/// attack, release, width.
+pub fn band(index: usize) -> &'static [FloatSpec; 5] {
+    &BANDS[index]
+}
+
 /// The continuous parameter with this id. Panics on an unknown id: ids are compile-time
 /// literals of this crate and the plugin, and `tests/contract.rs` checks every one resolves.
 pub fn float(id: &str) -> &'static FloatSpec {

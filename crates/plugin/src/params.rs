@@ -19,7 +19,11 @@ pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
 /// step has). Smoothing happens inside the chain (sample-exact and identical in the CLI), so
 /// the host-side smoother stays off.
 pub(crate) fn float_param(id: &str) -> FloatParam {
-    let spec = contract::float(id);
+    float_param_from(contract::float(id))
+}
+
+/// The host parameter for one entry of the contract.
+pub(crate) fn float_param_from(spec: &contract::FloatSpec) -> FloatParam {
     let range = match spec.scale {
         Scale::Linear => FloatRange::Linear {
             min: spec.min,

@@ -1,10 +1,11 @@
 //! Parameters of the tone, dynamics and stereo stages: the four macros and the expert
 //! section. Ids are frozen once released (README lists them).
 
-use super::float_param;
+use super::{float_param, float_param_from};
 use crate::dsp::crossover::NUM_BANDS;
 use crate::dsp::eq::NUM_BELLS;
 use crate::dsp::macros::{DYNAMICS_PRESETS, DynamicsBandPreset, MacroSettings, StagesSettings};
+use lacquer_core::contract;
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
@@ -83,12 +84,13 @@ pub struct BellParams {
 }
 
 impl BellParams {
-    /// Bell `number` (1..=5): its parameters are `eq_b{number}_gain/_freq/_q` in the contract.
-    fn new(number: usize) -> Self {
+    /// Bell `index` (0-based) of the contract.
+    fn new(index: usize) -> Self {
+        let [gain, freq, q] = contract::bell(index);
         Self {
-            gain: float_param(&format!("eq_b{number}_gain")),
-            freq: float_param(&format!("eq_b{number}_freq")),
-            q: float_param(&format!("eq_b{number}_q")),
+            gain: float_param_from(gain),
+            freq: float_param_from(freq),
+            q: float_param_from(q),
         }
     }
 }
@@ -128,11 +130,11 @@ impl Default for EqParams {
                 .with_string_to_value(parse_hz_or_off(HIGH_PASS_MIN_HZ)),
             low_shelf_gain: float_param("eq_ls_gain"),
             low_shelf_freq: float_param("eq_ls_freq"),
-            bell1: BellParams::new(1),
-            bell2: BellParams::new(2),
-            bell3: BellParams::new(3),
-            bell4: BellParams::new(4),
-            bell5: BellParams::new(5),
+            bell1: BellParams::new(0),
+            bell2: BellParams::new(1),
+            bell3: BellParams::new(2),
+            bell4: BellParams::new(3),
+            bell5: BellParams::new(4),
             high_shelf_gain: float_param("eq_hs_gain"),
             high_shelf_freq: float_param("eq_hs_freq"),
         }
@@ -158,17 +160,17 @@ pub struct BandParams {
 }
 
 impl BandParams {
-    /// The band whose parameters are `{prefix}_thresh/_ratio/_attack/_release/_width` in the
-    /// contract.
-    fn new(prefix: &str) -> Self {
+    /// Band `index` (0 low, 1 mid, 2 high) of the contract.
+    fn new(index: usize) -> Self {
+        let [threshold, ratio, attack, release, width] = contract::band(index);
         Self {
-            threshold: float_param(&format!("{prefix}_thresh")),
-            ratio: float_param(&format!("{prefix}_ratio"))
+            threshold: float_param_from(threshold),
+            ratio: float_param_from(ratio)
                 .with_value_to_string(formatters::v2s_compression_ratio(1))
                 .with_string_to_value(formatters::s2v_compression_ratio()),
-            attack: float_param(&format!("{prefix}_attack")),
-            release: float_param(&format!("{prefix}_release")),
-            width: float_param(&format!("{prefix}_width")),
+            attack: float_param_from(attack),
+            release: float_param_from(release),
+            width: float_param_from(width),
         }
     }
 
@@ -203,9 +205,9 @@ impl Default for BandsParams {
         Self {
             crossover_low: float_param("xover_low"),
             crossover_high: float_param("xover_high"),
-            low: BandParams::new("low"),
-            mid: BandParams::new("mid"),
-            high: BandParams::new("high"),
+            low: BandParams::new(0),
+            mid: BandParams::new(1),
+            high: BandParams::new(2),
         }
     }
 }
