@@ -9,7 +9,9 @@ use common::music_like;
 use criterion::{Criterion, criterion_group, criterion_main};
 use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::decide::{Amounts, Goal, apply, decide, solve_and_render};
-use lacquer_core::assistant::profile::{NUM_BANDS, Percentiles, TargetProfile, TrackFeatures};
+use lacquer_core::assistant::profile::{
+    NUM_BANDS, Percentiles, TargetKind, TargetProfile, TrackFeatures,
+};
 use lacquer_core::chain::ChainSettings;
 use std::hint::black_box;
 use std::time::Duration;
@@ -44,6 +46,7 @@ fn reference(features: &TrackFeatures) -> TargetProfile {
         3.0 * (f / 1000.0).log2().max(0.0)
     };
     TargetProfile {
+        kind: TargetKind::Reference,
         name: "reference".into(),
         description: "bench".into(),
         num_tracks: 1,

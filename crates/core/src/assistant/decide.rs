@@ -39,7 +39,7 @@ use super::loudness::{
     DriveSearch, DriveSolution, LOUDNESS_TOLERANCE_LU, TargetOutcome, TrialMeasurement, solve_drive,
 };
 use super::profile::{
-    NUM_BANDS, Percentiles, TargetProfile, TrackFeatures, band_centre_hz, is_core_band,
+    NUM_BANDS, Percentiles, TargetKind, TargetProfile, TrackFeatures, band_centre_hz, is_core_band,
 };
 use crate::chain::ChainSettings;
 use crate::dsp::crossover::{DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS as NUM_SPLIT};
@@ -259,7 +259,7 @@ fn band_of(list: &[Percentiles], k: usize) -> Percentiles {
 /// True when `target` is a family profile (or a blend of them), false for references
 /// ([`super::targets::profile_from_references`]).
 fn is_family(target: &TargetProfile) -> bool {
-    target.name != super::targets::REFERENCE_PROFILE_NAME
+    target.kind == TargetKind::Family
 }
 
 pub use apply::*;

@@ -69,10 +69,25 @@ pub struct Percentiles {
     pub p90: f32,
 }
 
+/// What a target stands for, which decides how strictly it is followed: a family's range of
+/// good masters is followed only where a track departs grossly from it (character is left
+/// alone), a reference the user chose is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetKind {
+    /// A family of masters (or a blend of families): a range, not a curve to match.
+    #[default]
+    Family,
+    /// The user's reference track(s): matched.
+    Reference,
+}
+
 /// A tonal-balance and dynamics target for one family of music (e.g. "modern", "bass-heavy",
 /// "acoustic"), derived from real masters by `cargo xtask derive-targets DIR`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetProfile {
+    /// Family or reference (not stored in the family files: every stored profile is a family).
+    #[serde(skip)]
+    pub kind: TargetKind,
     /// Family id, lower-case, used by `--family`.
     pub name: String,
     /// One line saying what the family is and what it was made from.

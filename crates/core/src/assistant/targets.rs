@@ -5,7 +5,7 @@
 //! the JSON files in `assets/targets/`, embedded at compile time; `assets/targets/README.md`
 //! says how they were made and from what.
 
-use super::profile::{NUM_BANDS, Percentiles, TargetProfile, TrackFeatures};
+use super::profile::{NUM_BANDS, Percentiles, TargetKind, TargetProfile, TrackFeatures};
 use std::sync::OnceLock;
 
 /// Bands per tonal group of the classifier (10 groups of 3 bands: 20-32 Hz, 40-63 Hz, ...,
@@ -110,6 +110,7 @@ pub fn profile_from_tracks(
     };
     let features: Vec<Vec<f32>> = tracks.iter().map(classifier_features).collect();
     TargetProfile {
+        kind: TargetKind::Family,
         name: name.into(),
         description: description.into(),
         num_tracks: tracks.len(),
@@ -187,6 +188,7 @@ pub fn blend(profiles: &[(&TargetProfile, f32)]) -> TargetProfile {
         .map(|(p, w)| format!("{} {:.0} %", p.name, 100.0 * w))
         .collect();
     TargetProfile {
+        kind: TargetKind::Family,
         name: if names.is_empty() {
             "flat".into()
         } else {
@@ -263,6 +265,7 @@ pub fn profile_from_references(references: &[(TrackFeatures, f32)]) -> TargetPro
         .map(|(t, _)| classifier_features(t))
         .collect();
     TargetProfile {
+        kind: TargetKind::Reference,
         name: REFERENCE_PROFILE_NAME.into(),
         description: format!("{} reference track(s), weighted", references.len()),
         num_tracks: references.len(),

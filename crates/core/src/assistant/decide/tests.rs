@@ -7,14 +7,18 @@ fn pct(p10: f32, p50: f32, p90: f32) -> Percentiles {
 
 /// A target whose mid spectrum is `curve` +/- `spread` dB and whose side sits 10 dB under the
 /// mid (+/- 2 dB): a reference (named as [`crate::assistant::targets::profile_from_references`]
-/// names it) for spread 0, else a family.
+/// makes it) for spread 0, else a family.
 fn target(curve: [f32; NUM_BANDS], spread: f32) -> TargetProfile {
-    let name = if spread == 0.0 {
-        crate::assistant::targets::REFERENCE_PROFILE_NAME
+    let (kind, name) = if spread == 0.0 {
+        (
+            TargetKind::Reference,
+            crate::assistant::targets::REFERENCE_PROFILE_NAME,
+        )
     } else {
-        "test"
+        (TargetKind::Family, "test")
     };
     TargetProfile {
+        kind,
         name: name.into(),
         description: "synthetic".into(),
         num_tracks: 1,

@@ -82,8 +82,7 @@ pub fn decide_width(
         // The low band is not widened towards a family: a wide low end loses punch on mono
         // and club systems and is what bass mono exists to undo; a reference that is wider
         // down there is followed (the user chose that sound).
-        if b == 0 && gain > 1.0 && target.name != crate::assistant::targets::REFERENCE_PROFILE_NAME
-        {
+        if b == 0 && gain > 1.0 && is_family(target) {
             gain = 1.0;
         }
         if gain > 1.0 {
