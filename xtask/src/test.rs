@@ -10,13 +10,15 @@
 //! d. the CLAP host tests (`clap_host`, `clap_master_bus`, `clap_state`, `--ignored`) against
 //!    the release bundle, and d2. `clap_master_bus` again against the alloc-check bundle;
 //! e. the VST3 host tests: pytest with pedalboard in a venv at `target/venv`;
-//! f. the editor opened for real under Xvfb and photographed (`test/editor.rs`).
+//! f. the editor opened for real under Xvfb and photographed (`test/editor.rs`);
+//! g. the VST3 on Ardour 7's master bus, headless, against the CLI's renders (`test/ardour.rs`).
 //!
 //! A failed build stops the run at once (nothing after it can run); failed tests are counted and
 //! the remaining test steps still run, so one run shows every failure. The last stdout line is
 //! `N passed, N failed, N skipped`, summing cargo's and pytest's counts; the exit status is
 //! non-zero and the error names every step that failed.
 
+mod ardour;
 mod counts;
 mod editor;
 pub mod system;
@@ -115,6 +117,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         banner(step);
         let outcome = editor::run(&target);
         run.record(step, outcome, None);
+        ardour::step(&mut run, &target, &bundled.join("Lacquer.vst3"));
         Ok::<(), String>(())
     })();
 
