@@ -3,6 +3,8 @@
 //! them through [`LacquerParams::chain_settings`].
 
 mod goal;
+#[cfg(test)]
+mod roundtrip;
 mod stages;
 #[cfg(test)]
 mod values;

@@ -38,6 +38,15 @@ fn parse_hz_or_off(min_hz: f32) -> StringToValue {
     })
 }
 
+/// Reads Tone's text back: its own "-100 (-3.0 dB tilt)", or the number alone ("+25", "25",
+/// "-12.5"). The number decides; the tilt in brackets only explains it and is not read.
+fn parse_tone() -> StringToValue {
+    Arc::new(|s| {
+        let number = s.split_once('(').map_or(s, |(number, _)| number).trim();
+        number.parse::<f32>().ok().filter(|v| v.is_finite())
+    })
+}
+
 /// The four macro controls.
 #[derive(Params)]
 pub struct MacroParams {
@@ -58,10 +67,12 @@ pub struct MacroParams {
 impl Default for MacroParams {
     fn default() -> Self {
         Self {
-            tone: float_param("tone").with_value_to_string(Arc::new(|v| {
-                let tilt = crate::dsp::macros::tone_to_tilt_db(v);
-                format!("{v:+.0} ({tilt:+.1} dB tilt)")
-            })),
+            tone: float_param("tone")
+                .with_value_to_string(Arc::new(|v| {
+                    let tilt = crate::dsp::macros::tone_to_tilt_db(v);
+                    format!("{v:+.0} ({tilt:+.1} dB tilt)")
+                }))
+                .with_string_to_value(parse_tone()),
             dynamics: float_param("dynamics"),
             width: float_param("width"),
             bass_mono: float_param("bass_mono")
