@@ -177,7 +177,7 @@ pub fn assist(
         (Some(solution), Some(rendered))
     };
     let settings = apply(&decision, job.amounts, base);
-    let explanations = explain(&decision, job.amounts);
+    let explanations = explain(&decision, &settings);
     Ok(Assisted {
         features,
         family_weights,

@@ -218,6 +218,9 @@ pub struct LoudnessDecision {
 /// Everything the assistant decided, at full amount.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
+    /// What the track was compared with: a family's range or the user's reference.
+    #[serde(default)]
+    pub target_kind: TargetKind,
     /// Tone.
     pub eq: EqDecision,
     /// Dynamics.
@@ -234,6 +237,7 @@ pub struct Decision {
 pub fn decide(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -> Decision {
     let eq = decide_eq(track, target);
     Decision {
+        target_kind: target.kind,
         eq,
         dynamics: decide_dynamics(track, target),
         width: decide_width(track, target, (DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ)),

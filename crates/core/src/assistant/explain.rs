@@ -3,10 +3,14 @@
 //! (for this balance)"; a family's range is its percentiles, narrowed, widened by a margin
 //! and bent to the track's broad balance, see `decide`). The CLI prints them, the JSON report
 //! stores them, the editor shows them.
-//! Gains are quoted at the amounts in use, the reasons at the analysis.
+//! The amounts quoted (gains, percentages, bass mono) are read from the settings that
+//! [`super::decide::apply`] made, so a sentence says exactly what was set; the reasons come
+//! from the analysis.
 
-use super::decide::{Amounts, CLIFF_DB, Decision, EqMove, EqMoveKind};
-use super::profile::{NUM_BANDS, band_centre_hz};
+use super::decide::{CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, Q_STEP, snap};
+use super::profile::{NUM_BANDS, TargetKind, band_centre_hz};
+use crate::chain::ChainSettings;
+use crate::dsp::macros::tone_to_tilt_db;
 
 /// Name of the region around `freq_hz`, as engineers talk about it (boundaries after the
 /// usual mastering vocabulary: sub below 60 Hz, bass to 150 Hz, low mids to 500 Hz, mids to
@@ -39,25 +43,10 @@ pub fn format_hz(freq_hz: f32) -> String {
     }
 }
 
-fn pct_fraction(pct: f32) -> f32 {
-    if pct.is_finite() {
-        (pct / 100.0).clamp(0.0, 1.0)
-    } else {
-        0.0
-    }
-}
-
-/// Widest target interval (upper minus lower edge) read as a reference rather than a
-/// family's percentiles, dB.
-const REFERENCE_INTERVAL_DB: f32 = 1.0;
-
 /// Why one EQ move was made: how far outside the target the track was where the move acts.
-fn eq_reason(m: &EqMove) -> String {
+fn eq_reason(m: &EqMove, reference: bool) -> String {
     let region = region_name(m.at_hz);
     let at = format_hz(m.at_hz);
-    // A reference gives an interval of about +/- 0.25 dB around itself (targets.rs); a family's
-    // 10th..90th percentile spans several dB.
-    let reference = (m.upper_db - m.lower_db).abs() < REFERENCE_INTERVAL_DB;
     let centre = 0.5 * (m.upper_db + m.lower_db);
     if m.track_db > m.upper_db + 0.05 {
         if reference {
@@ -80,9 +69,27 @@ fn eq_reason(m: &EqMove) -> String {
     }
 }
 
-/// The sentence for one EQ move at tone amount `tone` (0..1).
-pub fn explain_eq_move(m: &EqMove, tone: f32) -> String {
-    let gain = m.gain_db * tone;
+/// The gain `applied` gives the band that carries move `m`, dB (the move scaled by the Tone
+/// Amount and snapped to the parameter's step, as [`super::decide::apply`] set it).
+fn applied_gain_db(m: &EqMove, applied: &ChainSettings) -> f32 {
+    let eq = &applied.stages.eq;
+    match m.kind {
+        EqMoveKind::LowShelf => eq.low_shelf.gain_db,
+        EqMoveKind::HighShelf => eq.high_shelf.gain_db,
+        EqMoveKind::Tilt => tone_to_tilt_db(applied.macros.tone),
+        EqMoveKind::Bell => {
+            let (freq_hz, q) = (snap(m.freq_hz, HZ_STEP), snap(m.q, Q_STEP));
+            let bell = eq.bells.iter().find(|b| b.freq_hz == freq_hz && b.q == q);
+            debug_assert!(bell.is_some(), "no applied bell carries the move {m:?}");
+            bell.map_or(0.0, |b| b.gain_db)
+        }
+    }
+}
+
+/// The sentence for one EQ move, with the gain `applied` gives it; `reference` when the
+/// target is the user's reference rather than a family.
+pub fn explain_eq_move(m: &EqMove, applied: &ChainSettings, reference: bool) -> String {
+    let gain = applied_gain_db(m, applied);
     let verb = if gain < 0.0 { "Cut" } else { "Boost" };
     let size = gain.abs();
     let what = match m.kind {
@@ -104,16 +111,17 @@ pub fn explain_eq_move(m: &EqMove, tone: f32) -> String {
             format!("Tilt {size:.1} dB {dir} around 1 kHz")
         }
     };
-    format!("{what}: {}", eq_reason(m))
+    format!("{what}: {}", eq_reason(m, reference))
 }
 
 /// Band names of the multiband split.
 const SPLIT_NAMES: [&str; 3] = ["lows", "mids", "highs"];
 
-/// Every explanation of `decision` at `amounts`, in chain order: EQ moves (low to high),
-/// dynamics, width, bass mono, loudness.
-pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
-    let tone = pct_fraction(amounts.tone_pct);
+/// Every explanation of `decision` as `applied` (what [`super::decide::apply`] made of it at
+/// the user's amounts), in chain order: EQ moves (low to high), dynamics, width, bass mono,
+/// loudness.
+pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
+    let reference = decision.target_kind == TargetKind::Reference;
     let mut out: Vec<String> = if decision.eq.moves.is_empty() {
         vec!["No EQ: the tonal balance is within the target in every band".to_string()]
     } else {
@@ -121,7 +129,7 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
             .eq
             .moves
             .iter()
-            .map(|m| explain_eq_move(m, tone))
+            .map(|m| explain_eq_move(m, applied, reference))
             .collect()
     };
     for (whose, (low_hz, high_hz)) in [
@@ -149,7 +157,7 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
     let plr = dy
         .track_plr_db
         .map_or("unknown".to_string(), |p| format!("{p:.1} dB"));
-    let amount = dy.amount_pct * pct_fraction(amounts.dynamics_pct);
+    let amount = applied.macros.dynamics_pct;
     // The decision follows whichever of PLR and LRA is further over its target (LRA at half
     // weight, as decide_dynamics weighs it); the sentence quotes that one.
     let plr_over = dy
@@ -181,7 +189,6 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
     });
 
     let w = &decision.width;
-    let width_amount = pct_fraction(amounts.width_pct);
     let ranges = [
         format!("below {}", format_hz(w.crossovers_hz.0)),
         format!(
@@ -198,7 +205,7 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
             continue;
         }
         any_width = true;
-        let pct = 100.0 * decided.max(1e-6).powf(width_amount);
+        let pct = applied.stages.stereo.band_width_pct[b];
         let track = w.track_side_to_mid_db[b];
         let by = w.move_db[b].abs();
         let (verb, reason) = if decided > 1.0 {
@@ -206,10 +213,9 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
         } else {
             ("Narrow", format!("side {by:.1} dB over the target"))
         };
-        let t = w.target_side_to_mid_db[b];
         let held = if !w.mono_limited[b] {
             ""
-        } else if (t.p90 - t.p10).abs() < REFERENCE_INTERVAL_DB {
+        } else if reference {
             ", held back so mono playback loses at most 1 dB more than now, or what it \
              loses with the reference"
         } else {
@@ -225,7 +231,7 @@ pub fn explain(decision: &Decision, amounts: Amounts) -> Vec<String> {
     }
 
     if let Some(b) = &decision.bass_mono {
-        out.push(if width_amount > 0.0 {
+        out.push(if applied.macros.bass_mono_on {
             format!(
                 "Bass mono below {}: low-end side/mid {:.1} dB against {:.1} dB in the target",
                 format_hz(b.freq_hz),
@@ -271,22 +277,35 @@ mod tests {
         }
     }
 
+    /// Settings whose first bell carries a move at 250 Hz, Q 1, with `gain_db` (what `apply`
+    /// set after the Tone Amount).
+    fn applied(gain_db: f32) -> ChainSettings {
+        let mut s = ChainSettings::default();
+        s.stages.eq.bells[0] = crate::dsp::eq::EqBand {
+            freq_hz: 250.0,
+            gain_db,
+            q: 1.0,
+        };
+        s
+    }
+
     #[test]
     fn a_cut_quotes_its_size_place_and_excess() {
-        let s = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), 1.0);
+        let s = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), &applied(-2.4), false);
         assert_eq!(
             s,
             "Cut 2.4 dB at 250 Hz (Q 1.0): low mids at 251 Hz 3.1 dB above the target's range \
              (for this balance)"
         );
-        let half = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), 0.5);
+        // The sentence quotes what was set (here the move at half Tone Amount).
+        let half = explain_eq_move(&bell(-2.4, 5.1, -1.0, 2.0), &applied(-1.2), false);
         assert!(half.starts_with("Cut 1.2 dB"), "{half}");
     }
 
     #[test]
     fn a_reference_is_named_as_such() {
         // A reference: its level +/- 0.25 dB; the distance is quoted to the reference itself.
-        let s = explain_eq_move(&bell(1.5, -2.0, -0.25, 0.25), 1.0);
+        let s = explain_eq_move(&bell(1.5, -2.0, -0.25, 0.25), &applied(1.5), true);
         assert!(s.starts_with("Boost 1.5 dB at 250 Hz"), "{s}");
         assert!(s.ends_with("2.0 dB below the reference"), "{s}");
     }

@@ -72,7 +72,8 @@ pub struct Percentiles {
 /// What a target stands for, which decides how strictly it is followed: a family's range of
 /// good masters is followed only where a track departs grossly from it (character is left
 /// alone), a reference the user chose is matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TargetKind {
     /// A family of masters (or a blend of families): a range, not a curve to match.
     #[default]

@@ -151,7 +151,7 @@ pub fn propose(
     .map_err(|e| format!("cannot measure a trial render: {e}"))?;
     progress(1.0);
     let settings = apply(&decision, inputs.amounts, &inputs.base);
-    let explanations = explain(&decision, inputs.amounts);
+    let explanations = explain(&decision, &settings);
     Ok(Proposal {
         settings,
         goal: inputs.goal,

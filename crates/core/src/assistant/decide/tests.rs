@@ -143,7 +143,10 @@ fn no_eq_reaches_past_a_low_pass_cliff() {
         let d = decide(&track(low_passed, -10.0), &t, &GOAL);
         assert!(d.eq.moves.is_empty(), "{}: {:?}", t.name, d.eq.moves);
         assert!((d.eq.content_hz.1 - band_centre_hz(27)).abs() < 1.0);
-        let said = crate::assistant::explain::explain(&d, Amounts::default());
+        let said = crate::assistant::explain::explain(
+            &d,
+            &apply(&d, Amounts::default(), &ChainSettings::default()),
+        );
         assert!(
             said.iter().any(|s| s.starts_with("No EQ above 10 kHz")),
             "{said:?}"
@@ -153,7 +156,10 @@ fn no_eq_reaches_past_a_low_pass_cliff() {
     let d = decide(&track(curve, -10.0), &target(low_passed, 0.0), &GOAL);
     assert!(d.eq.moves.is_empty(), "{:?}", d.eq.moves);
     assert!((d.eq.target_content_hz.1 - band_centre_hz(27)).abs() < 1.0);
-    let said = crate::assistant::explain::explain(&d, Amounts::default());
+    let said = crate::assistant::explain::explain(
+        &d,
+        &apply(&d, Amounts::default(), &ChainSettings::default()),
+    );
     assert!(
         said.iter()
             .any(|s| s.starts_with("No EQ above 10 kHz: the target's content ends there")),
@@ -411,7 +417,13 @@ fn dynamics_follow_the_plr_excess() {
     tr.plr_db = Some(30.0);
     let most = decide(&tr, &t, &GOAL).dynamics.amount_pct;
     assert!(some > 10.0 && some < most && most <= 60.0, "{some} {most}");
-    let said = crate::assistant::explain::explain(&decide(&tr, &t, &GOAL), Amounts::default());
+    let said = {
+        let d = decide(&tr, &t, &GOAL);
+        crate::assistant::explain::explain(
+            &d,
+            &apply(&d, Amounts::default(), &ChainSettings::default()),
+        )
+    };
     assert!(
         said.iter()
             .any(|s| s.contains("peak-to-loudness ratio 30.0 dB is 19.0 dB above")),
@@ -423,7 +435,10 @@ fn dynamics_follow_the_plr_excess() {
     tr.loudness_range_lu = Some(20.0);
     let d = decide(&tr, &t, &GOAL);
     assert!(d.dynamics.amount_pct > 10.0, "{:?}", d.dynamics);
-    let said = crate::assistant::explain::explain(&d, Amounts::default());
+    let said = crate::assistant::explain::explain(
+        &d,
+        &apply(&d, Amounts::default(), &ChainSettings::default()),
+    );
     assert!(
         said.iter()
             .any(|s| s.contains("loudness range 20.0 LU is 11.0 LU above")),
