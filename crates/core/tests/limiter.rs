@@ -286,7 +286,7 @@ fn latency_is_where_an_impulse_comes_out() {
 
 #[test]
 fn output_is_identical_for_any_block_size_in_every_mode() {
-    // Unlinked and partly linked channels, and the one-point detector at 192 kHz.
+    // Unlinked and partly linked channels, and 192 kHz.
     for (rate, link) in [(48_000.0f64, 0.0f32), (44_100.0, 0.5), (192_000.0, 1.0)] {
         let settings = LimiterSettings {
             link,

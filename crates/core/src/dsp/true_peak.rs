@@ -2,8 +2,9 @@
 //! resampled).
 //!
 //! The waveform a DAC reconstructs from the samples can peak between them (ITU-R BS.1770-4
-//! Annex 2, "true peak"). Below 176.4 kHz the detector evaluates four points per input sample
-//! with two cascaded half-band interpolators (a polyphase FIR oversampler split in two stages):
+//! Annex 2, "true peak"). At every sample rate the detector evaluates four points per input
+//! sample with two cascaded half-band interpolators (a polyphase FIR oversampler split in two
+//! stages):
 //!
 //! 1. a long half-band stage gives the 2x points; it decides how faithfully content close to
 //!    Nyquist is reconstructed, which is what the inter-sample peaks of full-band material
@@ -11,10 +12,13 @@
 //! 2. a short half-band stage interpolates between the 2x points (the 2x stream holds nothing
 //!    above a quarter of its rate, so 8 taps suffice) and gives the 4x points.
 //!
-//! At 44.1/48 kHz this is 4x oversampling. At 88.2/96 kHz it is 2x oversampling by the long
-//! FIR, with the short stage as the interpolation between the oversampled points that 2x
-//! needs (2x points alone read a sine at 0.45 fs up to 2.4 dB low). At 176.4 kHz and above the
-//! input samples themselves are the grid (1x).
+//! The same four points are needed at every rate: what decides the inter-sample peaks is the
+//! content's frequency relative to the sample rate, not in Hz, and noise, clipped or
+//! synthesised material fills the band up to Nyquist at 192 or 384 kHz as it does at 44.1 kHz.
+//! (The input samples themselves used to be the grid at 176.4 kHz and above, on the
+//! assumption that programme content sits far below Nyquist there; full-scale white noise
+//! driven 24 dB then came out up to +4 dB over the ceiling, clipped music and bursts +2 to
+//! +3 dB, aliased square waves up to +7 dB: see `tests/ceiling.rs`.)
 //!
 //! Points on any grid can still miss the peak between them (a sine at 0.45 fs reads up to
 //! 0.55 dB low on a 4x grid). The largest point of each sample's group is therefore refined by
@@ -129,40 +133,32 @@ impl HalfBandInterpolator {
     }
 }
 
-/// How densely the detector samples the reconstructed waveform, by sample rate.
+/// How densely the detector samples the reconstructed waveform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetectorMode {
-    /// Four points per input sample (two half-band stages): below 176.4 kHz.
+    /// Four points per input sample (two half-band stages), at every sample rate.
     FourPoints,
-    /// The input samples only: 176.4 kHz and above, where programme content sits far below
-    /// Nyquist.
-    OnePoint,
 }
 
 impl DetectorMode {
-    /// The mode for a sample rate in Hz.
-    pub fn for_sample_rate(sample_rate_hz: f32) -> Self {
-        if sample_rate_hz < 176_000.0 {
-            Self::FourPoints
-        } else {
-            Self::OnePoint
-        }
+    /// The mode for a sample rate in Hz: four points at every rate (full-band material needs
+    /// them at 192 kHz as much as at 44.1 kHz; see the module documentation).
+    pub fn for_sample_rate(_sample_rate_hz: f32) -> Self {
+        Self::FourPoints
     }
 
     /// Points evaluated per input sample.
     pub fn points_per_sample(self) -> usize {
         match self {
             Self::FourPoints => 4,
-            Self::OnePoint => 1,
         }
     }
 
     /// Largest phase step of a sinusoid between neighbouring points that the peak refinement
-    /// assumes, radians: a tone at Nyquist for four points, at fs/4 for one point.
+    /// assumes, radians: a tone at Nyquist for four points.
     pub fn max_phase_step(self) -> f32 {
         match self {
             Self::FourPoints => std::f32::consts::FRAC_PI_4,
-            Self::OnePoint => std::f32::consts::FRAC_PI_2,
         }
     }
 
@@ -202,7 +198,7 @@ const HB_HISTORY: usize = STAGE_B_HALF_LENGTH;
 /// waveform around the input sample `n` that entered [`Self::delay_samples`] earlier: the
 /// largest of the grid points at `n - 1/4`, `n`, `n + 1/4` and `n + 1/2`, refined by
 /// [`refine_peak`] with its neighbours, so every peak in `[n - 3/8, n + 5/8)` is attributed to
-/// `n` (and each peak to exactly one sample). One point per sample at 176.4 kHz and above.
+/// `n` (and each peak to exactly one sample).
 ///
 /// The grid is kept planar (one array per phase), so stage B and the refinement run as vector
 /// loops over the chunk.
@@ -226,8 +222,6 @@ pub struct TruePeakDetector {
     quarters: Vec<f32>,
     /// `x(m + 3/4)`: the previous chunk's last, then the chunk's.
     three_quarters: Vec<f32>,
-    /// The last two input samples (one-point mode).
-    prev_samples: [f32; 2],
 }
 
 impl Default for TruePeakDetector {
@@ -300,7 +294,6 @@ impl TruePeakDetector {
             halves: vec![0.0; HB_HISTORY + CHUNK_SAMPLES],
             quarters: vec![0.0; CHUNK_SAMPLES],
             three_quarters: vec![0.0; 1 + CHUNK_SAMPLES],
-            prev_samples: [0.0; 2],
         };
         detector.reset();
         detector
@@ -313,11 +306,10 @@ impl TruePeakDetector {
 
     /// Samples between an input sample entering and the estimate around it leaving: the first
     /// stage's half-length plus half the second's (the grid's right-hand neighbour falls
-    /// inside that). One in the one-point mode.
+    /// inside that).
     pub fn delay_samples(&self) -> usize {
         match self.mode {
             DetectorMode::FourPoints => self.ha + self.hb / 2,
-            DetectorMode::OnePoint => 1,
         }
     }
 
@@ -330,7 +322,6 @@ impl TruePeakDetector {
         ] {
             buf.iter_mut().for_each(|x| *x = 0.0);
         }
-        self.prev_samples = [0.0; 2];
     }
 
     /// Writes one estimate per input sample to `peaks` (the shorter of the two lengths is
@@ -346,19 +337,7 @@ impl TruePeakDetector {
             };
             match self.mode {
                 DetectorMode::FourPoints => self.process_four(x, p),
-                DetectorMode::OnePoint => self.process_one(x, p),
             }
-        }
-    }
-
-    fn process_one(&mut self, input: &[f32], peaks: &mut [f32]) {
-        let step = self.mode.max_phase_step();
-        let cap = self.mode.max_refinement_gain();
-        let (cos_step, max_ratio) = (step.cos(), cap * cap - 1.0);
-        for (&x, p) in input.iter().zip(peaks.iter_mut()) {
-            let [before, mid] = self.prev_samples;
-            *p = refine(before, mid, x, cos_step, max_ratio);
-            self.prev_samples = [mid, x];
         }
     }
 
