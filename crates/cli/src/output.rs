@@ -227,7 +227,7 @@ pub fn install_interrupt_cleanup() {
     });
 }
 
-/// A temporary file beside the final output. Dropping it without [`TempOutput::commit`]
+/// A temporary file beside the final output. Dropping it without [`commit_all`]
 /// deletes it, so every early return (and a panic unwinding) cleans up.
 pub struct TempOutput {
     path: PathBuf,

@@ -422,7 +422,7 @@ fn reduce_to_bands(mid: &[f32], side: &[f32], bins: &[BinWeights], window: &mut 
 /// How percussive the track is, 0..1: the share of the energy of the pre-emphasised mid signal
 /// that lies in transient frames.
 ///
-/// The mid is first differentiated (y[n] = x[n] - x[n-1], +6 dB/octave), so broadband drum
+/// The mid is first differentiated (y\[n\] = x\[n\] - x[n-1], +6 dB/octave), so broadband drum
 /// attacks stand out over sustained bass and pads, whose energy is mostly low. Its energy is
 /// taken in consecutive 10 ms frames; a frame is a transient when its energy is at least
 /// [`PERCUSSION_RATIO`] (6 dB) times the mean energy of the +/- 150 ms around it. Steady

@@ -8,7 +8,7 @@
 //!   the same maths the DSP runs. The track's mid spectrum is smoothed over three bands
 //!   (1/3-octave triangular kernel, so at least 1/3-octave smoothing); a band costs nothing
 //!   while it sits inside the target's 10th..90th percentile (for a family widened by
-//!   [`FAMILY_MARGIN_DB`] and bent to the track's broad balance, see [`shape`], so only
+//!   [`FAMILY_MARGIN_DB`] and bent to the track's broad balance, see `shape`, so only
 //!   local bumps and dips count) and costs its squared distance to that interval
 //!   outside it (a reference collapses the interval to its own curve), after
 //!   aligning the track's level with the target median (the spectra are level-normalised and
@@ -16,7 +16,7 @@
 //!   low-pass of a reference), and for a family the bands outside 31.5 Hz..16 kHz, ask for
 //!   no move. Slots are chosen greedily (matching pursuit over candidate centres and Qs, bells
 //!   half an octave apart), then all gains are refined together (projected Gauss-Newton),
-//!   each within [`MAX_EQ_MOVE_DB`]. See [`fit_eq`].
+//!   each within [`MAX_EQ_MOVE_DB`]. See `fit_eq`.
 //! - Dynamics: the multiband amount from how far PLR and LRA exceed the target's 90th
 //!   percentile.
 //! - Width: per band of the multiband split, towards the target's side/mid ratio, never
@@ -81,7 +81,7 @@ const MONO_TARGET_DB: f32 = -15.0;
 /// target, dB. By construction a real master lies outside a family's p10..p90 in about one
 /// band in five, typically by 1-3 dB (the never-harm run of `cargo xtask eval`), so without
 /// a margin the assistant would re-shape good masters towards the family median. Most of
-/// that is broad balance, which the interval now follows ([`shape`]); what is left, local
+/// that is broad balance, which the interval now follows (`shape`); what is left, local
 /// bumps, is as large in good masters as a 4-6 dB EQ damage (`docs/eval.md`), so the margin
 /// keeps the family EQ to gross departures: 2.5 dB (1.5 dB still re-shaped good masters by
 /// up to 3.4 dB; 1 dB moved more and restored no more). References get no margin.
@@ -188,6 +188,19 @@ pub struct WidthDecision {
     /// Side level change wanted per band before the mono limit, dB (median over the band's
     /// 1/3-octave bands of the distance to the target interval).
     pub move_db: [f32; NUM_SPLIT],
+    /// True where a narrowing was refused because the band carries more side than mid (its
+    /// channels are mostly in opposite phase: narrowing would cancel the music, not the width).
+    #[serde(default)]
+    pub anti_phase: [bool; NUM_SPLIT],
+    /// L/R correlation of the track's loud parts from its long-term spectra
+    /// ([`track_correlation`]); `None` for silence.
+    #[serde(default)]
+    pub correlation: Option<f32>,
+    /// True when the right channel is the left inverted ([`polarity_inverted`]): no width or
+    /// bass-mono move is made (the mono fold-down is silent) and the tone is judged on the
+    /// polarity-corrected spectra.
+    #[serde(default)]
+    pub polarity_inverted: bool,
 }
 
 /// Bass mono, when decided.
@@ -235,13 +248,22 @@ pub struct Decision {
 
 /// Decides every move for `track` against `target` and `goal` (pure; see the module docs).
 pub fn decide(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -> Decision {
-    let eq = decide_eq(track, target);
+    // A polarity-inverted pair has its music in the side: the tone is judged on what the
+    // track sounds like once one channel is flipped (mid and side swapped).
+    let inverted = polarity_inverted(track);
+    let eq = if inverted {
+        decide_eq(&polarity_corrected(track), target)
+    } else {
+        decide_eq(track, target)
+    };
     Decision {
         target_kind: target.kind,
         eq,
         dynamics: decide_dynamics(track, target),
         width: decide_width(track, target, (DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ)),
-        bass_mono: decide_bass_mono(track, target),
+        bass_mono: (!inverted)
+            .then(|| decide_bass_mono(track, target))
+            .flatten(),
         loudness: LoudnessDecision {
             target_lufs: goal.target_lufs,
             ceiling_dbtp: goal.ceiling_dbtp,

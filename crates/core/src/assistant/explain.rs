@@ -199,7 +199,27 @@ pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
         format!("above {}", format_hz(w.crossovers_hz.1)),
     ];
     let mut any_width = false;
+    if w.polarity_inverted {
+        any_width = true;
+        out.push(format!(
+            "Width and bass mono unchanged: the right channel is the left inverted (correlation \
+             {:.2} over the loud parts), so the mono fold-down is silent and narrowing would \
+             silence the track; the tone was judged as if one channel were flipped. Flip one \
+             channel's polarity",
+            w.correlation.unwrap_or(-1.0)
+        ));
+    }
     for b in 0..3 {
+        if w.anti_phase[b] && !w.polarity_inverted {
+            any_width = true;
+            out.push(format!(
+                "The {} ({}) left at 100 %: more side than mid (side/mid {:.1} dB), so its \
+                 channels are mostly in opposite phase; narrowing would cancel the music there, \
+                 not the width (check the polarity of its sources)",
+                SPLIT_NAMES[b], ranges[b], w.track_side_to_mid_db[b]
+            ));
+            continue;
+        }
         let decided = w.band_width_pct[b] / 100.0;
         if (decided - 1.0).abs() < 0.005 {
             continue;

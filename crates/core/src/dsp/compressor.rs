@@ -14,6 +14,7 @@
 //! the reduction grows, release when it falls), as in the paper's section 3.
 
 use super::biquad::ParamRamp;
+use super::simd::Simd;
 use serde::{Deserialize, Serialize};
 
 /// Time the make-up gain takes to reach a new value, ms (linear in dB, per sample).
@@ -308,24 +309,23 @@ pub fn process_bank<const N: usize>(
     levels: &[[f32; BANK_SPAN]; N],
     num_frames: usize,
 ) -> [[f32; BANK_SPAN]; N] {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: AVX was just detected on this CPU.
-        return unsafe { process_bank_avx(compressors, levels, num_frames) };
-    }
-    process_bank_kernel(compressors, levels, num_frames)
+    process_bank_at(Simd::detected(), compressors, levels, num_frames)
 }
 
-/// [`process_bank_kernel`] compiled for AVX: the logarithms and exponentials run eight lanes
-/// per instruction. No FMA is enabled, so the results match the portable build bit for bit.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn process_bank_avx<const N: usize>(
+/// [`process_bank`] at a given instruction set. With AVX (see [`Simd::vectorize`]) the
+/// logarithms and exponentials run eight lanes per instruction; no FMA is enabled, so the
+/// results match the portable build bit for bit.
+#[inline(always)]
+pub(crate) fn process_bank_at<const N: usize>(
+    simd: Simd,
     compressors: &mut [Compressor; N],
     levels: &[[f32; BANK_SPAN]; N],
     num_frames: usize,
 ) -> [[f32; BANK_SPAN]; N] {
-    process_bank_kernel(compressors, levels, num_frames)
+    simd.vectorize(
+        #[inline(always)]
+        || process_bank_kernel(compressors, levels, num_frames),
+    )
 }
 
 /// The body of [`process_bank`].

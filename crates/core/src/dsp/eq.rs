@@ -17,7 +17,8 @@ mod avx_pipeline;
 mod pipeline;
 mod settings;
 
-use pipeline::{PIPE_LANES, Pipeline, cpu_has_avx};
+use super::simd::Simd;
+use pipeline::{PIPE_LANES, Pipeline};
 use settings::{BandKind, BandParams, KINDS};
 pub use settings::{EqBand, EqSettings};
 
@@ -170,8 +171,9 @@ pub struct ToneEq {
     ramp_steps: u32,
     /// Samples since the last update tick, 0..UPDATE_INTERVAL_SAMPLES.
     clock: usize,
-    /// The CPU has AVX: the pipeline runs 4 lanes per instruction.
-    use_avx: bool,
+    /// Instruction set (see [`super::simd`]): with AVX the pipeline runs 4 lanes per
+    /// instruction.
+    simd: Simd,
 }
 
 impl Default for ToneEq {
@@ -189,7 +191,7 @@ impl ToneEq {
             bands: KINDS.map(Band::new),
             ramp_steps: 1,
             clock: 0,
-            use_avx: cpu_has_avx(),
+            simd: Simd::detected(),
         };
         eq.configure(48_000.0, 2, 0);
         eq
@@ -303,20 +305,17 @@ impl ToneEq {
         if depth == 0 {
             return;
         }
+        // With AVX the register kernel (it has an instance for every depth the EQ can have);
+        // otherwise, or past its depths, the array kernel compiled for the token's level.
         #[cfg(target_arch = "x86_64")]
-        if self.use_avx {
-            // SAFETY: `use_avx` comes from run-time detection of AVX on this CPU.
-            let done =
-                unsafe { avx_pipeline::run_depth(&mut pipe, left, right, depth, self.clock) };
-            if !done {
-                // SAFETY: as above.
-                unsafe { pipe.run_avx(left, right, depth, self.clock) };
-            }
-        } else {
-            pipe.run(left, right, depth, self.clock);
-        }
+        let done = self.simd.avx().is_some_and(|avx| {
+            avx_pipeline::run_depth(avx, &mut pipe, left, right, depth, self.clock)
+        });
         #[cfg(not(target_arch = "x86_64"))]
-        pipe.run(left, right, depth, self.clock);
+        let done = false;
+        if !done {
+            pipe.run(self.simd, left, right, depth, self.clock);
+        }
         for (k, band) in self.bands.iter_mut().filter(|b| !b.idle).enumerate() {
             pipe.store(k, &mut band.state);
         }

@@ -9,6 +9,7 @@
 
 mod kweight;
 
+use super::simd::Simd;
 use kweight::{Coeffs, NUM_LANES, StageState, filter_energy};
 
 /// Length of the short-term window, s (EBU Tech 3341).
@@ -89,6 +90,8 @@ pub struct LoudnessMatch {
     /// Gain applied to the dry signal now, linear; glides towards `10^(offset_db / 20)`.
     gain: f32,
     glide_coeff: f32,
+    /// Instruction set of the K-weighting loop (see [`super::simd`]).
+    simd: Simd,
 }
 
 impl Default for LoudnessMatch {
@@ -106,6 +109,7 @@ impl Default for LoudnessMatch {
             offset_db: 0.0,
             gain: 1.0,
             glide_coeff: 0.0,
+            simd: Simd::detected(),
         };
         m.configure(48_000.0, 2);
         m
@@ -173,6 +177,7 @@ impl LoudnessMatch {
             let end = (start + left_in_sub_block).min(n);
             let segment = lanes.map(|l| l.get(start..end).unwrap_or(&[]));
             filter_energy(
+                self.simd,
                 &self.coeffs,
                 &mut self.state,
                 segment,

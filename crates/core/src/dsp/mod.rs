@@ -17,6 +17,7 @@ pub mod loudness_match;
 pub mod macros;
 pub mod multiband;
 pub mod sanitize;
+pub mod simd;
 pub mod stereo;
 pub mod true_peak;
 

@@ -4,11 +4,12 @@
 //! through a 10 ms crossfade and the stage passes audio bit for bit.
 
 use super::biquad::UPDATE_INTERVAL_SAMPLES;
-use super::compressor::{BANK_SPAN, Compressor, CompressorSettings, process_bank};
+use super::compressor::{BANK_SPAN, Compressor, CompressorSettings, process_bank_at};
 use super::crossover::{
     CrossoverCoefs, CrossoverState, DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS,
     SmoothedCrossover, SplitFade, SplitLanes,
 };
+use super::simd::Simd;
 use serde::{Deserialize, Serialize};
 
 /// A band whose smoothed gain reduction is below this may be switched out, dB. 0.01 dB is
@@ -54,6 +55,8 @@ pub struct MultibandCompressor {
     fade: SplitFade,
     /// Samples since the last update tick.
     clock: usize,
+    /// Instruction set of the split and the compressor bank (see [`super::simd`]).
+    simd: Simd,
 }
 
 impl Default for MultibandCompressor {
@@ -71,6 +74,7 @@ impl MultibandCompressor {
             crossover: SmoothedCrossover::new(48_000.0),
             state: CrossoverState::default(),
             compressors: [Compressor::default(); NUM_BANDS],
+            simd: Simd::detected(),
             fade: SplitFade::default(),
             clock: 0,
         };
@@ -220,14 +224,14 @@ impl MultibandCompressor {
     fn span_mono(&mut self, samples: &mut [f32]) {
         let coefs = *self.crossover.coefs();
         let mut bands = [[[0.0f64; 2]; SPAN]; NUM_BANDS];
-        split_into(&mut self.state, &coefs, samples, &[], &mut bands);
+        split_into(self.simd, &mut self.state, &coefs, samples, &[], &mut bands);
         let mut levels = [[0.0f32; SPAN]; NUM_BANDS];
         for (level, band) in levels.iter_mut().zip(&bands) {
             for (p, [x, _]) in level.iter_mut().zip(band) {
                 *p = x.abs() as f32;
             }
         }
-        let gains = process_bank(&mut self.compressors, &levels, samples.len());
+        let gains = process_bank_at(self.simd, &mut self.compressors, &levels, samples.len());
         let [wet, _] = weighted_sum(&bands, &gains);
         if self.fade.is_wet() {
             write_wet(samples, &wet);
@@ -241,7 +245,7 @@ impl MultibandCompressor {
     fn span_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
         let coefs = *self.crossover.coefs();
         let mut bands = [[[0.0f64; 2]; SPAN]; NUM_BANDS];
-        split_into(&mut self.state, &coefs, left, right, &mut bands);
+        split_into(self.simd, &mut self.state, &coefs, left, right, &mut bands);
         let mut levels = [[0.0f32; SPAN]; NUM_BANDS];
         for (level, band) in levels.iter_mut().zip(&bands) {
             for (p, [xl, xr]) in level.iter_mut().zip(band) {
@@ -249,7 +253,7 @@ impl MultibandCompressor {
             }
         }
         let num_frames = left.len().min(right.len());
-        let gains = process_bank(&mut self.compressors, &levels, num_frames);
+        let gains = process_bank_at(self.simd, &mut self.compressors, &levels, num_frames);
         let [wet_l, wet_r] = weighted_sum(&bands, &gains);
         if self.fade.is_wet() {
             write_wet(left, &wet_l);
@@ -269,40 +273,26 @@ impl MultibandCompressor {
 }
 
 /// Span length the split works in: at most one update interval.
-const SPAN: usize = BANK_SPAN;
+pub(crate) const SPAN: usize = BANK_SPAN;
 const _: () = assert!(SPAN >= UPDATE_INTERVAL_SAMPLES);
 
 /// Splits up to [`SPAN`] frames into band-major buffers of `[left, right]` lanes. A missing
-/// channel (mono: `right` empty) feeds zeros to its lane.
+/// channel (mono: `right` empty) feeds zeros to its lane. With AVX (see [`Simd::vectorize`])
+/// the crossover's four-lane filters take one instruction per operation; no FMA is enabled,
+/// so the results match the portable build bit for bit.
 #[inline(always)]
-fn split_into(
+pub(crate) fn split_into(
+    simd: Simd,
     state: &mut CrossoverState,
     coefs: &CrossoverCoefs,
     left: &[f32],
     right: &[f32],
     bands: &mut [[[f64; 2]; SPAN]; NUM_BANDS],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: AVX was just detected on this CPU.
-        unsafe { split_into_avx(state, coefs, left, right, bands) };
-        return;
-    }
-    split_kernel(state, coefs, left, right, bands);
-}
-
-/// [`split_kernel`] compiled for AVX: the crossover's four-lane filters take one instruction
-/// per operation. No FMA is enabled, so the results match the portable build bit for bit.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn split_into_avx(
-    state: &mut CrossoverState,
-    coefs: &CrossoverCoefs,
-    left: &[f32],
-    right: &[f32],
-    bands: &mut [[[f64; 2]; SPAN]; NUM_BANDS],
-) {
-    split_kernel(state, coefs, left, right, bands);
+    simd.vectorize(
+        #[inline(always)]
+        || split_kernel(state, coefs, left, right, bands),
+    );
 }
 
 /// The body of [`split_into`].
@@ -427,5 +417,45 @@ mod tests {
         let mut out = input.clone();
         mb.process(&mut [&mut out]);
         assert_eq!(out, input);
+    }
+    #[test]
+    fn every_simd_level_matches_the_portable_stage_bit_for_bit_on_hostile_input() {
+        use crate::dsp::simd::Simd;
+        use crate::dsp::simd::hostile::{TOTAL, bits32, blocks, signal};
+        let (l0, r0) = (signal(91, TOTAL), signal(92, TOTAL));
+        let mut stage = MultibandCompressor::new();
+        stage.set_settings(&glue());
+        stage.reset();
+        for stereo in [true, false] {
+            let run = |simd: Simd| {
+                let mut st = stage.clone();
+                st.simd = simd;
+                let (mut l, mut r) = (l0.clone(), r0.clone());
+                for (k, range) in blocks(TOTAL, usize::MAX).into_iter().enumerate() {
+                    if k == 9 {
+                        // A settings change mid-run: glides, ramps and the fade move.
+                        st.set_settings(&MultibandSettings {
+                            low_mid_hz: 300.0,
+                            ..glue()
+                        });
+                    }
+                    if stereo {
+                        st.process(&mut [&mut l[range.clone()], &mut r[range]]);
+                    } else {
+                        st.process(&mut [&mut l[range]]);
+                    }
+                }
+                (bits32(&l), bits32(&r), format!("{:?}", st.compressors))
+            };
+            let reference = run(Simd::portable());
+            assert_ne!(
+                reference.0,
+                bits32(&l0),
+                "the stage must be doing something"
+            );
+            for simd in Simd::available() {
+                assert!(reference == run(simd), "{simd:?}, stereo {stereo}");
+            }
+        }
     }
 }

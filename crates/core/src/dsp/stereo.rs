@@ -34,6 +34,7 @@ use super::biquad::{LaneState, ParamRamp, UPDATE_INTERVAL_SAMPLES};
 use super::crossover::{
     DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ, NUM_BANDS, SmoothedCrossover, SplitFade,
 };
+use super::simd::Simd;
 use serde::{Deserialize, Serialize};
 
 /// Width range, percent of the original side level (0 = mono, 100 = unchanged).
@@ -109,17 +110,6 @@ impl StereoSettings {
     }
 }
 
-fn cpu_has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// Lane-pair filter memories of one [`StereoImage`] (see [`StereoImage::span`]).
 const NUM_FILTERS: usize = 9;
 
@@ -136,8 +126,9 @@ pub struct StereoImage {
     width_ramp_samples: u32,
     fade: SplitFade,
     clock: usize,
-    /// The CPU has AVX: runs where nothing moves go through the skewed pipeline.
-    use_avx: bool,
+    /// Instruction set (see [`super::simd`]): with AVX, runs where nothing moves go through
+    /// the skewed pipeline.
+    simd: Simd,
 }
 
 impl Default for StereoImage {
@@ -159,7 +150,7 @@ impl StereoImage {
             width_ramp_samples: 1,
             fade: SplitFade::default(),
             clock: 0,
-            use_avx: cpu_has_avx(),
+            simd: Simd::detected(),
         };
         stage.configure(48_000.0, 2, 0);
         stage
@@ -310,7 +301,7 @@ impl StereoImage {
     /// having done nothing, where AVX is missing.
     fn filter_pipelined(&mut self, left: &mut [f32], right: &mut [f32]) -> bool {
         #[cfg(target_arch = "x86_64")]
-        if self.use_avx {
+        if let Some(avx) = self.simd.avx() {
             let split = self.crossover.coefs();
             let bass = self.bass_mono.coefs();
             let [hp_0, hp_1] = bass.hp;
@@ -332,8 +323,7 @@ impl StereoImage {
                 ],
                 widths: self.widths.map(|w| w.current()),
             };
-            // SAFETY: `use_avx` comes from run-time detection of AVX on this CPU.
-            unsafe { avx_pipeline::run(&net, &mut self.filters, left, right, self.clock) };
+            avx_pipeline::run(avx, &net, &mut self.filters, left, right, self.clock);
             return true;
         }
         let _ = (left, right);

@@ -598,3 +598,92 @@ fn the_predicted_loudness_change_follows_the_eq() {
     let change = predicted_loudness_change_db(&t, &s);
     assert!((change - 6.0).abs() < 0.3, "{change}");
 }
+
+/// A stereo noise "mix" at 48 kHz: a pink-ish left and a right that is the left times
+/// `right_gain`, plus `independent` of its own noise (so a wide or inverted image).
+fn noise_mix(seconds: f32, right_gain: f32, independent: f32) -> (Vec<f32>, Vec<f32>) {
+    let n = (48_000.0 * seconds) as usize;
+    let mut state = 0x9e37_79b9u32;
+    let mut white = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as f32 / u32::MAX as f32 - 0.5
+    };
+    let (mut l, mut r) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut pl, mut pr) = (0.0f32, 0.0f32);
+    for _ in 0..n {
+        // One-pole low-pass: a darker, music-like spectrum.
+        pl = 0.97 * pl + 0.03 * white();
+        pr = 0.97 * pr + 0.03 * white();
+        let x = 4.0 * pl + 0.05 * white();
+        l.push(x);
+        r.push(right_gain * x + independent * 4.0 * pr);
+    }
+    (l, r)
+}
+
+#[test]
+fn a_polarity_inverted_track_is_never_narrowed_or_made_bass_mono() {
+    // Right = -left: the mono fold-down is silent, the side/mid ratio +60 dB everywhere. The
+    // old width logic read that as 70 dB "too wide" and narrowed every band to 0 %.
+    let (l, r) = noise_mix(12.0, -1.0, 0.0);
+    let features = crate::assistant::analysis::analyze_track(&[&l, &r], 48_000.0);
+    assert!(polarity_inverted(&features));
+    let c = track_correlation(&features).unwrap();
+    assert!(c < -0.99, "{c}");
+    let t = target(music_curve(), 2.0);
+    let d = decide(&features, &t, &GOAL);
+    assert!(d.width.polarity_inverted);
+    assert_eq!(d.width.band_width_pct, [100.0; NUM_SPLIT], "{:?}", d.width);
+    assert!(d.bass_mono.is_none());
+    let applied = apply(&d, Amounts::default(), &ChainSettings::default());
+    assert!(
+        applied
+            .stages
+            .stereo
+            .band_width_pct
+            .iter()
+            .all(|&w| w == 100.0),
+        "{:?}",
+        applied.stages.stereo
+    );
+    assert!(!applied.macros.bass_mono_on);
+    // The tone is judged on the corrected view: the same as for the track with right = left.
+    let fixed: Vec<f32> = r.iter().map(|x| -x).collect();
+    let upright = crate::assistant::analysis::analyze_track(&[&l, &fixed], 48_000.0);
+    assert_eq!(d.eq.settings, decide(&upright, &t, &GOAL).eq.settings);
+    let said = crate::assistant::explain::explain(&d, &applied);
+    assert!(
+        said.iter()
+            .any(|s| s.contains("right channel is the left inverted")
+                && s.contains("correlation -1.00")),
+        "{said:?}"
+    );
+    // An ordinary wide mix is not taken for one.
+    let (l, r) = noise_mix(12.0, 0.3, 1.0);
+    let wide = crate::assistant::analysis::analyze_track(&[&l, &r], 48_000.0);
+    assert!(!polarity_inverted(&wide), "{:?}", track_correlation(&wide));
+}
+
+#[test]
+fn a_band_with_more_side_than_mid_is_not_narrowed() {
+    // Side 5 dB over the mid in every band (correlation about -0.5: not an inverted pair,
+    // but mostly out of phase), against a target whose side is 10 dB under the mid.
+    let curve = music_curve();
+    let t = target(curve, 2.0);
+    let tr = track(curve, 5.0);
+    assert!(!polarity_inverted(&tr));
+    let d = decide(&tr, &t, &GOAL);
+    assert_eq!(d.width.band_width_pct, [100.0; NUM_SPLIT], "{:?}", d.width);
+    assert_eq!(d.width.anti_phase, [true; NUM_SPLIT]);
+    assert!(d.bass_mono.is_none());
+    // Wide but in phase (side 3 dB under the mid): still narrowed, as before.
+    let d = decide(&track(curve, -3.0), &t, &GOAL);
+    assert!(
+        d.width.band_width_pct.iter().all(|&w| w < 100.0),
+        "{:?}",
+        d.width
+    );
+    assert_eq!(d.width.anti_phase, [false; NUM_SPLIT]);
+}

@@ -18,6 +18,46 @@ pub(super) fn split_band_of(k: usize, crossovers_hz: (f32, f32)) -> Option<usize
     }
 }
 
+/// L/R correlation of the track's loud parts, from its long-term mid and side spectra (which
+/// hold only the windows within 10 LU of the loud part): `(M - S) / (M + S)` with `M` and `S`
+/// the K-weighted mid and side powers, since `L R = M^2 - S^2` and `L^2 + R^2 = 2 (M^2 + S^2)`
+/// for `M = (L + R) / 2`, `S = (L - R) / 2`. For equally loud channels this is their Pearson
+/// correlation; it is -1 for a polarity-inverted pair and +1 for mono. `None` for silence.
+pub fn track_correlation(track: &TrackFeatures) -> Option<f32> {
+    track.integrated_lufs?;
+    let weights = k_weight_per_band();
+    let weighted = |bands: &[f32; NUM_BANDS]| -> f64 {
+        bands
+            .iter()
+            .zip(&weights)
+            .map(|(&db, w)| db_to_power(db) * w)
+            .sum()
+    };
+    let (mid, side) = (weighted(&track.mid_db), weighted(&track.side_db));
+    (mid + side > 0.0).then(|| ((mid - side) / (mid + side)) as f32)
+}
+
+/// True when the track's right channel is its left inverted: [`track_correlation`] below
+/// [`crate::meter::analysis::POLARITY_INVERTED_CORRELATION`] (-0.9; its docs say why). Its mono
+/// fold-down is (nearly) silent, so its huge side/mid ratio is a polarity error, not width.
+pub fn polarity_inverted(track: &TrackFeatures) -> bool {
+    track_correlation(track)
+        .is_some_and(|c| f64::from(c) < crate::meter::analysis::POLARITY_INVERTED_CORRELATION)
+}
+
+/// The features of the track with one channel's polarity flipped: mid and side swap (a flip
+/// turns `(L + R) / 2` into `(L - R) / 2`), so do their ratios. Loudness, peaks and
+/// percussiveness are kept (the first two do not change under a flip).
+pub fn polarity_corrected(track: &TrackFeatures) -> TrackFeatures {
+    TrackFeatures {
+        mid_db: track.side_db,
+        side_db: track.mid_db,
+        side_to_mid_db: track.side_to_mid_db.map(|r| -r),
+        low_end_side_to_mid_db: -track.low_end_side_to_mid_db,
+        ..track.clone()
+    }
+}
+
 pub(super) fn db_to_power(db: f32) -> f64 {
     10f64.powf(f64::from(db) / 10.0)
 }
@@ -26,11 +66,13 @@ pub(super) fn power_to_db(p: f64) -> f32 {
     (10.0 * p.max(1e-30).log10()) as f32
 }
 
-/// The width decision: per split band, the side level change of [`width_move_db`] (reported
+/// The width decision: per split band, the side level change of `width_move_db` (reported
 /// with the band's side/mid power ratios of the track and of the target, the latter at its
 /// 10th, 50th and 90th percentile weighted by the target's median mid spectrum), then the
 /// widening capped so that no 1/3-octave band's mono fold-down loses more than
-/// [`MAX_MONO_LOSS_DB`]. Against a family, the low band is only ever narrowed.
+/// [`MAX_MONO_LOSS_DB`]. Against a family, the low band is only ever narrowed. A band with more
+/// side than mid is never narrowed (its channels mostly cancel: narrowing removes the music,
+/// not width), and a polarity-inverted track ([`polarity_inverted`]) gets no width move at all.
 pub fn decide_width(
     track: &TrackFeatures,
     target: &TargetProfile,
@@ -60,6 +102,9 @@ pub fn decide_width(
         target_side_to_mid_db: [band_of(&[], 0); NUM_SPLIT],
         mono_limited: [false; NUM_SPLIT],
         move_db: [0.0; NUM_SPLIT],
+        anti_phase: [false; NUM_SPLIT],
+        correlation: track_correlation(track),
+        polarity_inverted: polarity_inverted(track),
     };
     let max_gain = WIDTH_RANGE_PCT.1 / 100.0;
     for b in 0..NUM_SPLIT {
@@ -78,7 +123,16 @@ pub fn decide_width(
             move_db = 0.0;
         }
         out.move_db[b] = move_db;
+        if out.polarity_inverted {
+            continue;
+        }
         let mut gain = 10f32.powf(move_db / 20.0).clamp(0.0, max_gain);
+        // More side than mid: the channels are mostly in opposite phase in this band, and
+        // narrowing towards the (cancelled) mid would silence it rather than focus it.
+        if gain < 1.0 && track_db > 0.0 {
+            gain = 1.0;
+            out.anti_phase[b] = true;
+        }
         // The low band is not widened towards a family: a wide low end loses punch on mono
         // and club systems and is what bass mono exists to undo; a reference that is wider
         // down there is followed (the user chose that sound).
@@ -206,7 +260,9 @@ pub(super) fn decide_bass_mono(
     target: &TargetProfile,
 ) -> Option<BassMonoDecision> {
     let low = track.low_end_side_to_mid_db;
-    if low.is_nan() || low <= BASS_MONO_TRIGGER_DB {
+    // More side than mid in the low end is opposite phase, not width: summing it to mono would
+    // cancel the bass.
+    if low.is_nan() || low <= BASS_MONO_TRIGGER_DB || low > 0.0 {
         return None;
     }
     let mut freq_hz = None;

@@ -9,6 +9,7 @@
 //! kernel's, operation by operation (TDF-II, separate multiplies and adds, no FMA), so the
 //! results are bit-identical; `pipelined_path_matches_the_span_path_bit_for_bit` checks it.
 
+use super::super::simd::Avx;
 use super::{FLUSH_THRESHOLD, PIPE_LANES, Pipeline, UPDATE_INTERVAL_SAMPLES};
 use std::arch::x86_64::{
     __m256d, _CMP_GE_OQ, _CMP_LE_OQ, _CMP_LT_OQ, _mm_cvtpd_ps, _mm_cvtss_f32, _mm_set_pd,
@@ -166,9 +167,23 @@ pub(super) fn run<const D: usize, const V: usize>(
 }
 
 /// Runs `pipe` at `depth` bands with the register kernel. Returns false (and does nothing)
-/// for a depth it has no instance for.
-#[target_feature(enable = "avx")]
+/// for a depth it has no instance for. `Avx` (from [`super::super::simd`]) is the proof that
+/// the CPU can run it.
 pub(super) fn run_depth(
+    _proof: Avx,
+    pipe: &mut Pipeline,
+    left: &mut [f32],
+    right: &mut [f32],
+    depth: usize,
+    clock: usize,
+) -> bool {
+    // SAFETY: an `Avx` exists only where run-time detection found AVX.
+    unsafe { run_depth_kernel(pipe, left, right, depth, clock) }
+}
+
+/// The body of [`run_depth`].
+#[target_feature(enable = "avx")]
+fn run_depth_kernel(
     pipe: &mut Pipeline,
     left: &mut [f32],
     right: &mut [f32],

@@ -1,21 +1,11 @@
 //! The EQ's active bands as one skewed pipeline of SIMD lanes (see `ToneEq::filter_pipelined`).
 
 use super::super::biquad::{FLUSH_THRESHOLD, LaneCoefs, LaneState, UPDATE_INTERVAL_SAMPLES};
+use super::super::simd::Simd;
 use super::NUM_BANDS;
 
 /// Lanes of the skewed pipeline: left and right of every band.
 pub(super) const PIPE_LANES: usize = 2 * NUM_BANDS;
-
-pub(super) fn cpu_has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
 
 /// The active bands of the EQ as one skewed pipeline (see [`ToneEq::filter_pipelined`]):
 /// lane `2 j + c` is channel `c` of the `j`-th active band, in lane-major arrays so every
@@ -156,22 +146,20 @@ impl Pipeline {
         }
     }
 
-    /// [`Self::run_kernel`], portable build.
-    pub(super) fn run(&mut self, left: &mut [f32], right: &mut [f32], depth: usize, clock: usize) {
-        self.run_kernel(left, right, depth, clock);
-    }
-
-    /// [`Self::run_kernel`] compiled for AVX (4 lanes per instruction). No FMA is enabled, so
-    /// the results match the portable build bit for bit.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx")]
-    pub(super) fn run_avx(
+    /// [`Self::run_kernel`] at the token's level: with AVX (see [`Simd::vectorize`]) 4 lanes
+    /// per instruction. No FMA is enabled, so the results match the portable build bit for
+    /// bit.
+    pub(super) fn run(
         &mut self,
+        simd: Simd,
         left: &mut [f32],
         right: &mut [f32],
         depth: usize,
         clock: usize,
     ) {
-        self.run_kernel(left, right, depth, clock);
+        simd.vectorize(
+            #[inline(always)]
+            || self.run_kernel(left, right, depth, clock),
+        );
     }
 }

@@ -162,3 +162,117 @@ fn pipelined_path_matches_the_span_path_bit_for_bit() {
     assert_eq!(fast.clock, reference.clock);
     assert!(checked > 600);
 }
+
+/// Settings with every band active and at rest.
+fn all_bands_settings() -> EqSettings {
+    let mut settings = EqSettings {
+        high_pass_on: true,
+        high_pass_db_per_oct: 48.0,
+        high_pass_hz: 60.0,
+        tilt_db: -2.5,
+        ..Default::default()
+    };
+    for (k, b) in settings.bells.iter_mut().enumerate() {
+        b.gain_db = 6.0 - 3.0 * k as f32;
+    }
+    settings.low_shelf.gain_db = 4.0;
+    settings.high_shelf.gain_db = -6.0;
+    settings
+}
+
+#[test]
+fn every_simd_kernel_matches_the_portable_pipeline_bit_for_bit_on_hostile_input() {
+    use crate::dsp::simd::Simd;
+    use crate::dsp::simd::hostile::{TOTAL, bits32, blocks, signal};
+    let mut eq = ToneEq::new();
+    eq.set_settings(&all_bands_settings());
+    eq.reset();
+    let active: Vec<(LaneCoefs, LaneState)> = eq
+        .bands
+        .iter()
+        .filter(|b| !b.idle)
+        .map(|b| (b.lane_coefs, b.state))
+        .collect();
+    assert!(active.len() >= 12, "{}", active.len());
+    let (l0, r0) = (signal(31, TOTAL), signal(32, TOTAL));
+    // The array kernel at a level, or (`registers`) the AVX register kernel.
+    let run = |simd: Simd, registers: bool, depth: usize, clock0: usize| {
+        let mut pipe = Pipeline::default();
+        for (j, (c, s)) in active.iter().take(depth).enumerate() {
+            pipe.load(j, c, s);
+        }
+        let (mut l, mut r) = (l0.clone(), r0.clone());
+        let mut clock = clock0;
+        for range in blocks(TOTAL, usize::MAX) {
+            let (bl, br) = (&mut l[range.clone()], &mut r[range.clone()]);
+            if registers {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(avx) = simd.avx() {
+                    assert!(avx_pipeline::run_depth(
+                        avx, &mut pipe, bl, br, depth, clock
+                    ));
+                }
+            } else {
+                pipe.run(simd, bl, br, depth, clock);
+            }
+            clock = (clock + range.len()) % UPDATE_INTERVAL_SAMPLES;
+        }
+        let state: Vec<u64> = pipe
+            .s1
+            .iter()
+            .chain(&pipe.s2)
+            .map(|v| v.to_bits())
+            .collect();
+        (bits32(&l), bits32(&r), state)
+    };
+    for depth in 1..=active.len() {
+        for clock in [0, 13] {
+            let reference = run(Simd::portable(), false, depth, clock);
+            assert_ne!(
+                reference.0,
+                bits32(&l0),
+                "depth {depth}: the EQ must filter"
+            );
+            for simd in Simd::available() {
+                assert!(
+                    reference == run(simd, false, depth, clock),
+                    "{simd:?} {depth}"
+                );
+                if simd.avx().is_some() {
+                    assert!(reference == run(simd, true, depth, clock), "AVX {depth}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_stage_at_every_simd_level_matches_the_span_path_on_hostile_input() {
+    use crate::dsp::simd::Simd;
+    use crate::dsp::simd::hostile::{TOTAL, bits32, blocks, signal};
+    let (l0, r0) = (signal(41, TOTAL), signal(42, TOTAL));
+    let mut reference = ToneEq::new();
+    reference.set_settings(&all_bands_settings());
+    reference.reset();
+    for simd in Simd::available() {
+        let mut fast = reference.clone();
+        fast.simd = simd;
+        let mut spans = reference.clone();
+        let (mut fl, mut fr) = (l0.clone(), r0.clone());
+        let (mut sl, mut sr) = (l0.clone(), r0.clone());
+        for range in blocks(TOTAL, usize::MAX) {
+            assert!(fast.is_static());
+            fast.process(&mut [&mut fl[range.clone()], &mut fr[range.clone()]]);
+            spans.process_spans(
+                &mut [&mut sl[range.clone()], &mut sr[range.clone()]],
+                range.len(),
+            );
+        }
+        assert_eq!(
+            (bits32(&fl), bits32(&fr)),
+            (bits32(&sl), bits32(&sr)),
+            "{simd:?}"
+        );
+        assert_eq!(fast.clock, spans.clock);
+    }
+}

@@ -6,8 +6,10 @@
 //! only work waiting on the previous output is the last multiply-subtract. The transposed
 //! form II waits on the previous output twice per sample (once for the output, once for the
 //! state word), which makes this loop about half as long per sample. On x86-64 the four lanes
-//! are one SSE register (baseline, no run-time detection); elsewhere a portable loop does the
-//! same operations in the same order, so both give the same bits.
+//! are one SSE register (the level comes from [`super::super::simd`]); elsewhere a portable
+//! loop does the same operations in the same order, so both give the same bits.
+
+use super::super::simd::Simd;
 
 /// Number of lanes: dry left, dry right, processed left, processed right.
 pub(super) const NUM_LANES: usize = 4;
@@ -59,27 +61,29 @@ fn step(c: &Coeffs, s: &mut StageState, x: Lanes) -> Lanes {
 
 /// Filters `lanes` (all the same length; the shortest decides) through both stages and adds
 /// the squared outputs to `energy`, per lane, one sample after the other (so the sums do not
-/// depend on how a signal is cut into blocks).
+/// depend on how a signal is cut into blocks). The level comes from [`Simd`]: AVX runs the SSE
+/// loop compiled in three-operand form, SSE (the x86-64 baseline) the SSE loop, portable the
+/// array loop; all three give the same bits.
 pub(super) fn filter_energy(
+    simd: Simd,
     coeffs: &[Coeffs; 2],
     state: &mut [StageState; 2],
     lanes: [&[f32]; NUM_LANES],
     energy: &mut Lanes,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has AVX (checked just above).
-        unsafe { sse::filter_energy_avx(coeffs, state, lanes, energy) };
-    } else {
-        // SAFETY: SSE is part of the x86-64 baseline, so every x86-64 CPU has it.
-        unsafe { sse::filter_energy(coeffs, state, lanes, energy) };
+    if let Some(avx) = simd.avx() {
+        sse::filter_energy_avx(avx, coeffs, state, lanes, energy);
+        return;
+    } else if let Some(sse) = simd.sse() {
+        sse::filter_energy_sse(sse, coeffs, state, lanes, energy);
+        return;
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    let _ = simd;
     filter_energy_portable(coeffs, state, lanes, energy);
 }
 
 /// [`filter_energy`] with the lanes in arrays (any target; the reference for the SSE loop).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 pub(super) fn filter_energy_portable(
     coeffs: &[Coeffs; 2],
     state: &mut [StageState; 2],
@@ -103,6 +107,7 @@ pub(super) fn filter_energy_portable(
 
 #[cfg(target_arch = "x86_64")]
 mod sse {
+    use super::super::super::simd::{Avx, Sse};
     use super::{Coeffs, Lanes, NUM_LANES, StageState};
     use std::arch::x86_64::{
         __m128, _mm_add_ps, _mm_mul_ps, _mm_set_ps, _mm_set1_ps, _mm_storeu_ps, _mm_sub_ps,
@@ -204,8 +209,19 @@ mod sse {
 
     /// [`filter_energy`] compiled for AVX: the same SSE-wide operations in three-operand
     /// form, which saves the register copies that dominate the two-operand loop.
-    #[target_feature(enable = "avx")]
     pub(super) fn filter_energy_avx(
+        _proof: Avx,
+        coeffs: &[Coeffs; 2],
+        state: &mut [StageState; 2],
+        lanes: [&[f32]; NUM_LANES],
+        energy: &mut Lanes,
+    ) {
+        // SAFETY: an `Avx` exists only where run-time detection found AVX.
+        unsafe { filter_energy_avx_kernel(coeffs, state, lanes, energy) }
+    }
+
+    #[target_feature(enable = "avx")]
+    fn filter_energy_avx_kernel(
         coeffs: &[Coeffs; 2],
         state: &mut [StageState; 2],
         lanes: [&[f32]; NUM_LANES],
@@ -214,9 +230,21 @@ mod sse {
         filter_energy(coeffs, state, lanes, energy);
     }
 
+    /// [`filter_energy`] in the x86-64 baseline (SSE, two-operand form).
+    pub(super) fn filter_energy_sse(
+        _proof: Sse,
+        coeffs: &[Coeffs; 2],
+        state: &mut [StageState; 2],
+        lanes: [&[f32]; NUM_LANES],
+        energy: &mut Lanes,
+    ) {
+        // SAFETY: an `Sse` exists only on x86-64, whose baseline includes SSE.
+        unsafe { filter_energy(coeffs, state, lanes, energy) }
+    }
+
     #[inline]
     #[target_feature(enable = "sse")]
-    pub(super) fn filter_energy(
+    fn filter_energy(
         coeffs: &[Coeffs; 2],
         state: &mut [StageState; 2],
         lanes: [&[f32]; NUM_LANES],
@@ -274,20 +302,47 @@ mod tests {
             let mut e_portable = [0.0f32; NUM_LANES];
             filter_energy_portable(&coeffs, &mut portable, lanes, &mut e_portable);
             assert!(e_portable.iter().all(|&e| e > 1.0), "{e_portable:?}");
-            let mut fast = [StageState::default(); 2];
-            let mut e_fast = [0.0f32; NUM_LANES];
-            filter_energy(&coeffs, &mut fast, lanes, &mut e_fast);
-            assert_eq!(e_fast.map(f32::to_bits), e_portable.map(f32::to_bits));
-            assert_eq!(fast, portable);
-            #[cfg(target_arch = "x86_64")]
-            {
-                // The plain SSE build too (the dispatch picks AVX where the CPU has it).
-                let mut sse = [StageState::default(); 2];
-                let mut e_sse = [0.0f32; NUM_LANES];
-                // SAFETY: SSE is part of the x86-64 baseline.
-                unsafe { sse::filter_energy(&coeffs, &mut sse, lanes, &mut e_sse) };
-                assert_eq!(e_sse.map(f32::to_bits), e_portable.map(f32::to_bits));
-                assert_eq!(sse, portable);
+            for simd in Simd::available() {
+                let mut fast = [StageState::default(); 2];
+                let mut e_fast = [0.0f32; NUM_LANES];
+                filter_energy(simd, &coeffs, &mut fast, lanes, &mut e_fast);
+                assert_eq!(e_fast.map(f32::to_bits), e_portable.map(f32::to_bits));
+                assert_eq!(fast, portable);
+            }
+        }
+    }
+    #[test]
+    fn every_level_matches_the_portable_loop_bit_for_bit_on_hostile_input() {
+        use super::super::super::simd::hostile::{TOTAL, blocks, signal};
+        let k = super::super::k_weighting(48_000.0).map(|s| s.map(|c| c as f32));
+        let signal: Vec<Vec<f32>> = (0..NUM_LANES as u32)
+            .map(|l| signal(61 + l, TOTAL))
+            .collect();
+        for coeffs in [k, [k[0], k[0]], [k[1], k[1]]] {
+            let run = |simd: Option<Simd>| {
+                let mut state = [StageState::default(); 2];
+                let mut energy = [0.0f32; NUM_LANES];
+                let mut out = Vec::new();
+                for range in blocks(TOTAL, usize::MAX) {
+                    let lanes: [&[f32]; NUM_LANES] =
+                        std::array::from_fn(|l| &signal[l][range.clone()]);
+                    match simd {
+                        Some(simd) => filter_energy(simd, &coeffs, &mut state, lanes, &mut energy),
+                        None => filter_energy_portable(&coeffs, &mut state, lanes, &mut energy),
+                    }
+                    out.push(energy.map(f32::to_bits));
+                    if out.len() % 3 == 0 {
+                        for s in state.iter_mut() {
+                            s.flush();
+                        }
+                    }
+                }
+                (out, state)
+            };
+            let reference = run(None);
+            assert!(reference.1 != [StageState::default(); 2]);
+            for simd in Simd::available() {
+                assert!(reference == run(Some(simd)), "{simd:?}");
             }
         }
     }

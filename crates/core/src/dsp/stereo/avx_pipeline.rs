@@ -26,6 +26,7 @@
 //! `pipelined_path_matches_the_span_path_bit_for_bit` checks it.
 
 use super::super::biquad::{BiquadCoefs, FLUSH_THRESHOLD, LaneState, UPDATE_INTERVAL_SAMPLES};
+use super::super::simd::Avx;
 use super::NUM_FILTERS;
 use std::arch::x86_64::{
     __m128d, __m256d, _CMP_GE_OQ, _CMP_LE_OQ, _CMP_LT_OQ, _mm_add_pd, _mm_andnot_pd, _mm_cmp_pd,
@@ -115,9 +116,23 @@ struct States {
 /// Runs `left`/`right` (equal length) through the network, updating `filters` (the span
 /// path's nine lane pairs, in its order). `clock` is the update clock at the first frame: a
 /// position flushes tiny state values before each frame `t` with
-/// `(clock + t) % UPDATE_INTERVAL_SAMPLES == 0`, as the span path's tick does.
-#[target_feature(enable = "avx")]
+/// `(clock + t) % UPDATE_INTERVAL_SAMPLES == 0`, as the span path's tick does. `Avx` (from
+/// [`super::super::simd`]) is the proof that the CPU can run it.
 pub(super) fn run(
+    _proof: Avx,
+    net: &Network,
+    filters: &mut [LaneState; NUM_FILTERS],
+    left: &mut [f32],
+    right: &mut [f32],
+    clock: usize,
+) {
+    // SAFETY: an `Avx` exists only where run-time detection found AVX.
+    unsafe { run_kernel(net, filters, left, right, clock) }
+}
+
+/// The body of [`run`].
+#[target_feature(enable = "avx")]
+fn run_kernel(
     net: &Network,
     filters: &mut [LaneState; NUM_FILTERS],
     left: &mut [f32],

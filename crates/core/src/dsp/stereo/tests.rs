@@ -109,7 +109,7 @@ fn pipelined_path_matches_the_span_path_bit_for_bit() {
     });
     fast.reset();
     assert!(fast.is_static());
-    if !fast.use_avx {
+    if fast.simd.avx().is_none() {
         return;
     }
     let mut reference = fast.clone();
@@ -134,5 +134,48 @@ fn pipelined_path_matches_the_span_path_bit_for_bit() {
         assert_ne!(fl, l0[at..at + len], "the stage must be doing something");
         assert_eq!(fast.clock, reference.clock);
         at += len;
+    }
+}
+
+#[test]
+fn every_simd_level_matches_the_portable_span_path_bit_for_bit_on_hostile_input() {
+    use crate::dsp::simd::Simd;
+    use crate::dsp::simd::hostile::{TOTAL, bits32, blocks, signal};
+    let (l0, r0) = (signal(51, TOTAL), signal(52, TOTAL));
+    for settings in [
+        StereoSettings {
+            band_width_pct: [0.0, 200.0, 130.0],
+            bass_mono_on: true,
+            bass_mono_hz: 300.0,
+            ..Default::default()
+        },
+        StereoSettings {
+            band_width_pct: [100.0, 60.0, 200.0],
+            bass_mono_on: false,
+            ..Default::default()
+        },
+    ] {
+        let mut stage = StereoImage::new();
+        stage.set_settings(&settings);
+        stage.reset();
+        let run = |simd: Simd| {
+            let mut st = stage.clone();
+            st.simd = simd;
+            let (mut l, mut r) = (l0.clone(), r0.clone());
+            for range in blocks(TOTAL, usize::MAX) {
+                assert!(st.is_static());
+                st.process(&mut [&mut l[range.clone()], &mut r[range.clone()]]);
+            }
+            (bits32(&l), bits32(&r), st.filters, st.clock)
+        };
+        let reference = run(Simd::portable());
+        assert_ne!(
+            reference.0,
+            bits32(&l0),
+            "the stage must be doing something"
+        );
+        for simd in Simd::available() {
+            assert!(reference == run(simd), "{simd:?}");
+        }
     }
 }

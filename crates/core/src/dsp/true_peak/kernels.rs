@@ -1,18 +1,25 @@
 //! The detector's inner loops: the symmetric FIR of the half-band stages and the peak
-//! refinement, written so they vectorise, and compiled twice (portable and AVX) with a
-//! run-time choice. No FMA is enabled in either, so both give bit-identical results.
+//! refinement, written so they vectorise, and compiled twice (portable and AVX) through
+//! [`Simd::vectorize`], the run-time choice of [`super::super::simd`]. No FMA is enabled in
+//! either, so both give bit-identical results.
+
+use super::super::simd::Simd;
 
 /// Outputs computed together by the FIR kernel (held in registers across the taps).
 const KERNEL_BLOCK: usize = 32;
 
+/// This CPU has AVX (the cached answer of [`Simd::detected`]).
 pub(super) fn cpu_has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+    Simd::detected().avx().is_some()
+}
+
+/// The level for a `use_avx` flag: the detected one (AVX where the CPU has it), or portable.
+#[inline(always)]
+fn level_for(use_avx: bool) -> Simd {
+    if use_avx {
+        Simd::detected()
+    } else {
+        Simd::portable()
     }
 }
 
@@ -68,15 +75,9 @@ fn pair_sum_kernel(taps: &[PairTap], left: &[f32], right: &[f32], out: &mut [f32
     }
 }
 
-/// [`pair_sum_kernel`] compiled for AVX (8-wide). No FMA is enabled, so the results match the
-/// portable build bit for bit.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn pair_sum_avx(taps: &[PairTap], left: &[f32], right: &[f32], out: &mut [f32]) {
-    pair_sum_kernel(taps, left, right, out);
-}
-
-/// Runs [`pair_sum_kernel`] with the widest instruction set available.
+/// Runs [`pair_sum_kernel`] compiled for AVX (8-wide) where `use_avx` (from
+/// [`cpu_has_avx`]), else the portable build. No FMA is enabled, so the results match bit for
+/// bit.
 pub(super) fn pair_sum(
     use_avx: bool,
     taps: &[PairTap],
@@ -84,14 +85,16 @@ pub(super) fn pair_sum(
     right: &[f32],
     out: &mut [f32],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if use_avx {
-        // SAFETY: callers pass `use_avx` from `cpu_has_avx()`, so the CPU supports AVX.
-        unsafe { pair_sum_avx(taps, left, right, out) };
-        return;
-    }
-    let _ = use_avx;
-    pair_sum_kernel(taps, left, right, out);
+    pair_sum_at(level_for(use_avx), taps, left, right, out);
+}
+
+/// [`pair_sum`] at a given level.
+#[inline(always)]
+fn pair_sum_at(simd: Simd, taps: &[PairTap], left: &[f32], right: &[f32], out: &mut [f32]) {
+    simd.vectorize(
+        #[inline(always)]
+        || pair_sum_kernel(taps, left, right, out),
+    );
 }
 
 /// `max` without NaN handling (inputs are finite): a single instruction, so loops vectorise.
@@ -171,13 +174,8 @@ fn refine_groups_kernel(points: [&[f32]; 6], out: &mut [f32], cos_step: f32, max
     }
 }
 
-/// [`refine_groups_kernel`] compiled for AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn refine_groups_avx(points: [&[f32]; 6], out: &mut [f32], cos_step: f32, max_ratio: f32) {
-    refine_groups_kernel(points, out, cos_step, max_ratio);
-}
-
+/// Runs [`refine_groups_kernel`] compiled for AVX where `use_avx` (from [`cpu_has_avx`]),
+/// else the portable build; bit-identical either way.
 pub(super) fn refine_groups(
     use_avx: bool,
     points: [&[f32]; 6],
@@ -185,14 +183,22 @@ pub(super) fn refine_groups(
     cos_step: f32,
     max_ratio: f32,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if use_avx {
-        // SAFETY: callers pass `use_avx` from `cpu_has_avx()`, so the CPU supports AVX.
-        unsafe { refine_groups_avx(points, out, cos_step, max_ratio) };
-        return;
-    }
-    let _ = use_avx;
-    refine_groups_kernel(points, out, cos_step, max_ratio);
+    refine_groups_at(level_for(use_avx), points, out, cos_step, max_ratio);
+}
+
+/// [`refine_groups`] at a given level.
+#[inline(always)]
+fn refine_groups_at(
+    simd: Simd,
+    points: [&[f32]; 6],
+    out: &mut [f32],
+    cos_step: f32,
+    max_ratio: f32,
+) {
+    simd.vectorize(
+        #[inline(always)]
+        || refine_groups_kernel(points, out, cos_step, max_ratio),
+    );
 }
 
 #[cfg(test)]
@@ -234,5 +240,42 @@ mod tests {
         refine_groups_kernel(refs, &mut a, cos_step, max_ratio);
         refine_groups(cpu_has_avx(), refs, &mut b, cos_step, max_ratio);
         assert_eq!(a, b);
+    }
+    #[test]
+    fn every_level_matches_the_portable_kernels_bit_for_bit_on_hostile_input() {
+        use super::super::super::simd::hostile::{TOTAL, bits32, blocks, signal};
+        // A half-band-like symmetric FIR (the detector's shape: 23 pairs, odd offsets).
+        let taps: Vec<PairTap> = (0..23)
+            .map(|k| PairTap {
+                weight: (if k % 2 == 0 { 0.6 } else { -0.2 }) / (k as f32 + 1.0),
+                left_offset: 22 - k,
+                right_offset: 23 + k,
+            })
+            .collect();
+        let input = signal(71, TOTAL + 64);
+        let other = signal(72, TOTAL + 64);
+        let points: Vec<Vec<f32>> = (0..6u32).map(|k| signal(80 + k, TOTAL)).collect();
+        let (cos_step, max_ratio) = (std::f32::consts::FRAC_1_SQRT_2, 0.1716);
+        let run = |simd: Simd| {
+            let mut sums = vec![0.0f32; TOTAL];
+            let mut peaks = vec![0.0f32; TOTAL];
+            for range in blocks(TOTAL, usize::MAX) {
+                let (l, r) = (&input[range.start..], &other[range.start..]);
+                pair_sum_at(simd, &taps, l, r, &mut sums[range.clone()]);
+                let refs: [&[f32]; 6] = std::array::from_fn(|k| &points[k][range.clone()]);
+                refine_groups_at(simd, refs, &mut peaks[range], cos_step, max_ratio);
+            }
+            (bits32(&sums), bits32(&peaks))
+        };
+        let reference = run(Simd::portable());
+        for simd in Simd::available() {
+            assert!(reference == run(simd), "{simd:?}");
+        }
+        // The public entry points too, with the flag the detector passes.
+        let mut flagged = vec![0.0f32; 200];
+        let mut portable = vec![0.0f32; 200];
+        pair_sum(cpu_has_avx(), &taps, &input, &other, &mut flagged);
+        pair_sum(false, &taps, &input, &other, &mut portable);
+        assert_eq!(bits32(&flagged), bits32(&portable));
     }
 }
