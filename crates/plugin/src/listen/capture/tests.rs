@@ -112,7 +112,5 @@ fn threaded_push_and_drain_keep_every_frame_in_order() {
 
 /// Free frames in the ring as the producer sees them (test helper).
 fn status_free(writer: &CaptureWriter) -> usize {
-    let s = &*writer.shared;
-    let used = s.write_frames.load(Ordering::Relaxed) - s.read_frames.load(Ordering::Acquire);
-    (s.capacity_frames - used) as usize
+    writer.producer.slots()
 }
