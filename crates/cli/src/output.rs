@@ -85,7 +85,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Checks one file to write: a file name in an existing folder, not a folder itself.
-fn check_place(w: &WriteFile) -> Result<(), CliError> {
+fn check_place(w: &WriteFile<'_>) -> Result<(), CliError> {
     let shown = w.path.display();
     let role = w.role;
     if w.path.file_name().is_none() {
@@ -126,8 +126,8 @@ fn check_place(w: &WriteFile) -> Result<(), CliError> {
 /// symlink or hard link; `force` does not change that), no two are the same file, the master
 /// ends in .wav, and none exists unless `force`.
 pub fn check_outputs(
-    reads: &[ReadFile],
-    writes: &[WriteFile],
+    reads: &[ReadFile<'_>],
+    writes: &[WriteFile<'_>],
     force: bool,
 ) -> Result<(), CliError> {
     for w in writes {

@@ -41,7 +41,7 @@ pub fn family_blend_text(weights: &[(String, f32)]) -> String {
 pub fn show(
     ui: &mut Ui,
     params: &LacquerParams,
-    setter: &ParamSetter,
+    setter: &ParamSetter<'_>,
     assistant: Option<&Assistant>,
 ) {
     ui.label(

@@ -19,7 +19,13 @@ const KNOB_SWEEP_RAD: f32 = 1.5 * PI;
 
 /// Applies the pointer interaction on `response` to `param` with gestures; `along` is the
 /// drag direction that raises the value (up for knobs, right for bars).
-fn interact<P: Param>(ui: &Ui, response: &Response, param: &P, setter: &ParamSetter, along: Vec2) {
+fn interact<P: Param>(
+    ui: &Ui,
+    response: &Response,
+    param: &P,
+    setter: &ParamSetter<'_>,
+    along: Vec2,
+) {
     if response.double_clicked() {
         setter.begin_set_parameter(param);
         setter.set_parameter(param, param.default_plain_value());
@@ -94,7 +100,7 @@ pub fn knob_id(name: &str) -> egui::Id {
 
 /// A knob with its name above and its value (with unit) below. `bipolar` draws the arc from
 /// the default (e.g. Tone at 0) instead of from the minimum.
-pub fn knob<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, bipolar: bool) -> Response {
+pub fn knob<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter<'_>, bipolar: bool) -> Response {
     let diameter = 46.0;
     let width = 86.0;
     let (rect, _) = ui.allocate_exact_size(vec2(width, diameter + 34.0), Sense::hover());
@@ -163,7 +169,7 @@ pub fn knob<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, bipolar: boo
 }
 
 /// A horizontal bar for the expert section: name on the left, value (with unit) on the bar.
-pub fn bar<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, width: f32) -> Response {
+pub fn bar<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter<'_>, width: f32) -> Response {
     let (rect, response) = ui.allocate_exact_size(vec2(width, 17.0), Sense::click_and_drag());
     interact(ui, &response, param, setter, vec2(1.0, 0.0));
     let painter = ui.painter_at(rect);
@@ -203,7 +209,7 @@ pub fn bar<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter, width: f32) -
 }
 
 /// A toggle button for a boolean parameter (one gesture per click).
-pub fn toggle(ui: &mut Ui, param: &BoolParam, setter: &ParamSetter, label: &str) -> Response {
+pub fn toggle(ui: &mut Ui, param: &BoolParam, setter: &ParamSetter<'_>, label: &str) -> Response {
     let on = param.value();
     record_control(ui, param.name(), &value_text(param));
     let text = egui::RichText::new(label).color(if on { theme::BACKGROUND } else { theme::TEXT });

@@ -20,14 +20,14 @@ fn heading(ui: &mut Ui, text: &str) {
     );
 }
 
-fn bell(ui: &mut Ui, b: &BellParams, setter: &ParamSetter) {
+fn bell(ui: &mut Ui, b: &BellParams, setter: &ParamSetter<'_>) {
     bar(ui, &b.gain, setter, BAR_WIDTH);
     bar(ui, &b.freq, setter, BAR_WIDTH);
     bar(ui, &b.q, setter, BAR_WIDTH);
     ui.add_space(3.0);
 }
 
-fn band(ui: &mut Ui, b: &BandParams, setter: &ParamSetter) {
+fn band(ui: &mut Ui, b: &BandParams, setter: &ParamSetter<'_>) {
     bar(ui, &b.threshold, setter, BAR_WIDTH);
     bar(ui, &b.ratio, setter, BAR_WIDTH);
     bar(ui, &b.attack, setter, BAR_WIDTH);
@@ -37,7 +37,7 @@ fn band(ui: &mut Ui, b: &BandParams, setter: &ParamSetter) {
 }
 
 /// Draws the section (scrolls when the window is small).
-pub fn show(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
+pub fn show(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter<'_>) {
     egui::ScrollArea::both().show(ui, |ui| {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {

@@ -14,7 +14,7 @@ use nice_plug::prelude::{Param, ParamSetter};
 use std::sync::atomic::Ordering;
 
 /// The knob row.
-pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter) {
+pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter<'_>) {
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = 2.0;
         knob(ui, &params.macros.tone, setter, true);
@@ -35,7 +35,7 @@ pub(super) fn stepped_combo<P: Param>(
     ui: &mut Ui,
     id: &str,
     param: &P,
-    setter: &ParamSetter,
+    setter: &ParamSetter<'_>,
     width: f32,
 ) {
     let steps = param.step_count().unwrap_or(1).max(1);
@@ -67,7 +67,7 @@ pub(super) fn stepped_combo<P: Param>(
 pub fn top_bar(
     ui: &mut Ui,
     params: &LacquerParams,
-    setter: &ParamSetter,
+    setter: &ParamSetter<'_>,
     gui: &GuiContext,
     bus: &MeterBus,
 ) {

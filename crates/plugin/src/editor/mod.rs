@@ -209,7 +209,7 @@ impl LacquerEditor {
         &mut self,
         ui: &mut Ui,
         params: &LacquerParams,
-        setter: &nice_plug::prelude::ParamSetter,
+        setter: &nice_plug::prelude::ParamSetter<'_>,
         target_lufs: f32,
     ) {
         Panel::bottom("knobs").resizable(false).show(ui, |ui| {

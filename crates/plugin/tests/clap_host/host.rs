@@ -64,7 +64,7 @@ impl HostHandlers for TestHost {
     type MainThread<'a> = MainThread;
     type AudioProcessor<'a> = ();
 
-    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+    fn declare_extensions(builder: &mut HostExtensions<'_, Self>, _shared: &Self::Shared<'_>) {
         builder
             .register::<HostLatency>()
             .register::<HostParams>()
@@ -270,9 +270,9 @@ impl Instance {
         (0..ext.count(&handle))
             .filter_map(|i| {
                 let config = ext.get(&handle, i, &mut buffer)?;
-                let channels = |p: Option<clack_extensions::audio_ports_config::MainPortInfo>| {
-                    p.map_or(0, |p| p.channel_count)
-                };
+                let channels = |p: Option<
+                    clack_extensions::audio_ports_config::MainPortInfo<'_>,
+                >| { p.map_or(0, |p| p.channel_count) };
                 Some((
                     config.id,
                     channels(config.main_input),
@@ -458,7 +458,7 @@ struct Chunk<'a> {
 
 /// Processes consecutive blocks starting at sample `chunk.start`, on the calling (audio)
 /// thread.
-fn process_chunk(processor: &mut PluginAudioProcessor<TestHost>, chunk: &mut Chunk) {
+fn process_chunk(processor: &mut PluginAudioProcessor<TestHost>, chunk: &mut Chunk<'_>) {
     let num_channels = chunk.input.len();
     let mut input_ports = AudioPorts::with_capacity(num_channels, 1);
     let mut output_ports = AudioPorts::with_capacity(num_channels, 1);
