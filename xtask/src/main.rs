@@ -7,11 +7,13 @@
 //! - `cargo xtask demo [--check]`: renders (or checks) the demo mix;
 //! - `cargo xtask corpus [--base] [DIR]`: downloads real music from Debian's archive, prints its
 //!   folder (`--base`: the 55 tracks `docs/eval.md`'s figures were measured on);
-//! - `cargo xtask eval DIR`, `cargo xtask derive-targets DIR`: run on such a folder.
+//! - `cargo xtask eval DIR`, `cargo xtask derive-targets DIR`: run on such a folder;
+//! - `cargo xtask msrv`: builds the workspace with the Rust version it declares.
 
 mod corpus;
 mod demo;
 mod eval;
+mod msrv;
 mod targets;
 mod test;
 
@@ -23,6 +25,7 @@ fn main() {
         Some("corpus") => corpus::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("eval") => eval::run(&args[1..]),
+        Some("msrv") => msrv::run(&args[1..]),
         Some("derive-targets") => targets::run(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };
