@@ -33,6 +33,9 @@ pub struct Lacquer {
     editor_readers: Option<meter::EditorReaders>,
     /// Latency last reported to the host, samples.
     reported_latency_samples: u32,
+    /// A latency change is waiting for the host to restart (deactivate and reactivate) the
+    /// plugin (CLAP only; see [`Lacquer::latency_changed`]).
+    latency_restart_requested: bool,
     /// Consecutive input samples that were silent, for the tail the host is told about.
     silent_input_samples: u64,
     /// Sample rate of the current activation, Hz.
@@ -68,6 +71,7 @@ impl Default for Lacquer {
             editor_feeds,
             editor_readers: Some(editor_readers),
             reported_latency_samples: 0,
+            latency_restart_requested: false,
             silent_input_samples: 0,
             sample_rate_hz: 48_000.0,
         }
@@ -78,7 +82,41 @@ impl Lacquer {
     /// Samples the output keeps sounding after the input falls silent: the latency plus the
     /// filters' ring-down.
     fn tail_samples(&self) -> u32 {
-        self.reported_latency_samples + (TAIL_RING_DOWN_MS * 0.001 * self.sample_rate_hz) as u32
+        self.chain.latency_samples() + (TAIL_RING_DOWN_MS * 0.001 * self.sample_rate_hz) as u32
+    }
+
+    /// The chain's latency changed while processing (the Lookahead parameter sets it): tells
+    /// the host the way its plugin format wants it.
+    ///
+    /// - CLAP lets the latency change only while the plugin is deactivated
+    ///   (`clap_host_latency::changed` is for `clap_plugin::activate` alone), so the plugin
+    ///   asks for a restart (`clap_host::request_restart`, callable from the audio thread) and
+    ///   reports the new latency when the host activates it again ([`Plugin::activate`]).
+    ///   Reporting it from here instead would have nice-plug's CLAP wrapper call
+    ///   `clap_host_latency::changed` from a main-thread task, which runs after the host has
+    ///   deactivated the plugin as often as before (clap-validator's param-set-events,
+    ///   param-set-no-cookies and param-fuzz-sample-accurate caught it).
+    ///   That reactivation reports the latency through the activate context, which nice-plug
+    ///   applies only once the plugin counts as active again; its wrapper then requests one
+    ///   more restart itself and calls `changed` inside the next `activate`, as the spec asks.
+    ///   So a latency change costs a CLAP host two restarts (and the first activation one): the
+    ///   framework's way, which Lacquer cannot shorten.
+    /// - VST3 lets the latency change while active: nice-plug's VST3 wrapper reports the new
+    ///   value from `getLatencySamples` at once and sends `restartComponent(kLatencyChanged)`
+    ///   from the GUI thread, after which the host reads it.
+    fn latency_changed(&mut self, latency: u32, context: &mut impl ProcessContext<Self>) {
+        match context.plugin_api() {
+            PluginApi::Clap => {
+                if !self.latency_restart_requested {
+                    self.latency_restart_requested = true;
+                    context.request_restart();
+                }
+            }
+            PluginApi::Vst3 | PluginApi::Standalone => {
+                self.reported_latency_samples = latency;
+                context.set_latency_samples(latency);
+            }
+        }
     }
 
     /// The meter bus the editor reads.
@@ -162,7 +200,9 @@ impl Plugin for Lacquer {
         self.silent_input_samples = 0;
         let writer = self.assistant.new_ring(sample_rate);
         self.listen_audio.configure(writer, sample_rate);
+        // The one place a CLAP plugin may change its latency (see `latency_changed`).
         self.reported_latency_samples = self.chain.latency_samples();
+        self.latency_restart_requested = false;
         context.set_latency_samples(self.reported_latency_samples);
         true
     }
@@ -177,15 +217,14 @@ impl Plugin for Lacquer {
 
     fn process(
         &mut self,
-        buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
+        buffer: &mut Buffer<'_>,
+        _aux: &mut AuxiliaryBuffers<'_>,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         self.chain.set_settings(&self.params.chain_settings());
         let latency = self.chain.latency_samples();
         if latency != self.reported_latency_samples {
-            self.reported_latency_samples = latency;
-            context.set_latency_samples(latency);
+            self.latency_changed(latency, context);
         }
         let channels = buffer.as_slice();
         let num_samples = channels.first().map_or(0, |c| c.len()) as u64;
