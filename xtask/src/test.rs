@@ -11,7 +11,9 @@
 //!    the release bundle, and d2. `clap_master_bus` again against the alloc-check bundle;
 //! e. the VST3 host tests: pytest with pedalboard in a venv at `target/venv`;
 //! f. the editor opened for real under Xvfb and photographed (`test/editor.rs`);
-//! g. the VST3 on Ardour 7's master bus, headless, against the CLI's renders (`test/ardour.rs`).
+//! g. the VST3 on Ardour 7's master bus, headless, against the CLI's renders (`test/ardour.rs`);
+//! h. clap-validator on the release `Lacquer.clap`, if `CLAP_VALIDATOR` names its binary
+//!    (`test/validator.rs`).
 //!
 //! A failed build stops the run at once (nothing after it can run); failed tests are counted and
 //! the remaining test steps still run, so one run shows every failure. The last stdout line is
@@ -22,6 +24,7 @@ mod ardour;
 mod counts;
 mod editor;
 pub mod system;
+mod validator;
 
 use counts::{Counts, parse_libtest_line, parse_pytest_line};
 use std::io::{BufRead, BufReader};
@@ -118,6 +121,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let outcome = editor::run(&target);
         run.record(step, outcome, None);
         ardour::step(&mut run, &target, &bundled.join("Lacquer.vst3"));
+        validator::step(&mut run, &clap);
         Ok::<(), String>(())
     })();
 
