@@ -126,6 +126,16 @@ pub fn resolve_goal(choice: PlatformChoice, target_lufs: f32, ceiling_dbtp: f32)
 }
 
 /// Loudness goal, comparison and assistant amounts.
+///
+/// Platform and Family are lists. Their text is their names both ways (nice-plug's
+/// `EnumParam` formats and parses the variant names, and every parameter's text round-trips:
+/// `params/roundtrip.rs`), so a host that asks the plugin for a value's text shows names. How a
+/// host presents the parameter, though, comes from flags the framework alone sets: nice-plug
+/// 0.4.2's VST3 wrapper gives every parameter `stepCount` and never `ParameterInfo::kIsList`,
+/// and its CLAP wrapper sets `CLAP_PARAM_IS_STEPPED` but not `CLAP_PARAM_IS_ENUM`; `ParamFlags`
+/// has no list flag for the plugin to set. A VST3 host that lists only `kIsList` parameters by
+/// name (Ardour's generic controls) shows these as numbers 0..n-1. That is a framework limit
+/// Lacquer cannot work around from its side; the editor shows the names.
 #[derive(Params)]
 pub struct GoalParams {
     /// Integrated loudness the assistant aims for when Platform is Custom, LUFS.
