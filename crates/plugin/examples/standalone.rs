@@ -214,8 +214,8 @@ impl Plugin for DemoFed {
 
     fn process(
         &mut self,
-        buffer: &mut Buffer,
-        aux: &mut AuxiliaryBuffers,
+        buffer: &mut Buffer<'_>,
+        aux: &mut AuxiliaryBuffers<'_>,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let len = self.input.first().map_or(0, Vec::len);
