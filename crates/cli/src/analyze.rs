@@ -4,13 +4,41 @@ use super::args::AnalyzeArgs;
 use super::decode::decode_file_with;
 use super::table::analysis_table;
 use super::{CliError, print_stdout};
-use lacquer_core::meter::analysis::{Analysis, analyze};
+use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, analyze};
+use std::path::Path;
 
-/// Measures `path` with [`analyze`], mapping failures to one-line errors.
-pub fn measure(path: &std::path::Path, allow_partial: bool) -> Result<Analysis, CliError> {
+/// Measures `path` with [`analyze`], mapping failures to one-line errors; a rate outside
+/// [`ANALYSIS_RATE_RANGE_HZ`] is refused. Warns (one line each, stderr) about samples that
+/// were not finite and about a polarity-inverted channel.
+pub fn measure(path: &Path, allow_partial: bool) -> Result<Analysis, CliError> {
     let audio = decode_file_with(path, allow_partial)?;
-    analyze(&audio.slices(), audio.sample_rate_hz)
-        .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", path.display())))
+    audio.check_rate(path, ANALYSIS_RATE_RANGE_HZ, "measures")?;
+    let mut analysis = analyze(&audio.slices(), audio.sample_rate_hz)
+        .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", path.display())))?;
+    // The decoder zeroed them, so the meters saw 0; the count is the decoder's.
+    analysis.non_finite_samples = audio.non_finite_samples;
+    if let Some(warning) = audio.non_finite_warning(path) {
+        eprintln!("lacquer: warning: {warning}");
+    }
+    if let Some(warning) =
+        polarity_warning(path, &analysis, "`lacquer master --flip-polarity right`")
+    {
+        eprintln!("lacquer: warning: {warning}");
+    }
+    Ok(analysis)
+}
+
+/// One line when `analysis` finds the right channel to be the left inverted, naming the
+/// problem and `fix` (the flag to use), else `None`.
+pub fn polarity_warning(path: &Path, analysis: &Analysis, fix: &str) -> Option<String> {
+    analysis.polarity_inverted().then(|| {
+        format!(
+            "'{}': the right channel is the left inverted (correlation {:.2} over the loud \
+             parts): the mono fold-down is silent; flip one channel's polarity ({fix})",
+            path.display(),
+            analysis.loud_correlation.unwrap_or(-1.0)
+        )
+    })
 }
 
 /// Runs the command.

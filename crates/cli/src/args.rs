@@ -109,6 +109,10 @@ pub struct MasterArgs {
     /// warning) instead of refusing it.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Invert the polarity of one channel of the input before anything else (measurement,
+    /// assistant, chain): the fix for a file whose right channel is its left inverted.
+    #[arg(long, value_enum, value_name = "CHANNEL")]
+    pub flip_polarity: Option<FlipChannel>,
     /// Plain chain: no analysis and no decisions, only what the flags set (the assistant runs
     /// by default).
     #[arg(long)]
@@ -137,6 +141,33 @@ pub struct MasterArgs {
     /// and every plugin parameter by id.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+}
+
+/// The channel `--flip-polarity` inverts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlipChannel {
+    /// The left channel.
+    Left,
+    /// The right channel.
+    Right,
+}
+
+impl FlipChannel {
+    /// The flag's value ("left" or "right").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Left => "left",
+            Self::Right => "right",
+        }
+    }
+
+    /// Index of the channel in planar audio.
+    pub fn index(self) -> usize {
+        match self {
+            Self::Left => 0,
+            Self::Right => 1,
+        }
+    }
 }
 
 /// Sample format of a written WAV file.

@@ -16,18 +16,59 @@ use symphonia::core::meta::MetadataOptions;
 const SUPPORTED: &str = "WAV, FLAC, MP3, Ogg Vorbis or AIFF";
 
 /// A decoded file: one `Vec` per channel (1 or 2), all the same length, full scale ±1.0.
+/// Every sample is finite and none is subnormal (see [`decode_file_with`]).
 #[derive(Debug, Clone)]
 pub struct DecodedAudio {
     /// Planar samples.
     pub channels: Vec<Vec<f32>>,
     /// Sample rate, Hz.
     pub sample_rate_hz: u32,
+    /// Samples that were NaN or infinite in the file (now 0), over all channels.
+    pub non_finite_samples: usize,
 }
 
 impl DecodedAudio {
     /// The channels as slices, for the analysis.
     pub fn slices(&self) -> Vec<&[f32]> {
         self.channels.iter().map(Vec::as_slice).collect()
+    }
+
+    /// Refuses a sample rate outside `range` (Hz, inclusive) with one line naming the rate,
+    /// the range and what to do; `purpose` says what needs the range ("measures" or
+    /// "masters").
+    pub fn check_rate(
+        &self,
+        path: &Path,
+        range: (u32, u32),
+        purpose: &str,
+    ) -> Result<(), CliError> {
+        let rate = self.sample_rate_hz;
+        if (range.0..=range.1).contains(&rate) {
+            return Ok(());
+        }
+        Err(CliError::new(format!(
+            "'{}' has a sample rate of {rate} Hz; lacquer {purpose} {} to {} Hz only, so \
+             resample it into that range first",
+            path.display(),
+            range.0,
+            range.1
+        )))
+    }
+
+    /// One line for stderr when the file held NaN or infinite samples, else `None`.
+    pub fn non_finite_warning(&self, path: &Path) -> Option<String> {
+        let n = self.non_finite_samples;
+        (n > 0).then(|| {
+            format!(
+                "'{}' has {n} sample{} that {} not a finite number (NaN or infinity); {} \
+                 read as 0 (silence), as the chain's sanitize stage would play {}",
+                path.display(),
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "is" } else { "are" },
+                if n == 1 { "it is" } else { "they are" },
+                if n == 1 { "it" } else { "them" },
+            )
+        })
     }
 }
 
@@ -63,7 +104,11 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
 
 /// Decodes the default audio track of `path` completely. A decode that stops before the length
 /// the file declares (a damaged or truncated file) is an error, or with `allow_partial` a
-/// one-line warning on stderr and the audio that was read.
+/// one-line warning on stderr and the audio that was read. NaN and infinite samples become 0
+/// (and are counted) and subnormal ones 0, here, once: every meter, FFT and filter after this
+/// then sees normal numbers (subnormals slow x86 arithmetic many times over; as audio they lie
+/// 600 dB under any noise floor, so zero is exact), and no path (measurement, assistant,
+/// chain) can miss the cleaning.
 pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio, CliError> {
     check_input(path)?;
     let shown = path.display();
@@ -196,9 +241,14 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
             "'{shown}' does not state its sample rate"
         )));
     }
+    let non_finite_samples = channels
+        .iter_mut()
+        .map(|c| lacquer_core::dsp::sanitize::flush_non_finite_and_subnormal(c))
+        .sum();
     Ok(DecodedAudio {
         channels,
         sample_rate_hz,
+        non_finite_samples,
     })
 }
 

@@ -8,7 +8,8 @@
 pub mod assist;
 pub mod report;
 
-use super::args::{BitDepth, MasterArgs, drive_range_db};
+use super::analyze::polarity_warning;
+use super::args::{BitDepth, FlipChannel, MasterArgs, drive_range_db};
 use super::decode::{check_input, decode_file_with};
 use super::encode::{quantize_in_place, write_wav};
 use super::output::{
@@ -22,7 +23,7 @@ use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::chain::ChainSettings;
 use lacquer_core::dsp::dither::DEFAULT_SEED;
-use lacquer_core::meter::analysis::{Analysis, analyze};
+use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, analyze};
 use lacquer_core::platform::Platform;
 use lacquer_core::render::{GainReductionSummary, render};
 use std::io::BufWriter;
@@ -47,7 +48,16 @@ pub struct MasterJob {
     pub allow_partial: bool,
     /// Software name written into the WAV's `LIST`/`INFO` chunk (the demo marks its file).
     pub software_tag: Option<&'static str>,
+    /// Channel whose polarity is inverted before anything else (`--flip-polarity`).
+    pub flip_polarity: Option<FlipChannel>,
 }
+
+/// Sample rates `master` accepts, Hz (inclusive): those the loudness meters measure correctly
+/// ([`ANALYSIS_RATE_RANGE_HZ`], 8 to 384 kHz), since every master is measured before and after
+/// and the Drive search reads the meter. The chain is specified from 22.05 kHz (README, "Host
+/// conditions"); below that it still renders plausibly (a low-rate file has no content where
+/// its upper stages act), so such files are mastered rather than refused.
+pub const MASTER_RATE_RANGE_HZ: (u32, u32) = ANALYSIS_RATE_RANGE_HZ;
 
 /// Shortest input the assistant analyses, seconds: one EBU short-term window (3 s), the unit
 /// the analysis chooses its loudest windows in; shorter files are rendered as the flags set
@@ -86,6 +96,9 @@ pub struct MasterReport {
     pub assisted: Option<Assisted>,
     /// Why the assistant was asked for but did not run (one line for stderr).
     pub assist_skipped: Option<String>,
+    /// Warnings about the input itself (non-finite samples, inverted polarity), one line each
+    /// for stderr.
+    pub input_warnings: Vec<String>,
 }
 
 /// Runs the command from its arguments.
@@ -104,6 +117,7 @@ pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Resu
         force: args.force,
         allow_partial: args.allow_partial,
         software_tag,
+        flip_polarity: args.flip_polarity,
     };
     let options = AssistOptions {
         assist: args.assist_job()?,
@@ -117,6 +131,9 @@ pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Resu
 /// Prints the before/after table and the limiter's figures, and on stderr a clipping warning
 /// and a missed-target warning, if any (one line each).
 pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliError> {
+    for warning in &report.input_warnings {
+        eprintln!("lacquer: warning: {warning}");
+    }
     if let Some(why) = &report.assist_skipped {
         eprintln!("lacquer: warning: {why}");
     }
@@ -223,14 +240,40 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
     if std::env::var_os("LACQUER_DEBUG_PANIC_WHILE_WRITING").is_some() {
         panic!("LACQUER_DEBUG_PANIC_WHILE_WRITING is set");
     }
-    let audio = decode_file_with(&job.input, job.allow_partial)?;
+    let mut audio = decode_file_with(&job.input, job.allow_partial)?;
+    audio.check_rate(&job.input, MASTER_RATE_RANGE_HZ, "masters")?;
+    if let Some(channel) = job.flip_polarity {
+        let stereo = audio.channels.len() == 2;
+        let Some(samples) = audio.channels.get_mut(channel.index()).filter(|_| stereo) else {
+            return Err(CliError::new(format!(
+                "'{}' is mono; --flip-polarity needs a stereo input",
+                job.input.display()
+            )));
+        };
+        for s in samples.iter_mut() {
+            *s = -*s;
+        }
+    }
+    let mut input_warnings: Vec<String> =
+        audio.non_finite_warning(&job.input).into_iter().collect();
     let sample_rate_hz = audio.sample_rate_hz;
     let measure = |channels: &[Vec<f32>], what: &Path| -> Result<Analysis, CliError> {
         let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
         analyze(&slices, sample_rate_hz)
             .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", what.display())))
     };
-    let before = measure(&audio.channels, &job.input)?;
+    let mut before = measure(&audio.channels, &job.input)?;
+    before.non_finite_samples = audio.non_finite_samples;
+    // Measured after any --flip-polarity: a flip of the wrong file is caught too.
+    input_warnings.extend(polarity_warning(
+        &job.input,
+        &before,
+        if job.flip_polarity.is_some() {
+            "drop --flip-polarity"
+        } else {
+            "`--flip-polarity right`"
+        },
+    ));
 
     let mut settings = job.settings;
     let mut target = job.target;
@@ -261,6 +304,18 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
                 platform: options.platform,
             });
             let solution = result.solution;
+            let mut result = result;
+            if let Some(channel) = job.flip_polarity {
+                result.explanations.insert(
+                    0,
+                    format!(
+                        "Polarity of the {} channel inverted before everything else \
+                         (--flip-polarity {})",
+                        channel.name(),
+                        channel.name()
+                    ),
+                );
+            }
             assisted = Some(result);
             solution
         }
@@ -327,6 +382,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
                     .as_ref()
                     .map(|j| j.amounts)
                     .unwrap_or_default(),
+                flip_polarity: job.flip_polarity.map(FlipChannel::name),
             },
         );
         report::write_report(report_temp.file()?, path, &json)?;
@@ -344,6 +400,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
         target,
         assisted,
         assist_skipped,
+        input_warnings,
     })
 }
 

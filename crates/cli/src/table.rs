@@ -91,6 +91,22 @@ pub fn analysis_table(file_name: &str, a: &Analysis) -> String {
             },
         ),
     ];
+    let mut rows = rows.to_vec();
+    if a.polarity_inverted() {
+        rows.push((
+            "Polarity",
+            format!(
+                "right = left inverted ({:+.2} over the loud parts; mono fold-down silent)",
+                a.loud_correlation.unwrap_or(-1.0)
+            ),
+        ));
+    }
+    if a.non_finite_samples > 0 {
+        rows.push((
+            "Non-finite samples",
+            format!("{} (NaN or infinite; measured as 0)", a.non_finite_samples),
+        ));
+    }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (key, val) in rows {
@@ -237,6 +253,8 @@ mod tests {
             short_term_max_lufs: None,
             plr_db: integrated.map(|i| -1.04 - i),
             correlation,
+            loud_correlation: correlation,
+            non_finite_samples: 0,
             duration_s: 125.5,
             sample_rate_hz: 44_100,
             channels,

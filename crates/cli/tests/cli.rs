@@ -993,3 +993,260 @@ fn a_truncated_input_is_refused_unless_allow_partial() {
     truncate_file(&dir.path().join("cut.flac"), 0, 0.5);
     check_truncated(dir.path(), "cut.flac", "10.0", "20.0");
 }
+
+/// Trust, item 7: the right channel is the left inverted (a polarity error). The assistant
+/// used to read the silent mono fold-down as "too wide", narrow every band to 0 % and write
+/// silence with exit 0.
+#[test]
+fn a_polarity_inverted_input_is_not_silenced_warned_and_fixed_by_flip_polarity() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = program(48_000, 1, 8.0, -12.0).remove(0);
+    let right: Vec<f32> = left.iter().map(|x| -x).collect();
+    write_wav(&dir.path().join("inv.wav"), &[left, right], 48_000, 32);
+
+    let out = master(
+        dir.path(),
+        Path::new("inv.wav"),
+        Path::new("out.wav"),
+        &["--report", "report.json"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("right channel is the left inverted"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].starts_with("lacquer: warning: ")
+            && warnings[0].contains("correlation -1.00")
+            && warnings[0].contains("mono fold-down is silent")
+            && warnings[0].contains("--flip-polarity right"),
+        "{err}"
+    );
+    let (_, written) = read_wav(&dir.path().join("out.wav"));
+    // Mastered towards the default loudness, not silenced (the input sits near -20 dB RMS).
+    assert!(rms(&written) > 0.05, "output RMS {}", rms(&written));
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["input_checks"]["polarity_inverted"], true,
+        "{report}"
+    );
+    assert_eq!(report["decision"]["width"]["polarity_inverted"], true);
+    for w in report["parameters"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| id.starts_with("width_"))
+    {
+        assert_eq!(w.1.as_f64(), Some(100.0), "{w:?}");
+    }
+    let explained = report["explanations"].to_string();
+    assert!(
+        explained.contains("right channel is the left inverted"),
+        "{explained}"
+    );
+
+    // The analysis says it too (a table row and a warning naming the fix).
+    let out = run_in(dir.path(), &["analyze", "inv.wav"]);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("Polarity") && table.contains("right = left inverted"),
+        "{table}"
+    );
+    assert!(stderr_of(&out).contains("--flip-polarity right"));
+
+    // --flip-polarity right: the chain gets the corrected pair; no warning, in-phase output.
+    let out = master(
+        dir.path(),
+        Path::new("inv.wav"),
+        Path::new("fixed.wav"),
+        &["--flip-polarity", "right"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains("inverted"), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--flip-polarity right"));
+    let fixed = analyze_json(&dir.path().join("fixed.wav"));
+    assert!(num(&fixed, "loud_correlation") > 0.99, "{fixed}");
+    assert!(num(&fixed, "integrated_lufs") > -20.0, "{fixed}");
+
+    // A mono file has nothing to flip.
+    write_wav(
+        &dir.path().join("mono.wav"),
+        &program(48_000, 1, 1.0, -20.0),
+        48_000,
+        16,
+    );
+    let line = assert_one_line_failure(
+        &master(
+            dir.path(),
+            Path::new("mono.wav"),
+            Path::new("m.wav"),
+            &["--no-assist", "--flip-polarity", "right"],
+        ),
+        "mono flip",
+    );
+    assert!(
+        line.contains("mono") && line.contains("--flip-polarity"),
+        "{line}"
+    );
+}
+
+/// Trust, item 7: a few NaN samples made `analyze` print "n/a (silence)" and "correlation
+/// NaN". The meters now see them as 0 (as the chain's sanitize stage plays them) and the count
+/// is reported.
+#[test]
+fn nan_samples_are_measured_as_zero_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = program(48_000, 2, 5.0, -12.0);
+    let mut dirty = clean.clone();
+    dirty[0][1_000] = f32::NAN;
+    dirty[1][50_000] = f32::NAN;
+    dirty[1][200_000] = f32::INFINITY;
+    write_wav(&dir.path().join("clean.wav"), &clean, 48_000, 32);
+    write_wav(&dir.path().join("nan.wav"), &dirty, 48_000, 32);
+
+    let a = analyze_json(&dir.path().join("nan.wav"));
+    let c = analyze_json(&dir.path().join("clean.wav"));
+    assert_eq!(a["non_finite_samples"], 3, "{a}");
+    assert_eq!(c["non_finite_samples"], 0, "{c}");
+    for key in [
+        "integrated_lufs",
+        "true_peak_dbtp",
+        "momentary_max_lufs",
+        "correlation",
+    ] {
+        assert_within(key, num(&a, key), num(&c, key), 0.01, 0.01);
+    }
+    let out = run_in(dir.path(), &["analyze", "nan.wav"]);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !table.contains("n/a (silence)") && !table.contains("NaN (Pearson"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("Non-finite samples") && l.contains(" 3 ")),
+        "{table}"
+    );
+    let err = stderr_of(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("3 samples") && err.contains("NaN"), "{err}");
+
+    // master renders it as it renders the clean file, with the same warning.
+    let out = master(
+        dir.path(),
+        Path::new("nan.wav"),
+        Path::new("out.wav"),
+        &["--no-assist"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("3 samples"), "{}", stderr_of(&out));
+}
+
+/// Trust, item 7: a 1 kHz file read "Momentary max 2996.1 LUFS"; 1 Hz and 4 GHz headers gave
+/// "loudness meter error: NoMem". Rates outside what the meters measure correctly are refused
+/// by analyze and master with one line naming the rate and the range.
+#[test]
+fn sample_rates_outside_the_meters_range_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for rate in [1u32, 1_000, 4_000_000_000] {
+        let name = format!("r{rate}.wav");
+        // A few thousand frames: enough to be audio, small even at 4 GHz.
+        let tone: Vec<f32> = (0..4_000).map(|i| 0.1 * (i as f32 * 0.3).sin()).collect();
+        // hound cannot compute a 4 GHz header's byte rate, so the rate is patched in.
+        let path = dir.path().join(&name);
+        write_wav(&path, &[tone.clone(), tone], 8_000, 16);
+        let mut bytes = fs::read(&path).unwrap();
+        assert_eq!(&bytes[24..28], &8_000u32.to_le_bytes());
+        bytes[24..28].copy_from_slice(&rate.to_le_bytes());
+        bytes[28..32].copy_from_slice(&rate.wrapping_mul(4).to_le_bytes());
+        fs::write(&path, bytes).unwrap();
+        for out in [
+            run_in(dir.path(), &["analyze", &name]),
+            master(dir.path(), Path::new(&name), Path::new("out.wav"), &[]),
+        ] {
+            let line = assert_one_line_failure(&out, &name);
+            assert!(
+                line.contains(&format!("{rate} Hz")) && line.contains("8000 to 384000 Hz"),
+                "{line}"
+            );
+        }
+        assert!(!dir.path().join("out.wav").exists());
+    }
+    // The ends of the range are measured.
+    for rate in [8_000u32, 384_000] {
+        let path = dir.path().join(format!("ok{rate}.wav"));
+        write_wav(&path, &program(rate, 2, 1.0, -20.0), rate, 16);
+        let a = analyze_json(&path);
+        assert!(num(&a, "integrated_lufs") < -15.0, "{a}");
+    }
+}
+
+/// Trust, item 7: denormal input made `master` 10x and `analyze` 40x slower (every filter and
+/// FFT on subnormal numbers takes a microcode assist). The decoder flushes them to 0, exactly:
+/// a file of subnormals measures and masters as silence does, bit for bit, which shows the
+/// flush happened before any meter or stage saw them (without timing anything).
+#[test]
+fn denormal_input_is_flushed_and_masters_as_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 48_000 * 4;
+    let tiny: Vec<f32> = (0..n)
+        .map(|i| match i % 3 {
+            0 => 1.0e-40,
+            1 => -7.0e-39,
+            _ => f32::from_bits(1),
+        })
+        .collect();
+    assert!(tiny.iter().all(|x| x.is_subnormal()));
+    write_wav(
+        &dir.path().join("denormal.wav"),
+        &[tiny.clone(), tiny],
+        48_000,
+        32,
+    );
+    write_wav(
+        &dir.path().join("silence.wav"),
+        &[vec![0.0; n], vec![0.0; n]],
+        48_000,
+        32,
+    );
+    let mut d = analyze_json(&dir.path().join("denormal.wav"));
+    let mut s = analyze_json(&dir.path().join("silence.wav"));
+    // The meters saw zeros: no peak at -760 dBFS, as silence.
+    assert!(d["sample_peak_dbfs"].is_null(), "{d}");
+    d.as_object_mut().unwrap().remove("file");
+    s.as_object_mut().unwrap().remove("file");
+    assert_eq!(d, s);
+    for extra in [&["--no-assist"][..], &[][..]] {
+        let a = master(
+            dir.path(),
+            Path::new("denormal.wav"),
+            Path::new("d.wav"),
+            &[extra, &["--force"]].concat(),
+        );
+        let b = master(
+            dir.path(),
+            Path::new("silence.wav"),
+            Path::new("s.wav"),
+            &[extra, &["--force"]].concat(),
+        );
+        assert_eq!(
+            a.status.code(),
+            b.status.code(),
+            "{extra:?}: {}",
+            stderr_of(&a)
+        );
+        if a.status.success() {
+            assert_eq!(
+                fs::read(dir.path().join("d.wav")).unwrap(),
+                fs::read(dir.path().join("s.wav")).unwrap(),
+                "{extra:?}"
+            );
+        }
+    }
+}

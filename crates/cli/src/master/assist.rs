@@ -6,7 +6,9 @@
 use crate::CliError;
 use crate::decode::decode_file_with;
 use lacquer_core::assistant::analysis::analyze_track;
-use lacquer_core::assistant::decide::{Amounts, Decision, Goal, apply, decide, solve_and_render};
+use lacquer_core::assistant::decide::{
+    Amounts, Decision, Goal, apply, decide, polarity_corrected, polarity_inverted, solve_and_render,
+};
 use lacquer_core::assistant::explain::explain;
 use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::assistant::profile::{TargetProfile, TrackFeatures};
@@ -101,6 +103,11 @@ pub fn load_references(
         .map(|(path, weight)| {
             crate::decode::check_input(path)?;
             let audio = decode_file_with(path, allow_partial)?;
+            audio.check_rate(
+                path,
+                lacquer_core::meter::analysis::ANALYSIS_RATE_RANGE_HZ,
+                "measures references at",
+            )?;
             let features = analyze_track(&slices(&audio.channels), audio.sample_rate_hz as f32);
             if features.integrated_lufs.is_none() {
                 return Err(CliError::new(format!(
@@ -148,7 +155,12 @@ pub fn assist(
 ) -> Result<Assisted, CliError> {
     let audio_slices = slices(audio);
     let features = analyze_track(&audio_slices, sample_rate_hz as f32);
-    let (target, family_weights) = choose_target(&features, &references, &job.family)?;
+    // A polarity-inverted track's music is in its side: classify what it sounds like flipped.
+    let (target, family_weights) = if polarity_inverted(&features) {
+        choose_target(&polarity_corrected(&features), &references, &job.family)?
+    } else {
+        choose_target(&features, &references, &job.family)?
+    };
     let target_lufs = job
         .target_lufs
         .or_else(|| (!references.is_empty()).then_some(target.integrated_lufs.p50))

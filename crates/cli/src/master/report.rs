@@ -57,10 +57,12 @@ pub struct ReportInputs<'a> {
     pub platform: Option<Platform>,
     /// The amounts.
     pub amounts: Amounts,
+    /// The channel `--flip-polarity` inverted, if any.
+    pub flip_polarity: Option<&'static str>,
 }
 
 /// The report as JSON.
-pub fn report_json(a: &Assisted, r: &ReportInputs) -> Value {
+pub fn report_json(a: &Assisted, r: &ReportInputs<'_>) -> Value {
     // A family chosen with --family has weight 1 alone; the automatic blend lists them all,
     // and references leave the plugin's Family at Auto.
     let forced_family = match a.family_weights.as_slice() {
@@ -93,6 +95,12 @@ pub fn report_json(a: &Assisted, r: &ReportInputs) -> Value {
         "goal": a.goal,
         "amounts": r.amounts,
         "measurements": { "before": r.before, "after": r.after },
+        "input_checks": {
+            "polarity_inverted": r.before.polarity_inverted(),
+            "loud_correlation": r.before.loud_correlation,
+            "flipped_polarity": r.flip_polarity,
+            "non_finite_samples": r.before.non_finite_samples,
+        },
         "features": { "before": a.features, "after": r.features_after },
         "decision": a.decision,
         "explanations": a.explanations,
