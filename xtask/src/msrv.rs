@@ -1,8 +1,8 @@
 //! `cargo xtask msrv`: checks that the workspace builds with the Rust version it declares
 //! (`rust-version` in the root Cargo.toml). The declared version is the newest that any
 //! dependency asks for (egui 0.37 needs 1.95), so it is the oldest toolchain that can build
-//! Lacquer; this command finds that exact toolchain (a rustup toolchain of that version, or the
-//! default one if it is that version) and runs `cargo check --workspace --all-targets
+//! Lacquer; this command finds that exact toolchain (the default one if it is that version,
+//! else a rustup toolchain of that version) and runs `cargo check --workspace --all-targets
 //! --locked` with it. Cargo itself refuses a toolchain older than a crate's `rust-version`, so
 //! a declaration that is too low fails here, and one that is higher than needed is caught by
 //! the check against every dependency's own `rust-version` below.
@@ -98,20 +98,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .and_then(|v| v.split_whitespace().nth(1).map(str::to_string))
         .unwrap_or_default();
     let mut check = Command::new("cargo");
-    match exact {
-        Some(t) => {
-            println!("checking with the {t} toolchain");
-            check.arg(format!("+{t}"));
-        }
-        None if same_release(&default_version, &msrv) => {
-            println!("checking with the default toolchain, rustc {default_version}");
-        }
-        None => {
-            return Err(format!(
-                "no Rust {msrv} toolchain here (default rustc {default_version}); install it \
-                 with `rustup toolchain install {msrv}` and run again"
-            ));
-        }
+    if same_release(&default_version, &msrv) {
+        // The default toolchain is that version: its build artifacts are already there.
+        println!("checking with the default toolchain, rustc {default_version}");
+    } else if let Some(t) = exact {
+        println!("checking with the {t} toolchain");
+        check.arg(format!("+{t}"));
+    } else {
+        return Err(format!(
+            "no Rust {msrv} toolchain here (default rustc {default_version}); install it \
+             with `rustup toolchain install {msrv}` and run again"
+        ));
     }
     // Cargo's own CARGO/RUSTC variables from this xtask's run would pin the toolchain.
     check
