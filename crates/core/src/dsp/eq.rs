@@ -22,6 +22,59 @@ use pipeline::{PIPE_LANES, Pipeline};
 use settings::{BandKind, BandParams, KINDS};
 pub use settings::{EqBand, EqSettings};
 
+/// The EQ's pipeline kernels, public only for `benches/simd.rs` (the comparison of the
+/// hand-written AVX kernel with a port to `pulp`); not part of the API.
+#[doc(hidden)]
+pub mod bench_kernels {
+    pub use super::pipeline::{PIPE_LANES, Pipeline};
+
+    /// Magnitude below which the pipeline flushes its state to zero on a tick.
+    pub const FLUSH_THRESHOLD: f64 = super::FLUSH_THRESHOLD;
+    use super::{Simd, ToneEq};
+
+    /// A pipeline loaded with `eq`'s active bands, and their number (the depth).
+    pub fn pipeline(eq: &ToneEq) -> (Pipeline, usize) {
+        let mut pipe = Pipeline::default();
+        let mut depth = 0;
+        for band in eq.bands.iter().filter(|b| !b.idle) {
+            pipe.load(depth, &band.lane_coefs, &band.state);
+            depth += 1;
+        }
+        (pipe, depth)
+    }
+
+    /// The hand-written AVX register kernel; false (nothing done) where AVX is missing.
+    pub fn run_registers(
+        pipe: &mut Pipeline,
+        left: &mut [f32],
+        right: &mut [f32],
+        depth: usize,
+        clock: usize,
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return Simd::detected().avx().is_some_and(|avx| {
+            super::avx_pipeline::run_depth(avx, pipe, left, right, depth, clock)
+        });
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (pipe, left, right, depth, clock);
+            false
+        }
+    }
+
+    /// The array kernel at `simd`'s level.
+    pub fn run_array(
+        simd: Simd,
+        pipe: &mut Pipeline,
+        left: &mut [f32],
+        right: &mut [f32],
+        depth: usize,
+        clock: usize,
+    ) {
+        pipe.run(simd, left, right, depth, clock);
+    }
+}
+
 /// Number of peaking bells.
 pub const NUM_BELLS: usize = 5;
 /// Most biquad sections the high-pass uses (48 dB/oct).

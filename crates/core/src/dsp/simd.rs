@@ -6,9 +6,10 @@
 //!
 //! * kernels written as plain Rust that the compiler vectorises are compiled twice, portable
 //!   and with AVX enabled, by [`Simd::vectorize`];
-//! * hand-written intrinsics kernels (the EQ's and the stereo image's pipelines, the
-//!   K-weighting loop) are called only through [`Simd::avx`] / [`Simd::sse`], whose proof
-//!   tokens exist only where the CPU has the instructions.
+//! * explicit-register kernels (the EQ's pipeline, written with `pulp`; the stereo image's
+//!   pipeline and the K-weighting loop, hand-written `std::arch`) are called only through
+//!   [`Simd::avx`] / [`Simd::sse`], whose proof tokens exist only where the CPU has the
+//!   instructions.
 //!
 //! The CPU is asked once per process (`cpuid` through `is_x86_feature_detected!`: no system
 //! call, no allocation) and the answer is cached in an atomic, so nothing on the audio
@@ -19,8 +20,8 @@
 //! bit-identical (`simd/tests.rs` checks every kernel at every level the CPU has against the
 //! portable one).
 //!
-//! Measured against a well-kept crate (`pulp`, benches/simd.rs): see [`Avx`] and README's
-//! Performance table.
+//! Measured against a well-kept crate (`pulp`, `benches/simd.rs`) on the hottest kernel: see
+//! [`Avx`] and README's Performance table.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -163,11 +164,29 @@ impl Simd {
 
 /// Proof that the CPU has AVX: made only by [`Simd::avx`], from run-time detection.
 ///
-/// The hand-written AVX kernels (`eq/avx_pipeline.rs`, `stereo/avx_pipeline.rs`) are called
-/// only with one of these in hand. Kept rather than replaced by `pulp` on the numbers of
-/// `cargo bench -p lacquer-core --bench simd` (see README's Performance table).
+/// The AVX register kernels are called only with one of these in hand: the stereo image's
+/// (`stereo/avx_pipeline.rs`, hand-written `std::arch`) and the EQ's (`eq/avx_pipeline.rs`,
+/// written with `pulp` through [`Avx::pulp`]). The EQ's was the chain's hottest kernel; its
+/// hand-written version was replaced by the pulp port on the numbers of
+/// `cargo bench -p lacquer-core --bench simd` (thread CPU time, EQ with all 13 bands, 48 kHz
+/// stereo music in 512-sample blocks, 2-core machine under load, 2 runs x 3 interleaved
+/// rounds). Against pulp's `V3` token: hand-written 812-844 us, pulp 778-810 us. With the
+/// AVX-only [`PulpAvx`] shipped here: pulp 785-847 us (mean 811), hand-written 789-853 us
+/// (mean 810), per-round ratio 0.98-1.06: as fast, so the crate's version stays. The array
+/// kernel through [`Simd::vectorize`]: 1.18-1.27 ms.
 #[derive(Debug, Clone, Copy)]
 pub struct Avx(());
+
+#[cfg(target_arch = "x86_64")]
+pulp::simd_type!({
+    /// `pulp`'s token for exactly the AVX level (SSE, SSE2 and AVX; no FMA, no AVX2), so the
+    /// pulp kernels need no more of the CPU than [`Level::Avx`] promises.
+    pub struct PulpAvx {
+        pub sse: f!("sse"),
+        pub sse2: f!("sse2"),
+        pub avx: f!("avx"),
+    }
+});
 
 impl Avx {
     /// Runs `kernel` (an `#[inline(always)]` closure) compiled with AVX enabled.
@@ -180,6 +199,15 @@ impl Avx {
         }
         #[cfg(not(target_arch = "x86_64"))]
         kernel()
+    }
+
+    /// The same proof as a `pulp` token, for kernels written with pulp's safe intrinsics.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub fn pulp(self) -> PulpAvx {
+        // SAFETY: an `Avx` exists only where run-time detection found AVX (which includes SSE
+        // and SSE2, the x86-64 baseline).
+        unsafe { PulpAvx::new_unchecked() }
     }
 }
 

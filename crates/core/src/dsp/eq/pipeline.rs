@@ -5,22 +5,22 @@ use super::super::simd::Simd;
 use super::NUM_BANDS;
 
 /// Lanes of the skewed pipeline: left and right of every band.
-pub(super) const PIPE_LANES: usize = 2 * NUM_BANDS;
+pub const PIPE_LANES: usize = 2 * NUM_BANDS;
 
 /// The active bands of the EQ as one skewed pipeline (see [`ToneEq::filter_pipelined`]):
 /// lane `2 j + c` is channel `c` of the `j`-th active band, in lane-major arrays so every
 /// operation of a step is one loop over all lanes (vectorised by the compiler).
 #[derive(Clone, Copy)]
-pub(super) struct Pipeline {
-    pub(super) b0: [f64; PIPE_LANES],
-    pub(super) b1: [f64; PIPE_LANES],
-    pub(super) b2: [f64; PIPE_LANES],
-    pub(super) a1: [f64; PIPE_LANES],
-    pub(super) a2: [f64; PIPE_LANES],
-    pub(super) s1: [f64; PIPE_LANES],
-    pub(super) s2: [f64; PIPE_LANES],
+pub struct Pipeline {
+    pub b0: [f64; PIPE_LANES],
+    pub b1: [f64; PIPE_LANES],
+    pub b2: [f64; PIPE_LANES],
+    pub a1: [f64; PIPE_LANES],
+    pub a2: [f64; PIPE_LANES],
+    pub s1: [f64; PIPE_LANES],
+    pub s2: [f64; PIPE_LANES],
     /// Band index of each lane, as a float for branch-free lane masks.
-    pub(super) band_of_lane: [f64; PIPE_LANES],
+    pub band_of_lane: [f64; PIPE_LANES],
 }
 
 impl Default for Pipeline {

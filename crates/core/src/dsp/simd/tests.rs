@@ -4,7 +4,7 @@
 //! private to their stage): `eq/tests.rs`, `stereo/tests.rs`, `loudness_match/kweight.rs`,
 //! `true_peak/kernels.rs`.
 
-use super::hostile::{TOTAL, bits32, blocks, signal};
+use super::hostile::{BLOCK_LENGTHS, TOTAL, bits32, blocks, signal};
 use super::*;
 use crate::dsp::compressor::{BANK_SPAN, Compressor, CompressorSettings, process_bank_at};
 use crate::dsp::crossover::{CrossoverState, NUM_BANDS, SmoothedCrossover};
@@ -39,7 +39,7 @@ fn hostile_signal_has_what_it_promises() {
     assert!(x.iter().any(|v| v.abs() == 1.0));
     assert!(x.iter().any(|v| *v != 0.0 && v.abs() < 1.0e-5));
     let covered: Vec<usize> = blocks(TOTAL, usize::MAX).iter().map(|r| r.len()).collect();
-    for n in super::hostile::BLOCK_LENGTHS {
+    for n in BLOCK_LENGTHS {
         assert!(covered.contains(&n), "{n}");
     }
 }
