@@ -4,6 +4,7 @@
 //! band-pass written here; nothing is taken from the code under test.
 
 mod common;
+use lacquer_test_support::measure::{integrated_lufs, true_peak_dbtp};
 use lacquer_test_support::reference as limiter_support;
 
 use common::{read_wav, run_in, write_wav};
@@ -19,21 +20,6 @@ use std::process::Output;
 
 const RATE: u32 = 44_100;
 const SECONDS: f64 = 12.0;
-
-fn integrated_lufs(audio: &[Vec<f32>]) -> f64 {
-    let mut meter = EbuR128::new(audio.len() as u32, RATE, Mode::I).unwrap();
-    let slices: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
-    meter.add_frames_planar_f32(&slices).unwrap();
-    meter.loudness_global().unwrap()
-}
-
-fn true_peak_dbtp(audio: &[Vec<f32>]) -> f64 {
-    let meter = ReferenceMeter::new();
-    audio
-        .iter()
-        .map(|c| meter.true_peak_db(c))
-        .fold(f64::NEG_INFINITY, f64::max)
-}
 
 /// Cookbook biquad (RBJ) run in f64 over every channel.
 fn biquad(audio: &mut [Vec<f32>], b: [f64; 3], a: [f64; 3]) {
@@ -160,7 +146,7 @@ fn master_runs_the_assistant_by_default_meets_minus_14_and_explains() {
     );
 
     let (_, written) = read_wav(&dir.path().join("out.wav"));
-    let lufs = integrated_lufs(&written);
+    let lufs = integrated_lufs(&written, RATE);
     assert!((lufs + 14.0).abs() <= 0.1, "{lufs} LUFS");
     let tp = true_peak_dbtp(&written);
     assert!(tp <= -1.0, "{tp} dBTP");
@@ -207,7 +193,7 @@ fn a_reference_sets_the_loudness_and_pulls_the_tone_towards_it() {
         .iter_mut()
         .flatten()
         .for_each(|v| *v = (2.0 * *v).tanh() * 0.85);
-    let ref_lufs = integrated_lufs(&reference);
+    let ref_lufs = integrated_lufs(&reference, RATE);
     let mut mix = music(11, -3.0);
     peaking(&mut mix, 300.0, 6.0, 1.0);
     set_peak(&mut mix, -8.0);
@@ -227,7 +213,7 @@ fn a_reference_sets_the_loudness_and_pulls_the_tone_towards_it() {
     );
     assert!(out.status.success(), "{}", stderr_of(&out));
     let (_, written) = read_wav(&dir.path().join("out.wav"));
-    let lufs = integrated_lufs(&written);
+    let lufs = integrated_lufs(&written, RATE);
     assert!(
         (lufs - ref_lufs).abs() <= 0.1,
         "{lufs} LUFS vs the reference's {ref_lufs}"
@@ -331,7 +317,7 @@ fn amounts_at_zero_leave_only_the_loudness_move() {
         assert_eq!(p[id], 100.0, "{id}");
     }
     let (_, written) = read_wav(&dir.path().join("out.wav"));
-    assert!((integrated_lufs(&written) + 14.0).abs() <= 0.1);
+    assert!((integrated_lufs(&written, RATE) + 14.0).abs() <= 0.1);
     // Below the limiter the image is untouched: width as in the input (within 0.2 dB; the
     // limiter's linked gain does not change side/mid).
     let (_, input) = read_wav(&dir.path().join("in.wav"));

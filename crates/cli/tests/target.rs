@@ -5,6 +5,7 @@
 //! under test.
 
 mod common;
+use lacquer_test_support::measure::{integrated_lufs, true_peak_dbtp};
 use lacquer_test_support::reference as limiter_support;
 
 use common::{read_wav, run_in, write_wav};
@@ -21,23 +22,6 @@ const CEILING_TOLERANCE_DB: f64 = 0.0;
 
 /// `--target-lufs` promises the written file within this of the target, LU.
 const TARGET_TOLERANCE_LU: f64 = 0.1;
-
-/// Integrated loudness (ITU-R BS.1770-4) of planar audio, LUFS.
-fn integrated_lufs(audio: &[Vec<f32>], rate: u32) -> f64 {
-    let mut meter = EbuR128::new(audio.len() as u32, rate, Mode::I).unwrap();
-    let slices: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
-    meter.add_frames_planar_f32(&slices).unwrap();
-    meter.loudness_global().unwrap()
-}
-
-/// Largest true peak over all channels, dBTP, by the reference meter.
-fn true_peak_dbtp(audio: &[Vec<f32>]) -> f64 {
-    let meter = ReferenceMeter::new();
-    audio
-        .iter()
-        .map(|c| meter.true_peak_db(c))
-        .fold(f64::NEG_INFINITY, f64::max)
-}
 
 /// Music-like stereo material at 120 BPM: a kick-like thump on every beat (sine gliding
 /// 120 -> 48 Hz), a bass line (four harmonics, one note a beat), a chord a bar (three notes

@@ -3,5 +3,6 @@
 //! on no Lacquer crate, so a meter that checks the limiter shares no code with it.
 
 pub mod bench;
+pub mod measure;
 pub mod reference;
 pub mod signals;
