@@ -88,6 +88,9 @@ pub struct MasteringChain {
     output: SmoothedGain,
     bypass: Bypass,
     settings: ChainSettings,
+    /// No sound has reached the stages since the last reset: every stage is still in its
+    /// reset state (see [`Self::process`]).
+    pristine: bool,
 }
 
 impl Default for MasteringChain {
@@ -111,6 +114,7 @@ impl MasteringChain {
             output: SmoothedGain::default(),
             bypass: Bypass::default(),
             settings: ChainSettings::default(),
+            pristine: true,
         };
         chain.configure(48_000.0, 2, 512);
         chain
@@ -170,12 +174,19 @@ impl MasteringChain {
         self.limiter.reset();
         self.output.reset();
         self.bypass.reset();
+        self.pristine = true;
     }
 
-    /// Sets new targets. Gains ramp to them without clicks; allocation-free.
+    /// Sets new targets. Gains ramp to them without clicks; allocation-free. Before any sound
+    /// has reached the chain since the last reset, they are jumped to instead: nothing could
+    /// click yet, and a host that sets the parameters after activating the plugin then plays
+    /// the music as a fresh render at those settings does.
     pub fn set_settings(&mut self, settings: &ChainSettings) {
         if *settings != self.settings {
             self.apply_settings(settings);
+            if self.pristine {
+                self.reset();
+            }
         }
     }
 
@@ -252,10 +263,23 @@ impl MasteringChain {
 
     /// Processes one block in place. Every channel must have the same length. Never allocates,
     /// locks or panics; the output is always finite.
+    ///
+    /// Digital silence before the first sound since the last reset is passed over: written
+    /// out as the zeros a fresh chain makes of it, without running the stages. So the output
+    /// does not depend on how much silence came first: some stages work on a grid of absolute
+    /// sample positions (the limiter's bass tracker runs on every 8th sample counted from its
+    /// reset), and a host runs silence through the plugin before the music (Ardour 7's export
+    /// pre-roll: 1 sample more than a multiple of 8 moved its output by up to 0.0165 from the
+    /// CLI's render of the same file). Silent leading samples of a file are passed over the
+    /// same way, so the plugin and the CLI agree whatever silence either saw first.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let num_samples = channels.first().map_or(0, |c| c.len());
         let block = self.max_block_samples.max(1);
-        let mut start = 0;
+        let mut start = if self.pristine {
+            self.pass_over_silence(channels)
+        } else {
+            0
+        };
         while start < num_samples {
             let end = (start + block).min(num_samples);
             match channels {
@@ -265,6 +289,27 @@ impl MasteringChain {
             }
             start = end;
         }
+    }
+
+    /// While the chain is pristine: the number of leading samples that are silent in every
+    /// channel once sanitized (zero, subnormal or non-finite), set to 0.0; the chain stops being
+    /// pristine at the first other sample.
+    fn pass_over_silence(&mut self, channels: &mut [&mut [f32]]) -> usize {
+        let num_samples = channels.first().map_or(0, |c| c.len());
+        let mut silent = num_samples;
+        for ch in channels.iter_mut() {
+            let len = silent.min(ch.len());
+            let ch = &mut ch[..len];
+            sanitize(ch);
+            silent = ch.iter().position(|&s| s != 0.0).unwrap_or(ch.len());
+        }
+        for ch in channels.iter_mut() {
+            ch[..silent].fill(0.0);
+        }
+        if silent < num_samples {
+            self.pristine = false;
+        }
+        silent
     }
 
     /// One block of at most `max_block_samples`.
