@@ -1,7 +1,7 @@
 //! The mastering chain shared by the plugin, the CLI, the benches and the tests:
 //! `sanitize -> drive -> tonal EQ -> multiband dynamics -> stereo image -> limiter -> output
-//! trim`, with a latency-aligned, crossfaded bypass around all of it (docs/architecture.md,
-//! "Signal flow").
+//! trim`, with a latency-aligned, crossfaded bypass and Compare around all of it
+//! (docs/architecture.md, "Signal flow").
 
 use crate::dsp::bypass::Bypass;
 use crate::dsp::eq::ToneEq;
@@ -29,11 +29,17 @@ pub struct ChainSettings {
     pub release_ms: f32,
     /// Limiter stereo link, percent (100 = both channels get the same gain).
     pub link_pct: f32,
-    /// Bypass: the latency-aligned dry signal is crossfaded in.
+    /// Bypass (the host's): the latency-aligned dry signal, nothing else, is crossfaded in.
     pub bypass: bool,
-    /// While bypassed, scale the dry signal to the processed signal's short-term loudness
-    /// (a fair comparison, not a louder-is-better one).
+    /// Compare with Match Loudness: scale Compare's dry signal to the processed signal's
+    /// short-term loudness (a fair comparison, not a louder-is-better one), capped so it stays
+    /// under the ceiling. Never applies to `bypass`.
     pub match_loudness: bool,
+    /// Compare: the latency-aligned dry signal is crossfaded in, loudness-matched (with
+    /// `match_loudness`) and kept under the ceiling. Absent from settings saved before 0.3.0,
+    /// hence off when missing.
+    #[serde(default)]
+    pub compare: bool,
     /// Macro controls (tone, dynamics, width, bass mono), applied on top of `stages`.
     pub macros: MacroSettings,
     /// Expert settings of the tone, dynamics and stereo stages; the macros override the fields
@@ -69,6 +75,7 @@ impl Default for ChainSettings {
             link_pct: 100.0,
             bypass: false,
             match_loudness: true,
+            compare: false,
             macros: MacroSettings::default(),
             stages: StagesSettings::default(),
         }
@@ -201,6 +208,8 @@ impl MasteringChain {
         self.output.set_target_db(settings.output_db);
         self.bypass.set_bypassed(settings.bypass);
         self.bypass.set_match_loudness(settings.match_loudness);
+        self.bypass.set_compare(settings.compare);
+        self.bypass.set_ceiling_dbtp(settings.ceiling_dbtp);
         self.bypass
             .set_latency_samples(self.limiter.latency_samples() as usize);
     }
@@ -222,9 +231,22 @@ impl MasteringChain {
         self.limiter.latency_samples()
     }
 
-    /// Gain the dry signal gets while bypassed (Match Loudness), dB; 0 with it off.
+    /// The loudness-matching gain (Match Loudness) before Compare's ceiling cap, dB; 0 with it
+    /// off.
     pub fn match_gain_db(&self) -> f32 {
         self.bypass.match_gain_db()
+    }
+
+    /// The gain Compare's dry signal gets, dB: the matching gain, lowered when the matched dry
+    /// signal would pass the ceiling. The host bypass never scales the dry signal.
+    pub fn compare_gain_db(&self) -> f32 {
+        self.bypass.compare_gain_db()
+    }
+
+    /// How far under the matched loudness Compare plays because the matched dry signal would
+    /// pass the ceiling, dB (0 when it does not).
+    pub fn compare_shortfall_db(&self) -> f32 {
+        self.bypass.compare_shortfall_db()
     }
 
     /// Running short-term loudness of the dry and the processed signal, LUFS (`None` when

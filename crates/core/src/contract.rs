@@ -248,11 +248,18 @@ const BANDS: [[FloatSpec; 5]; 3] = [
     band!("high", "High", -10.0, 2.0, 5.0, 80.0),
 ];
 
-/// The on/off parameters.
-pub const BOOLS: [BoolSpec; 3] = [
+/// The on/off parameters. `bypass` is the host's bypass (the delayed input, nothing else);
+/// `compare` plays the delayed input loudness-matched when `match_loudness` is on, kept under
+/// the ceiling (added in 0.3.0; before, `bypass` itself was matched).
+pub const BOOLS: [BoolSpec; 4] = [
     BoolSpec {
         id: "bypass",
         name: "Bypass",
+        default: false,
+    },
+    BoolSpec {
+        id: "compare",
+        name: "Compare",
         default: false,
     },
     BoolSpec {
@@ -353,8 +360,8 @@ const BAND_PREFIXES: [&str; 3] = ["low", "mid", "high"];
 /// the plugin's parameters-to-settings translation. The assistant decides chain settings; the
 /// plugin applies them to its parameters through the host with these values, and `lacquer
 /// master --report` lists them, so a plugin set to the reported values renders what the CLI
-/// wrote. Not included, because they are not chain settings: `bypass`, `match_loudness`, the
-/// goal (target, platform, amounts, family) and `listen`.
+/// wrote. Not included, because they are not chain settings: `bypass`, `compare`,
+/// `match_loudness`, the goal (target, platform, amounts, family) and `listen`.
 pub fn settings_values(settings: &ChainSettings) -> Vec<(&'static str, f32)> {
     let mut out: Vec<(&'static str, f32)> = Vec::with_capacity(48);
     let mut put = |id: &str, v: f32| out.push((float(id).id, v));

@@ -1,4 +1,5 @@
-//! Issue #7 on the chain the plugin and the CLI share: bypass with Match Loudness, click-free
+//! Issue #7 on the chain the plugin and the CLI share: the host bypass (the delayed input,
+//! exactly), Compare with Match Loudness (matched, and never over the ceiling), click-free
 //! toggling, every sample rate and block pattern a host may use, `reset` and reactivation.
 //! The same properties are checked through real hosts in crates/plugin/tests/clap_master_bus.rs
 //! and crates/plugin/tests/vst3/.
@@ -81,12 +82,12 @@ fn max_step(x: &[f32]) -> f32 {
 }
 
 #[test]
-fn bypass_with_match_loudness_is_the_delayed_input_times_one_smooth_gain() {
+fn compare_with_match_loudness_is_the_delayed_input_times_one_smooth_gain() {
     let fs = 48_000.0;
     let input = music_like(fs, 5.0, 0.3);
     let settings = ChainSettings {
         drive_db: 6.0,
-        bypass: true,
+        compare: true,
         ..Default::default()
     };
     assert!(settings.match_loudness, "Match Loudness is on by default");
@@ -118,6 +119,9 @@ fn bypass_with_match_loudness_is_the_delayed_input_times_one_smooth_gain() {
         (last_db - expected).abs() < 0.1,
         "{last_db} dB vs {expected} dB"
     );
+    // A -10 dBFS mix matched by under 6 dB stays under the ceiling: not capped.
+    assert_eq!(chain.compare_shortfall_db(), 0.0);
+    assert!((chain.compare_gain_db() - last_db).abs() < 0.01);
     // Smooth: consecutive gains never jump.
     let worst = gains
         .windows(2)
@@ -125,8 +129,46 @@ fn bypass_with_match_loudness_is_the_delayed_input_times_one_smooth_gain() {
     assert!(worst < 0.01, "gain jumps by {worst} dB");
 }
 
+/// (a) The host bypass is a true bypass: once its 20 ms fade is over, the output is the input
+/// delayed by the latency, bit for bit, with Match Loudness on or off and whether Compare was
+/// on or not.
 #[test]
-fn match_loudness_keeps_the_bypassed_output_within_half_a_lu_of_the_processed() {
+fn host_bypass_is_the_delayed_input_exactly_whatever_match_loudness_and_compare_say() {
+    let fs = 48_000.0;
+    let input = music_like(fs, 6.0, 0.9);
+    for match_loudness in [true, false] {
+        for compare in [false, true] {
+            let s = ChainSettings {
+                drive_db: 6.0,
+                match_loudness,
+                compare,
+                ..Default::default()
+            };
+            let bypass_at = (3.5 * fs) as usize + 77;
+            let mut chain = fresh(fs, 2, 512, &s);
+            let out = render(
+                &mut chain,
+                &input,
+                &[512, 300, 1],
+                &[(bypass_at, ChainSettings { bypass: true, ..s })],
+            );
+            let d = chain.latency_samples() as usize;
+            let faded = bypass_at + (0.020 * fs) as usize;
+            for (o, x) in out.iter().zip(&input) {
+                assert!(
+                    o[faded..] == x[faded - d..x.len() - d],
+                    "match {match_loudness}, compare {compare}: bypassed output is not the \
+                     delayed input"
+                );
+            }
+            assert!(chain.match_gain_db().abs() > 1.0 || !match_loudness);
+        }
+    }
+}
+
+/// (b) Compare plays the dry mix within 0.5 LU of the processed one (music, 6 dB of drive).
+#[test]
+fn compare_keeps_the_output_within_half_a_lu_of_the_processed() {
     let fs = 48_000.0;
     let input = music_like(fs, 14.0, 0.3);
     let on = ChainSettings {
@@ -134,15 +176,18 @@ fn match_loudness_keeps_the_bypassed_output_within_half_a_lu_of_the_processed() 
         ..Default::default()
     };
     let processed = render(&mut fresh(fs, 2, 512, &on), &input, &[512], &[]);
-    let bypass_at = (5.0 * fs) as usize;
-    let bypassed_settings = ChainSettings { bypass: true, ..on };
+    let compare_at = (5.0 * fs) as usize;
+    let comparing = ChainSettings {
+        compare: true,
+        ..on
+    };
     let toggled = render(
         &mut fresh(fs, 2, 512, &on),
         &input,
         &[512],
-        &[(bypass_at, bypassed_settings)],
+        &[(compare_at, comparing)],
     );
-    // From 3 s after the switch, the short-term window holds only bypassed audio.
+    // From 3 s after the switch, the short-term window holds only the compared audio.
     let a = short_term_lufs(&processed, fs as u32, 8.0);
     let b = short_term_lufs(&toggled, fs as u32, 8.0);
     let worst = a
@@ -151,7 +196,7 @@ fn match_loudness_keeps_the_bypassed_output_within_half_a_lu_of_the_processed() 
         .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
     assert!(
         worst <= 0.5,
-        "bypassed vs processed short-term: {worst} LU apart"
+        "compared vs processed short-term: {worst} LU apart"
     );
     // Without the match the gap is the drive's effect: the test can tell the difference.
     let unmatched = render(
@@ -159,10 +204,10 @@ fn match_loudness_keeps_the_bypassed_output_within_half_a_lu_of_the_processed() 
         &input,
         &[512],
         &[(
-            bypass_at,
+            compare_at,
             ChainSettings {
                 match_loudness: false,
-                ..bypassed_settings
+                ..comparing
             },
         )],
     );
@@ -171,11 +216,94 @@ fn match_loudness_keeps_the_bypassed_output_within_half_a_lu_of_the_processed() 
         .iter()
         .zip(&c)
         .fold(f64::MAX, |m, (x, y)| m.min((x - y).abs()));
-    assert!(gap > 3.0, "unmatched bypass only {gap} LU quieter");
+    assert!(gap > 3.0, "unmatched compare only {gap} LU quieter");
+    // The host bypass is never matched, Match Loudness on: the input's own loudness (the
+    // unmatched comparison glides there from the matched gain, so it gets a 2 s head start).
+    let bypassed = render(
+        &mut fresh(fs, 2, 512, &on),
+        &input,
+        &[512],
+        &[(compare_at, ChainSettings { bypass: true, ..on })],
+    );
+    let e = short_term_lufs(&bypassed, fs as u32, 10.0);
+    let c_late = short_term_lufs(&unmatched, fs as u32, 10.0);
+    let worst = e
+        .iter()
+        .zip(&c_late)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    assert!(worst < 0.01, "the host bypass is levelled: {worst} LU");
+}
+
+/// (c) Compare never puts the output over the ceiling, however much gain the match would need:
+/// a dry mix far quieter than the master (the match wants +24 dB) and one peaking near 0 dBFS.
+/// Measured with the independent 16x reference meter; the switch's crossfade, where the
+/// limited processed signal is part of the mix, gets the limiter's own tolerance.
+#[test]
+fn compare_never_passes_the_ceiling() {
+    use lacquer_test_support::reference::{ReferenceMeter, music_like as dense_music};
+    let meter = ReferenceMeter::new();
+    let fs = 48_000.0;
+    let ceiling = -1.0;
+    let quiet = {
+        let [l, r] = dense_music(f64::from(fs), 10.0, 7);
+        vec![
+            l.iter().map(|s| s * 0.1).collect::<Vec<f32>>(),
+            r.iter().map(|s| s * 0.1).collect(),
+        ]
+    };
+    let hot = music_like(fs, 10.0, 0.99);
+    for (name, input, drive_db) in [("quiet mix", &quiet, 24.0), ("hot mix", &hot, 6.0)] {
+        for blocks in [vec![512], vec![3, 1000, 1, 64, 77]] {
+            let s = ChainSettings {
+                drive_db,
+                ceiling_dbtp: ceiling,
+                ..Default::default()
+            };
+            let compare_at = (4.0 * fs) as usize + 13;
+            let mut chain = fresh(fs, 2, 1000, &s);
+            let out = render(
+                &mut chain,
+                input,
+                &blocks,
+                &[(compare_at, ChainSettings { compare: true, ..s })],
+            );
+            let settled = compare_at + (0.020 * fs) as usize;
+            let over_settled = out
+                .iter()
+                .map(|c| meter.true_peak_db(&c[settled..]) - f64::from(ceiling))
+                .fold(f64::MIN, f64::max);
+            let over_all = out
+                .iter()
+                .map(|c| meter.true_peak_db(&c[compare_at..]) - f64::from(ceiling))
+                .fold(f64::MIN, f64::max);
+            assert!(
+                over_settled <= 0.0 && over_all <= 0.05,
+                "{name}, blocks {blocks:?}: compared output {over_settled:+.3} dB over the \
+                 ceiling ({over_all:+.3} dB with the fade)"
+            );
+            // The match alone would have gone over: Compare plays lower and says so.
+            let shortfall = chain.compare_shortfall_db();
+            assert!(shortfall > 0.5, "{name}: not capped ({shortfall} dB)");
+            assert!(
+                (chain.match_gain_db() - chain.compare_gain_db() - shortfall).abs() < 0.01,
+                "{name}: the shortfall is the matched less the applied gain"
+            );
+            // And it is not silent: the cap lowers only as far as it must.
+            let dry_peak = input
+                .iter()
+                .map(|c| meter.true_peak_db(c))
+                .fold(f64::MIN, f64::max);
+            let applied_peak = dry_peak + f64::from(chain.compare_gain_db());
+            assert!(
+                applied_peak > f64::from(ceiling) - 1.0,
+                "{name}: capped to {applied_peak:.2} dBTP, far under the ceiling"
+            );
+        }
+    }
 }
 
 #[test]
-fn toggling_bypass_on_a_steady_sine_never_clicks() {
+fn toggling_bypass_or_compare_on_a_steady_sine_never_clicks() {
     let fs = 48_000.0;
     let n = (4.0 * fs) as usize;
     for (drive_db, match_loudness) in [(0.0, true), (6.0, true), (6.0, false), (0.0, false)] {
@@ -188,17 +316,22 @@ fn toggling_bypass_on_a_steady_sine_never_clicks() {
                 ..Default::default()
             };
             let steady = render(&mut fresh(fs, 2, 512, &s), &input, &[512], &[]);
-            let by = ChainSettings { bypass: true, ..s };
-            // On after 3.3 s (the match has settled), off again 0.31 s later, mid-block.
-            let changes = [((3.3 * fs) as usize, by), ((3.61 * fs) as usize, s)];
-            let out = render(&mut fresh(fs, 2, 512, &s), &input, &[512], &changes);
-            let d = 2000;
-            let allowed = 1.5 * max_step(&steady[0][d..]).max(max_step(&x));
-            let got = max_step(&out[0][d..]);
-            assert!(
-                got <= allowed,
-                "{freq_hz} Hz, drive {drive_db} dB, match {match_loudness}: step {got} > {allowed}"
-            );
+            for (name, by) in [
+                ("bypass", ChainSettings { bypass: true, ..s }),
+                ("compare", ChainSettings { compare: true, ..s }),
+            ] {
+                // On after 3.3 s (the match has settled), off again 0.31 s later, mid-block.
+                let changes = [((3.3 * fs) as usize, by), ((3.61 * fs) as usize, s)];
+                let out = render(&mut fresh(fs, 2, 512, &s), &input, &[512], &changes);
+                let d = 2000;
+                let allowed = 1.5 * max_step(&steady[0][d..]).max(max_step(&x));
+                let got = max_step(&out[0][d..]);
+                assert!(
+                    got <= allowed,
+                    "{name}, {freq_hz} Hz, drive {drive_db} dB, match {match_loudness}: step \
+                     {got} > {allowed}"
+                );
+            }
         }
     }
 }

@@ -12,9 +12,9 @@ use nice_plug::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Parameters that are not part of a settings slot: bypass is how you listen and Listen is
-/// an action, not settings.
-const NOT_IN_SLOTS: [&str; 2] = ["bypass", "listen"];
+/// Parameters that are not part of a settings slot: bypass and compare are how you listen and
+/// Listen is an action, not settings.
+const NOT_IN_SLOTS: [&str; 3] = ["bypass", "compare", "listen"];
 
 /// One of the two compare slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

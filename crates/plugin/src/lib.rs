@@ -45,6 +45,8 @@ pub struct Lacquer {
     assistant: Arc<Assistant>,
     /// The audio thread's end of Listen.
     listen_audio: ListenAudio,
+    /// How far the ceiling holds Compare under the matched loudness, dB, for the editor.
+    compare_shortfall_db: Arc<AtomicF32>,
 }
 
 /// After the last non-silent input sample the chain keeps sounding for its latency (the
@@ -74,6 +76,7 @@ impl Default for Lacquer {
             latency_restart_requested: false,
             silent_input_samples: 0,
             sample_rate_hz: 48_000.0,
+            compare_shortfall_db: Default::default(),
         }
     }
 }
@@ -170,6 +173,7 @@ impl Plugin for Lacquer {
             self.meter_bus.clone(),
             self.editor_readers.take()?,
             self.assistant.clone(),
+            self.compare_shortfall_db.clone(),
         )
     }
 
@@ -255,8 +259,14 @@ impl Plugin for Lacquer {
             peak_gr_db,
             band_peak_gr_db,
         );
+        // Compare's dry gain as heard (matched, lowered when the ceiling needs it) and how far
+        // under the match the ceiling holds it.
         self.meter_bus.match_offset_db.store(
-            self.chain.match_gain_db(),
+            self.chain.compare_gain_db(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.compare_shortfall_db.store(
+            self.chain.compare_shortfall_db(),
             std::sync::atomic::Ordering::Relaxed,
         );
         // While the chain may still hold sound, say how long it rings on so the host keeps

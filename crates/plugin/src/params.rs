@@ -86,9 +86,14 @@ pub struct LacquerParams {
     /// Output trim after the limiter, dB.
     #[id = "output"]
     pub output: FloatParam,
-    /// Host bypass: the dry signal, delayed by the plugin's latency, crossfaded in.
+    /// Host bypass: the dry signal, delayed by the plugin's latency, crossfaded in; nothing
+    /// else (Match Loudness does not apply).
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Compare: the dry signal, delayed by the plugin's latency, crossfaded in and (Match
+    /// Loudness) levelled to the processed loudness, never over the ceiling.
+    #[id = "compare"]
+    pub compare: BoolParam,
     /// Limiter lookahead, ms; sets the plugin's latency.
     #[id = "lookahead"]
     pub lookahead: FloatParam,
@@ -131,6 +136,7 @@ impl Default for LacquerParams {
                 .with_value_to_string(formatters::v2s_bool_bypass())
                 .with_string_to_value(formatters::s2v_bool_bypass())
                 .make_bypass(),
+            compare: on_off_param("compare"),
             lookahead: float_param("lookahead"),
             release: float_param("release"),
             link: float_param("link"),
@@ -158,6 +164,7 @@ impl LacquerParams {
             output_db: self.output.value(),
             bypass: self.bypass.value(),
             match_loudness: self.goal.match_loudness.value(),
+            compare: self.compare.value(),
             lookahead_ms: self.lookahead.value(),
             release_ms: self.release.value(),
             link_pct: self.link.value(),

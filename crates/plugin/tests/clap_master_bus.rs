@@ -1,4 +1,5 @@
-//! Issue #7 through a real CLAP host (clack-host): bypass and Match Loudness, every sample rate,
+//! Issue #7 through a real CLAP host (clack-host): the host bypass (the delayed input, exactly),
+//! Compare with Match Loudness, every sample rate,
 //! block pattern and layout, `reset`, reactivation, the tail, sample-accurate automation, and
 //! the state (byte-identical round trip, A/B slots, migration of an older project).
 //!
@@ -108,49 +109,52 @@ fn bypass_is_the_delayed_input_and_toggles_without_clicks() {
     let input = sine(997.0, -30.0, fs, n, 2);
     let blocks = random_blocks(&mut SplitMix64::new(5), n, 1024);
 
-    // Bypass on, Match Loudness off: bit-exact delayed input once the 20 ms fade is done.
-    let mut plugin = Instance::new(&entry);
-    let automation = [
-        automate(&mut plugin, "Drive", "6", 0),
-        automate(&mut plugin, "Match Loudness", "Off", 0),
-        automate(&mut plugin, "Bypass", "Bypassed", 0),
-    ];
-    let render = plugin.render(fs, &input, &blocks, &automation);
-    let d = render.latency_samples as usize;
-    let from = d + (0.021 * fs) as usize;
-    for (out, inp) in render.output.iter().zip(&input) {
-        assert!(
-            out[from..] == inp[from - d..n - d],
-            "bypassed output is not the delayed input"
-        );
+    // The host bypass, with Match Loudness off or on (the default; it applies to Compare only):
+    // bit-exact delayed input once the 20 ms fade is done.
+    let mut d = 0;
+    for match_loudness in ["Off", "On"] {
+        let mut plugin = Instance::new(&entry);
+        let automation = [
+            automate(&mut plugin, "Drive", "6", 0),
+            automate(&mut plugin, "Match Loudness", match_loudness, 0),
+            automate(&mut plugin, "Bypass", "Bypassed", 0),
+        ];
+        let render = plugin.render(fs, &input, &blocks, &automation);
+        d = render.latency_samples as usize;
+        let from = d + (0.021 * fs) as usize;
+        for (out, inp) in render.output.iter().zip(&input) {
+            assert!(
+                out[from..] == inp[from - d..n - d],
+                "bypassed output (Match Loudness {match_loudness}) is not the delayed input"
+            );
+        }
     }
 
-    // Toggling with Drive 6 dB and Match Loudness on: no step beyond 1.5x the steady output's.
+    // Toggling Bypass, then Compare, with Drive 6 dB and Match Loudness on: no step beyond 1.5x
+    // the steady output's.
     let mut plugin = Instance::new(&entry);
     let drive = automate(&mut plugin, "Drive", "6", 0);
     let steady = plugin.render(fs, &input, &blocks, &[drive]);
-    let mut toggles = vec![drive];
-    for (i, at) in [0.3, 0.45, 0.61, 0.8].into_iter().enumerate() {
-        let text = if i % 2 == 0 {
-            "Bypassed"
-        } else {
-            "Not Bypassed"
-        };
-        toggles.push(automate(&mut plugin, "Bypass", text, (at * fs) as usize));
+    for (name, on, off) in [
+        ("Bypass", "Bypassed", "Not Bypassed"),
+        ("Compare", "On", "Off"),
+    ] {
+        let mut toggles = vec![drive];
+        for (i, at) in [0.3, 0.45, 0.61, 0.8].into_iter().enumerate() {
+            let text = if i % 2 == 0 { on } else { off };
+            toggles.push(automate(&mut plugin, name, text, (at * fs) as usize));
+        }
+        let toggled = plugin.render(fs, &input, &blocks, &toggles);
+        let skip = d + 100;
+        let allowed = 1.5 * max_step(&steady.output[0][skip..]);
+        let got = max_step(&toggled.output[0][skip..]);
+        assert!(
+            got <= allowed,
+            "toggling {name} steps by {got}, steady output by {}",
+            allowed / 1.5
+        );
+        assert!(toggled.output[0] != steady.output[0], "{name} did nothing");
     }
-    let toggled = plugin.render(fs, &input, &blocks, &toggles);
-    let skip = d + 100;
-    let allowed = 1.5 * max_step(&steady.output[0][skip..]);
-    let got = max_step(&toggled.output[0][skip..]);
-    assert!(
-        got <= allowed,
-        "toggling steps by {got}, steady output by {}",
-        allowed / 1.5
-    );
-    assert!(
-        toggled.output[0] != steady.output[0],
-        "the bypass did nothing"
-    );
 }
 
 /// Short-term loudness (ebur128) every 100 ms from `from_s` on.
@@ -172,7 +176,7 @@ fn short_term(audio: &[Vec<f32>], fs: u32, from_s: f64) -> Vec<f64> {
 
 #[test]
 #[ignore = "needs the bundles: run cargo xtask test"]
-fn match_loudness_keeps_the_bypass_within_half_a_lu() {
+fn match_loudness_keeps_compare_within_half_a_lu_and_leaves_the_bypass_alone() {
     let entry = load_entry(&bundle());
     let fs = 48_000.0;
     let input = music_like(fs, 9.0, 0.3, 2);
@@ -181,15 +185,27 @@ fn match_loudness_keeps_the_bypass_within_half_a_lu() {
     let mut plugin = Instance::new(&entry);
     let drive = automate(&mut plugin, "Drive", "6", 0);
     let processed = plugin.render(fs, &input, &blocks, &[drive]);
-    let bypass = automate(&mut plugin, "Bypass", "Bypassed", 2 * fs as usize);
-    let bypassed = plugin.render(fs, &input, &blocks, &[drive, bypass]);
+    let compare = automate(&mut plugin, "Compare", "On", 2 * fs as usize);
+    let compared = plugin.render(fs, &input, &blocks, &[drive, compare]);
     let a = short_term(&processed.output, fs as u32, 5.5);
-    let b = short_term(&bypassed.output, fs as u32, 5.5);
+    let b = short_term(&compared.output, fs as u32, 5.5);
     let worst = a
         .iter()
         .zip(&b)
         .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
-    assert!(!a.is_empty() && worst <= 0.5, "{worst} LU apart");
+    assert!(!a.is_empty() && worst <= 0.5, "Compare: {worst} LU apart");
+    // The host bypass is the input as it is: the drive's loudness gap stays.
+    let bypass = automate(&mut plugin, "Bypass", "Bypassed", 2 * fs as usize);
+    let bypassed = plugin.render(fs, &input, &blocks, &[drive, bypass]);
+    let c = short_term(&bypassed.output, fs as u32, 5.5);
+    let gap = a
+        .iter()
+        .zip(&c)
+        .fold(f64::MAX, |m, (x, y)| m.min((x - y).abs()));
+    assert!(
+        gap > 3.0,
+        "the bypass is levelled: only {gap} LU from processed"
+    );
 }
 
 #[test]

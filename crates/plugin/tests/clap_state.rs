@@ -171,3 +171,42 @@ fn a_project_from_0_1_0_loads_with_match_loudness_off() {
     newer.load_state(&old_state(&current, "0.2.0", 4.5));
     assert_eq!(shown(&mut newer, "Match Loudness"), "On");
 }
+
+/// A 0.2.0 state: the current one with the given switches, as 0.2.0 wrote it (no Compare).
+fn state_0_2(current: &[u8], switches: &[(&str, bool)]) -> Vec<u8> {
+    let mut state = json(current);
+    let params = state["params"].as_object_mut().unwrap();
+    assert!(
+        params.remove("compare").is_some(),
+        "compare missing from the current state"
+    );
+    for (id, on) in switches {
+        params.insert((*id).into(), serde_json::json!({ "bool": on }));
+    }
+    state["version"] = serde_json::Value::String("0.2.0".into());
+    to_state(&state)
+}
+
+#[test]
+#[ignore = "needs the bundles: run cargo xtask test"]
+fn a_0_2_0_project_bypassed_with_match_loudness_loads_as_compare() {
+    let entry = load_entry(&bundle());
+    let current = Instance::new(&entry).save_state();
+    // Bypass + Match Loudness in 0.2.0 played the loudness-matched dry signal: now Compare.
+    let mut matched = Instance::new(&entry);
+    matched.load_state(&state_0_2(
+        &current,
+        &[("bypass", true), ("match_loudness", true)],
+    ));
+    assert_eq!(shown(&mut matched, "Bypass"), "Not Bypassed");
+    assert_eq!(shown(&mut matched, "Compare"), "On");
+    assert_eq!(shown(&mut matched, "Match Loudness"), "On");
+    // Bypass without Match Loudness was the plain dry signal, which Bypass still is.
+    let mut plain = Instance::new(&entry);
+    plain.load_state(&state_0_2(
+        &current,
+        &[("bypass", true), ("match_loudness", false)],
+    ));
+    assert_eq!(shown(&mut plain, "Bypass"), "Bypassed");
+    assert_eq!(shown(&mut plain, "Compare"), "Off");
+}

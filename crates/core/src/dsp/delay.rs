@@ -37,6 +37,29 @@ impl DelayLine {
         self.delay_samples
     }
 
+    /// The samples of `channel` that are still to come out, oldest first: the last
+    /// [`Self::delay_samples`] written, as two slices (the ring may wrap between them).
+    pub fn pending(&self, channel: usize) -> (&[f32], &[f32]) {
+        let Some(buf) = self.buffers.get(channel) else {
+            return (&[], &[]);
+        };
+        let capacity = buf.len();
+        if capacity == 0 {
+            return (&[], &[]);
+        }
+        let d = self.delay_samples.min(capacity - 1);
+        let start = (self.write_pos + capacity - d) % capacity;
+        let end = start + d;
+        if end <= capacity {
+            (buf.get(start..end).unwrap_or(&[]), &[])
+        } else {
+            (
+                buf.get(start..).unwrap_or(&[]),
+                buf.get(..end - capacity).unwrap_or(&[]),
+            )
+        }
+    }
+
     /// Clears the stored audio.
     pub fn reset(&mut self) {
         for b in &mut self.buffers {

@@ -1,9 +1,9 @@
-//! "Match Loudness" for the bypass: the running short-term loudness (BS.1770 K-weighting,
-//! 3 s window) of the processed and of the dry signal, and the smoothed gain that brings the
-//! dry signal to the processed one's loudness, so a bypass comparison is of sound, not of level
-//! (louder nearly always sounds better).
+//! "Match Loudness" for Compare: the running short-term loudness (BS.1770 K-weighting, 3 s
+//! window) of the processed and of the dry signal, and the smoothed gain that brings the dry
+//! signal to the processed one's loudness, so a comparison is of sound, not of level (louder
+//! nearly always sounds better). The host bypass never uses it (`super::bypass`).
 //!
-//! Both signals are measured all the time, so the offset is ready the moment bypass is pressed.
+//! Both signals are measured all the time, so the offset is ready the moment Compare is pressed.
 //! The four K-weighting filters (dry L/R, processed L/R) run as four lanes of one loop
 //! (`kweight`).
 
@@ -236,7 +236,7 @@ impl LoudnessMatch {
     }
 
     /// The gain the dry signal glides to: the offset when matching, else unity.
-    fn target_gain(&self, matching: bool) -> f32 {
+    pub fn target_gain(&self, matching: bool) -> f32 {
         if matching {
             10f32.powf(self.offset_db / 20.0)
         } else {
@@ -262,6 +262,19 @@ impl LoudnessMatch {
                 }
             }
         }
+    }
+
+    /// One sample of the glide towards `target` (from [`Self::target_gain`]); returns the
+    /// gain for that sample, linear.
+    #[inline]
+    pub fn next_gain(&mut self, target: f32) -> f32 {
+        self.gain = target + self.glide_coeff * (self.gain - target);
+        self.gain
+    }
+
+    /// The dry signal's gain now, linear.
+    pub fn gain(&self) -> f32 {
+        self.gain
     }
 
     /// Lets the gain glide without a signal to apply it to (while not bypassed), so it is

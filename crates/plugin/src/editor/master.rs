@@ -1,6 +1,7 @@
 //! The master controls: the macros (Tone, Dynamics, Width, Bass Mono), Drive, Ceiling,
-//! Target Loudness, Output as knobs; the top bar with the platform list, Bypass with Match
-//! Loudness (and the level offset it applies), the A/B slots and the factory presets.
+//! Target Loudness, Output as knobs; the top bar with the platform list, Bypass, Compare with
+//! Match Loudness (and the level offset it applies, and when the ceiling holds it under the
+//! matched level), the A/B slots and the factory presets.
 
 use super::controls::{knob, toggle};
 use super::theme;
@@ -62,26 +63,66 @@ pub(super) fn stepped_combo<P: Param>(
         });
 }
 
-/// The top bar's controls: platform, Bypass + Match Loudness, A/B, presets. `gui` is the
-/// editor's context (A/B and presets set many parameters at once through it).
+/// What the top bar says about Compare's level: the dry signal's gain, and when the ceiling
+/// holds it under the matched loudness, by how much. `None` while Compare is off or not
+/// matched. `offset_db` is the applied gain (the meter bus's match offset), `shortfall_db` how
+/// far it is under the matched one.
+pub fn compare_note(
+    compare: bool,
+    match_loudness: bool,
+    offset_db: f32,
+    shortfall_db: f32,
+) -> Option<String> {
+    if !(compare && match_loudness) {
+        return None;
+    }
+    // Under 0.05 dB rounds to "-0.0": not worth a warning.
+    Some(if shortfall_db >= 0.05 {
+        format!(
+            "Compare at -{shortfall_db:.1} dB (dry {offset_db:+.1} dB): the mix would pass the \
+             ceiling at matched loudness"
+        )
+    } else {
+        format!("dry {offset_db:+.1} dB")
+    })
+}
+
+/// The top bar's controls: platform, Bypass, Compare + Match Loudness, A/B, presets. `gui` is
+/// the editor's context (A/B and presets set many parameters at once through it);
+/// `shortfall_db` is how far the ceiling holds Compare under the matched loudness.
 pub fn top_bar(
     ui: &mut Ui,
     params: &LacquerParams,
     setter: &ParamSetter<'_>,
     gui: &GuiContext,
     bus: &MeterBus,
+    shortfall_db: f32,
 ) {
     ui.horizontal(|ui| {
         ui.label(RichText::new("Platform").color(theme::TEXT_DIM));
         stepped_combo(ui, "platform", &params.goal.platform, setter, 104.0);
         ui.separator();
         toggle(ui, &params.bypass, setter, "Bypass")
-            .on_hover_text("Hear the input, delayed by the plugin's latency");
+            .on_hover_text("Hear the input exactly, delayed by the plugin's latency");
+        toggle(ui, &params.compare, setter, "Compare").on_hover_text(
+            "Hear the input delayed by the plugin's latency, at the processed loudness with \
+             Match Loudness, never over the ceiling",
+        );
         toggle(ui, &params.goal.match_loudness, setter, "Match Loudness")
-            .on_hover_text("While bypassed, level the input to the processed loudness");
-        if params.bypass.value() && params.goal.match_loudness.value() {
-            let offset = bus.match_offset_db.load(Ordering::Relaxed);
-            ui.label(RichText::new(format!("dry {offset:+.1} dB")).color(theme::TEXT_DIM));
+            .on_hover_text("Compare levels the input to the processed loudness");
+        let offset = bus.match_offset_db.load(Ordering::Relaxed);
+        if let Some(note) = compare_note(
+            params.compare.value(),
+            params.goal.match_loudness.value(),
+            offset,
+            shortfall_db,
+        ) {
+            let color = if shortfall_db >= 0.05 {
+                theme::WARNING
+            } else {
+                theme::TEXT_DIM
+            };
+            ui.label(RichText::new(note).color(color));
         }
         ui.separator();
         // Built only on a click: it copies the parameter map.
@@ -126,4 +167,24 @@ pub fn top_bar(
                 }
             });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compare_note;
+
+    #[test]
+    fn the_compare_note_says_when_the_ceiling_holds_compare_under_the_match() {
+        assert_eq!(compare_note(false, true, 4.0, 0.0), None);
+        assert_eq!(compare_note(true, false, 0.0, 0.0), None);
+        assert_eq!(
+            compare_note(true, true, 4.04, 0.0).as_deref(),
+            Some("dry +4.0 dB")
+        );
+        let capped = compare_note(true, true, 2.5, 3.26).unwrap();
+        assert!(
+            capped.starts_with("Compare at -3.3 dB (dry +2.5 dB): the mix would pass the ceiling"),
+            "{capped}"
+        );
+    }
 }

@@ -69,6 +69,9 @@ pub struct LacquerEditor {
     spectrum: spectrum::SpectrumView,
     /// The plugin's assistant (Listen), if the editor belongs to a plugin.
     assistant: Option<Arc<Assistant>>,
+    /// How far under the matched loudness Compare plays because the matched dry signal would
+    /// pass the ceiling, dB (0 when it does not); written by the audio thread.
+    compare_shortfall_db: Arc<atomic_float::AtomicF32>,
 }
 
 impl LacquerEditor {
@@ -87,7 +90,15 @@ impl LacquerEditor {
             stereo: Default::default(),
             spectrum: Default::default(),
             assistant: None,
+            compare_shortfall_db: Default::default(),
         }
+    }
+
+    /// Shows Compare's shortfall under the matched loudness from this value (the plugin's
+    /// audio thread writes it, [`crate::Lacquer`]).
+    pub fn with_compare_shortfall(mut self, shortfall_db: Arc<atomic_float::AtomicF32>) -> Self {
+        self.compare_shortfall_db = shortfall_db;
+        self
     }
 
     /// Connects the assistant panel to the plugin's Listen.
@@ -171,7 +182,8 @@ impl LacquerEditor {
                     ui.selectable_value(&mut self.page, page, name);
                 }
                 ui.separator();
-                master::top_bar(ui, &params, &setter, &gui, &self.bus);
+                let shortfall_db = self.compare_shortfall_db.load(Ordering::Relaxed);
+                master::top_bar(ui, &params, &setter, &gui, &self.bus, shortfall_db);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     self.zoom_buttons(ui);
                 });
@@ -308,6 +320,7 @@ pub fn create(
     bus: Arc<MeterBus>,
     readers: EditorReaders,
     assistant: Arc<Assistant>,
+    compare_shortfall_db: Arc<atomic_float::AtomicF32>,
 ) -> Option<LacquerEguiEditor> {
     let state = params.editor_geometry.editor_state();
     let settings = EguiNiceSettings::new()
@@ -317,7 +330,9 @@ pub fn create(
             ..ResizeHint::default()
         });
     let open_count = OpenCount::new(bus.clone());
-    let app = LacquerEditor::new(params, bus, readers).with_assistant(assistant);
+    let app = LacquerEditor::new(params, bus, readers)
+        .with_assistant(assistant)
+        .with_compare_shortfall(compare_shortfall_db);
     let inner = nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, app)?;
     Some(LacquerEguiEditor { inner, open_count })
 }

@@ -144,7 +144,8 @@ pub struct GoalParams {
     /// Delivery platform (sets the loudness goal and ceiling the assistant uses), or Custom.
     #[id = "platform"]
     pub platform: EnumParam<PlatformChoice>,
-    /// While bypassed, play the dry signal at the processed signal's short-term loudness.
+    /// Compare plays the dry signal at the processed signal's short-term loudness (kept under
+    /// the ceiling). The host bypass is never levelled.
     #[id = "match_loudness"]
     pub match_loudness: BoolParam,
     /// How much of the assistant's EQ moves to apply, percent.

@@ -1,4 +1,5 @@
-"""Issue #7 through a real VST3 host (pedalboard): Match Loudness, every sample rate, buffer size
+"""Issue #7 through a real VST3 host (pedalboard): Compare with Match Loudness and the plain host
+bypass, every sample rate, buffer size
 and channel layout, reset(), and the state round trip. The CLAP side of the same properties is
 in tests/clap_master_bus.rs and tests/clap_state.rs.
 """
@@ -47,20 +48,28 @@ def prime(plugin):
     plugin.process(sine(480), SAMPLE_RATE_HZ, buffer_size=480, reset=True)
 
 
-def test_match_loudness_brings_the_bypass_to_the_processed_level(plugin):
-    """A steady sine: its loudness difference is its level difference (no limiting at -30 dBFS)."""
+def test_match_loudness_brings_compare_to_the_processed_level_not_the_bypass(plugin):
+    """A steady sine: its loudness difference is its level difference (no limiting at -30 dBFS).
+    Compare is levelled (Match Loudness, on by default); the host bypass never is."""
     set_parameter(plugin, "drive_db", 6.0)
     x = sine(6 * SAMPLE_RATE_HZ)
     processed = plugin.process(x, SAMPLE_RATE_HZ)
-    set_parameter(plugin, "bypass", "Bypassed")
-    matched = plugin.process(x, SAMPLE_RATE_HZ)
     tail = slice(4 * SAMPLE_RATE_HZ, None)  # after the 3 s window and the 300 ms glide
+    set_switch(plugin, "compare", True)
+    matched = plugin.process(x, SAMPLE_RATE_HZ)
     gap = rms_dbfs(matched[:, tail]) - rms_dbfs(processed[:, tail])
-    assert abs(gap) <= 0.5, f"bypassed is {gap:.2f} dB from processed"
+    assert abs(gap) <= 0.5, f"Compare is {gap:.2f} dB from processed"
+    set_switch(plugin, "compare", False)
+    set_parameter(plugin, "bypass", "Bypassed")
+    bypassed = plugin.process(x, SAMPLE_RATE_HZ)
+    bypass_gap = rms_dbfs(bypassed[:, tail]) - rms_dbfs(processed[:, tail])
+    assert abs(bypass_gap + 6.0) < 0.05, f"bypass {bypass_gap:.2f} dB, expected -6 (not levelled)"
+    set_parameter(plugin, "bypass", "Not Bypassed")
     set_switch(plugin, "match_loudness", False)
+    set_switch(plugin, "compare", True)
     plain = plugin.process(x, SAMPLE_RATE_HZ)
     plain_gap = rms_dbfs(plain[:, tail]) - rms_dbfs(processed[:, tail])
-    assert abs(plain_gap + 6.0) < 0.05, f"unmatched bypass {plain_gap:.2f} dB, expected -6"
+    assert abs(plain_gap + 6.0) < 0.05, f"unmatched Compare {plain_gap:.2f} dB, expected -6"
 
 
 @pytest.mark.parametrize("num_channels", [1, 2])
