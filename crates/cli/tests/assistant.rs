@@ -8,10 +8,9 @@ use lacquer_test_support::measure::{integrated_lufs, true_peak_dbtp};
 use lacquer_test_support::reference as limiter_support;
 
 use common::{read_wav, run_in, write_wav};
-use ebur128::{EbuR128, Mode};
 use lacquer::params::LacquerParams;
 use lacquer_core::chain::ChainSettings;
-use limiter_support::{ReferenceMeter, Rng, music_like};
+use limiter_support::{Rng, music_like};
 use nice_plug::prelude::Params;
 use serde_json::Value;
 use std::f64::consts::PI;

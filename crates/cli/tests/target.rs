@@ -9,8 +9,7 @@ use lacquer_test_support::measure::{integrated_lufs, true_peak_dbtp};
 use lacquer_test_support::reference as limiter_support;
 
 use common::{read_wav, run_in, write_wav};
-use ebur128::{EbuR128, Mode};
-use limiter_support::{ReferenceMeter, Rng};
+use limiter_support::Rng;
 use std::f64::consts::PI;
 use std::path::Path;
 use std::process::Output;
