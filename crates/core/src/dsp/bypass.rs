@@ -5,7 +5,7 @@
 //!   Loudness says.
 //! - **Compare**: the delayed dry signal played (Match Loudness on) at the processed signal's
 //!   short-term loudness, for a comparison of sound rather than of level. Its gain is capped so
-//!   the dry signal's true peak stays under the ceiling ([`cap`]); when the cap binds, Compare
+//!   the dry signal's true peak stays under the ceiling (`cap`); when the cap binds, Compare
 //!   plays lower than matched and says by how much ([`Bypass::compare_shortfall_db`]).
 //!
 //! Bypass is the outer switch: with both on, the output is the plain delayed input.

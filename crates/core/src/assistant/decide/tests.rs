@@ -579,7 +579,7 @@ fn solve_loudness_lands_on_the_goal() {
     )
     .unwrap();
     assert_eq!(sol2.drive_db, drive);
-    let again = crate::render::render(owned, rate, &s);
+    let again = render(owned, rate, &s);
     assert_eq!(rendered.channels, again.channels);
 }
 

@@ -7,7 +7,7 @@ use super::NUM_BANDS;
 /// Lanes of the skewed pipeline: left and right of every band.
 pub const PIPE_LANES: usize = 2 * NUM_BANDS;
 
-/// The active bands of the EQ as one skewed pipeline (see [`ToneEq::filter_pipelined`]):
+/// The active bands of the EQ as one skewed pipeline (see `ToneEq::filter_pipelined`):
 /// lane `2 j + c` is channel `c` of the `j`-th active band, in lane-major arrays so every
 /// operation of a step is one loop over all lanes (vectorised by the compiler).
 #[derive(Clone, Copy)]
