@@ -236,27 +236,45 @@ fn compare_keeps_the_output_within_half_a_lu_of_the_processed() {
 
 /// (c) Compare never puts the output over the ceiling, however much gain the match would need:
 /// a dry mix far quieter than the master (the match wants +24 dB) and one peaking near 0 dBFS.
-/// Measured with the independent 16x reference meter; the switch's crossfade, where the
-/// limited processed signal is part of the mix, gets the limiter's own tolerance.
+/// Measured with the independent 16x reference meter, through the switch's crossfade too (it
+/// measured about 0.1 dB under when settled, the cap's margin, and 0.06 dB under with the fade).
 #[test]
 fn compare_never_passes_the_ceiling() {
     use lacquer_test_support::reference::{ReferenceMeter, music_like as dense_music};
     let meter = ReferenceMeter::new();
-    let fs = 48_000.0;
     let ceiling = -1.0;
-    let quiet = {
+    let dense = |fs: f32, gain: f32| {
         let [l, r] = dense_music(f64::from(fs), 10.0, 7);
         vec![
-            l.iter().map(|s| s * 0.1).collect::<Vec<f32>>(),
-            r.iter().map(|s| s * 0.1).collect(),
+            l.iter().map(|s| s * gain).collect::<Vec<f32>>(),
+            r.iter().map(|s| s * gain).collect(),
         ]
     };
-    let hot = music_like(fs, 10.0, 0.99);
-    for (name, input, drive_db) in [("quiet mix", &quiet, 24.0), ("hot mix", &hot, 6.0)] {
+    let cases = [
+        ("quiet mix", 48_000.0, 2.0, dense(48_000.0, 0.1), 24.0),
+        (
+            "hot mix",
+            48_000.0,
+            2.0,
+            music_like(48_000.0, 10.0, 0.99),
+            6.0,
+        ),
+        // The shortest lookahead at 44.1 kHz: the least warning of a peak.
+        (
+            "hot dense mix, 0.5 ms",
+            44_100.0,
+            0.5,
+            dense(44_100.0, 1.0),
+            3.0,
+        ),
+    ];
+    for (name, fs, lookahead_ms, input, drive_db) in &cases {
+        let (fs, input) = (*fs, input);
         for blocks in [vec![512], vec![3, 1000, 1, 64, 77]] {
             let s = ChainSettings {
-                drive_db,
+                drive_db: *drive_db,
                 ceiling_dbtp: ceiling,
+                lookahead_ms: *lookahead_ms,
                 ..Default::default()
             };
             let compare_at = (4.0 * fs) as usize + 13;
@@ -277,7 +295,7 @@ fn compare_never_passes_the_ceiling() {
                 .map(|c| meter.true_peak_db(&c[compare_at..]) - f64::from(ceiling))
                 .fold(f64::MIN, f64::max);
             assert!(
-                over_settled <= 0.0 && over_all <= 0.05,
+                over_settled <= 0.0 && over_all <= 0.0,
                 "{name}, blocks {blocks:?}: compared output {over_settled:+.3} dB over the \
                  ceiling ({over_all:+.3} dB with the fade)"
             );
