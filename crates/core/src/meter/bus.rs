@@ -31,9 +31,9 @@ pub struct MeterBus {
     gain_reduction_hold_db: AtomicF32,
     /// Peak-hold of the multiband gain reduction per band (low, mid, high), dB.
     band_gain_reduction_hold_db: [AtomicF32; 3],
-    /// Match Loudness gain applied to the dry signal while bypassed, dB (0 when not
-    /// bypassed or Match Loudness is off). Written by the audio thread, shown by the editor
-    /// so the user sees how much the comparison was levelled.
+    /// Gain applied to the dry signal while Compare plays, dB: the Match Loudness gain after
+    /// the ceiling cap (0 when Compare is off; a host bypass is never levelled). Written by the
+    /// audio thread, shown by the editor so the user sees how much the comparison was levelled.
     pub match_offset_db: AtomicF32,
     /// True while an editor window is open. The editor sets it on open and clears it on
     /// close; the audio thread reads it to skip GUI-only feeds (spectrum, vectorscope) when
