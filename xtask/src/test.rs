@@ -13,7 +13,9 @@
 //! f. the editor opened for real under Xvfb and photographed (`test/editor.rs`);
 //! g. the VST3 on Ardour 7's master bus, headless, against the CLI's renders (`test/ardour.rs`);
 //! h. clap-validator on the release `Lacquer.clap`, if `CLAP_VALIDATOR` names its binary
-//!    (`test/validator.rs`).
+//!    (`test/validator.rs`);
+//! i. the fuzz targets (`fuzz/`) built on stable with libFuzzer's instrumentation and run for
+//!    45 s each over the committed corpus (`test/fuzz.rs`).
 //!
 //! A failed build stops the run at once (nothing after it can run); failed tests are counted and
 //! the remaining test steps still run, so one run shows every failure. The last stdout line is
@@ -23,6 +25,7 @@
 mod ardour;
 mod counts;
 mod editor;
+mod fuzz;
 pub mod system;
 mod validator;
 
@@ -122,6 +125,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         run.record(step, outcome, None);
         ardour::step(&mut run, &target, &bundled.join("Lacquer.vst3"));
         validator::step(&mut run, &clap);
+        fuzz::step(&mut run, &target);
         Ok::<(), String>(())
     })();
 

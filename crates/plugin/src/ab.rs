@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 /// Parameters that are not part of a settings slot: bypass and compare are how you listen and
 /// Listen is an action, not settings.
-const NOT_IN_SLOTS: [&str; 3] = ["bypass", "compare", "listen"];
+pub const NOT_IN_SLOTS: [&str; 3] = ["bypass", "compare", "listen"];
 
 /// One of the two compare slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

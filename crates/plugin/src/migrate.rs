@@ -1,9 +1,15 @@
 //! Loading projects saved by older versions: each parameter-set change that would alter how an
 //! old project sounds gets a migration here, keyed on the version the state was saved with
 //! ([`PluginState::version`], the crate version). Called by the framework just before a state
-//! is loaded (`Plugin::filter_state`).
+//! is loaded (`Plugin::filter_state`). After the migrations every state is made safe
+//! ([`sanitise()`]): whatever the bytes said, no parameter ends up non-finite or outside its
+//! range, and each fallback is logged.
+
+pub mod harness;
+mod sanitise;
 
 use nice_plug::plugin::{ParamValue, PluginState};
+pub use sanitise::{sanitise, sanitise_ab};
 
 /// `(major, minor, patch)` of a version string such as "0.1.0"; an empty or unreadable one (a
 /// very old state) counts as 0.0.0.
@@ -46,6 +52,9 @@ fn is_on(state: &PluginState, id: &str, default: bool) -> bool {
 ///   to, the loudness-matched comparison (now kept under the ceiling). Bypassed with Match
 ///   Loudness off it was the plain dry signal, and stays Bypass. Not bypassed, nothing changes
 ///   (Compare is off, its default).
+///
+/// Then [`sanitise()`] makes every value safe; what fell back is logged (nice-plug's log,
+/// `NICE_LOG` says where it goes).
 pub fn migrate(state: &mut PluginState) {
     let version = parse_version(&state.version);
     if version < GOAL_PARAMS_SINCE {
@@ -64,6 +73,15 @@ pub fn migrate(state: &mut PluginState) {
         state
             .params
             .insert("compare".to_string(), ParamValue::Bool(true));
+    }
+    let fallbacks = sanitise(state);
+    if !fallbacks.is_empty() {
+        nice_plug::nice_warn!(
+            "Lacquer: the loaded state (saved by version {:?}) fell back in {} place(s): {}",
+            state.version,
+            fallbacks.len(),
+            fallbacks.join("; ")
+        );
     }
 }
 
