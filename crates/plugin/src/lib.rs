@@ -211,6 +211,18 @@ impl Plugin for Lacquer {
         true
     }
 
+    fn deactivate(&mut self) {
+        // No task of ours may outlive the instance in nice-plug's shared worker (see
+        // `Assistant::wait_for_tasks`).
+        if !self.assistant.wait_for_tasks(listen::TASK_DRAIN_TIMEOUT) {
+            nice_warn!(
+                "deactivate: {} assistant task(s) still running after {:?}",
+                self.assistant.tasks_in_flight(),
+                listen::TASK_DRAIN_TIMEOUT
+            );
+        }
+    }
+
     fn reset(&mut self) {
         self.chain.reset();
         self.output_meter.reset();
@@ -246,6 +258,7 @@ impl Plugin for Lacquer {
             .listen_audio
             .block(self.params.listen.value(), channels)
         {
+            self.assistant.task_scheduled();
             context.execute_background(task);
         }
         self.chain.process(channels);

@@ -27,7 +27,9 @@ use crate::listen::session::{ListenPhase, ListenSession, ProposalInputs};
 use crate::params::{LacquerParams, settings_values};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Most limiting the Listen's Drive search may ask for, dB (the CLI's `--max-gr` default).
 pub const MAX_GAIN_REDUCTION_DB: f32 = 12.0;
@@ -35,6 +37,10 @@ pub const MAX_GAIN_REDUCTION_DB: f32 = 12.0;
 /// How often the audio thread asks for the capture ring to be drained while listening,
 /// seconds (the ring holds [`capture::CAPTURE_SECONDS`], far from filling up).
 pub const DRAIN_INTERVAL_S: f32 = 0.25;
+
+/// How long `deactivate` waits for the assistant's background tasks to end (an analysis of
+/// the longest Listen takes well under this).
+pub const TASK_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Work for the background executor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +61,22 @@ pub struct Assistant {
     context: Mutex<Option<GuiContext>>,
     /// Normalised value by id of every parameter the applied proposal changed, from before it.
     previous: Mutex<Option<Vec<(String, f32)>>>,
+    /// Tasks handed to the background executor and not yet finished (see
+    /// [`Self::wait_for_tasks`]).
+    in_flight: AtomicUsize,
+}
+
+/// Counts a task as finished when dropped, so a task that unwinds still counts.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        // Saturating: a task run directly (tests, an executor that was never counted) must not
+        // wrap the count.
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -69,7 +91,40 @@ impl Assistant {
             params,
             context: Mutex::new(None),
             previous: Mutex::new(None),
+            in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// Counts a task about to be handed to the background executor (audio thread: one atomic
+    /// add, no allocation). Every counted task must reach [`Self::run`].
+    pub fn task_scheduled(&self) {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Tasks scheduled and not yet finished.
+    pub fn tasks_in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Waits (main thread, from `deactivate`) until every scheduled task has finished, at most
+    /// `timeout`; true when none is left. nice-plug 0.4.2 shares one worker thread between
+    /// instances and shuts it down from the wrapper's destructor: a task still queued when the
+    /// host destroys the instance makes that worker exit early, and the destructor then panics
+    /// across the C ABI (an abort inside the host); a task still running holds the last
+    /// reference, so the destructor runs on the worker and joins itself. The CLAP and VST3
+    /// specs both deactivate before destroying, so waiting here closes both windows.
+    /// The count drops inside the task, a few instructions before the worker lets go of its
+    /// reference to the instance, so a millisecond more is waited after it reaches zero.
+    pub fn wait_for_tasks(&self, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while self.tasks_in_flight() > 0 {
+            if start.elapsed() >= timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        true
     }
 
     /// Makes the capture ring for `sample_rate_hz` (allocates: call from `activate`) and returns
@@ -82,6 +137,7 @@ impl Assistant {
 
     /// Runs one task (background executor).
     pub fn run(&self, task: AssistantTask) {
+        let _done = InFlight(&self.in_flight);
         match task {
             AssistantTask::Start => self.session.start(),
             AssistantTask::Drain => {

@@ -99,7 +99,11 @@ pub(super) fn step(run: &mut Run, clap: &Path) {
         } else {
             let mut named = summary.failed_tests.clone();
             named.extend(summary.warned.iter().map(|t| format!("{t} (warning)")));
-            format!("not clean: {}", named.join(", "))
+            let mut why = format!("not clean: {}", named.join(", "));
+            if !summary.details.is_empty() {
+                why.push_str(&format!(" [{}]", summary.details.join(" | ")));
+            }
+            why
         };
         run.report.push(format!("{STEP}: FAILED ({why}; {tally})"));
         run.failed_steps.push(format!("{STEP}: {why}"));
@@ -119,7 +123,13 @@ struct Summary {
     skipped: u64,
     failed_tests: Vec<String>,
     warned: Vec<String>,
+    /// The validator's error lines and panic messages (the first few), so the end-of-run
+    /// report says why without the whole log.
+    details: Vec<String>,
 }
+
+/// At most this many detail lines go into the report.
+const MAX_DETAILS: usize = 6;
 
 /// Runs `validator validate` on `clap` (only the test `only`, if given), echoing its output,
 /// and reads the closing line. An error if it cannot run or prints no closing line.
@@ -132,7 +142,8 @@ fn validate(validator: &Path, clap: &Path, only: Option<&str>) -> Result<Summary
     command
         .arg(clap)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let shown = format!("{command:?}");
     let mut child = command
         .spawn()
@@ -141,6 +152,24 @@ fn validate(validator: &Path, clap: &Path, only: Option<&str>) -> Result<Summary
     let mut current_test = None;
     let mut failed_tests = Vec::new();
     let mut warned = Vec::new();
+    // The validator logs (and the plugin panics) on stderr: echoed, and the error lines kept.
+    let stderr_reader = child.stderr.take().map(|stderr| {
+        std::thread::spawn(move || {
+            let mut details = Vec::new();
+            let mut after_panic = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let plain = strip_ansi(&line);
+                let is_detail =
+                    after_panic || plain.contains(" ERROR ") || plain.contains("panicked at");
+                after_panic = plain.contains("panicked at");
+                if is_detail && details.len() < MAX_DETAILS {
+                    details.push(plain.trim().to_string());
+                }
+            }
+            details
+        })
+    });
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines() {
             let line = line.map_err(|e| format!("reading the output of {shown}: {e}"))?;
@@ -170,6 +199,9 @@ fn validate(validator: &Path, clap: &Path, only: Option<&str>) -> Result<Summary
     })?;
     summary.failed_tests = failed_tests;
     summary.warned = warned;
+    summary.details = stderr_reader
+        .and_then(|reader| reader.join().ok())
+        .unwrap_or_default();
     if !status.success() && summary.failed == 0 {
         return Err(format!(
             "{shown} exited with {status} but counted no failure"

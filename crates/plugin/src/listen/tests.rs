@@ -44,6 +44,7 @@ fn play(
         let block: [&mut [f32]; 2] = [l, r];
         if let Some(task) = audio_part.block(params.listen.value(), &block) {
             tasks.push(task);
+            assistant.task_scheduled();
             assistant.run(task);
         }
     }
@@ -185,4 +186,41 @@ fn without_a_host_context_the_proposal_waits_until_an_editor_gives_one() {
     assert!(r.assistant.apply_pending());
     assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);
     assert_ne!(normalized_values(&r.params), before);
+}
+
+#[test]
+fn deactivate_waits_until_every_scheduled_task_has_run() {
+    // The plugin's `deactivate` relies on this: a task of ours must never be queued or running
+    // in nice-plug's shared worker when the host destroys the instance.
+    let r = rig();
+    assert!(
+        r.assistant.wait_for_tasks(Duration::ZERO),
+        "nothing scheduled yet"
+    );
+    r.assistant.task_scheduled();
+    r.assistant.task_scheduled();
+    assert_eq!(r.assistant.tasks_in_flight(), 2);
+    assert!(
+        !r.assistant.wait_for_tasks(Duration::from_millis(20)),
+        "two tasks are queued and none has run"
+    );
+    let assistant = r.assistant.clone();
+    let started = Instant::now();
+    let worker = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(60));
+        assistant.run(AssistantTask::Start);
+        std::thread::sleep(Duration::from_millis(60));
+        assistant.run(AssistantTask::Finish);
+    });
+    assert!(r.assistant.wait_for_tasks(Duration::from_secs(10)));
+    assert!(
+        started.elapsed() >= Duration::from_millis(120),
+        "returned after {:?}, before the second task ran",
+        started.elapsed()
+    );
+    assert_eq!(r.assistant.tasks_in_flight(), 0);
+    worker.join().expect("worker");
+    // A task run without being counted does not wrap the count.
+    r.assistant.run(AssistantTask::Start);
+    assert_eq!(r.assistant.tasks_in_flight(), 0);
 }

@@ -149,6 +149,10 @@ pub struct Render {
 pub struct RenderOptions {
     /// Call the plugin's `reset()` on the audio thread before the block starting here.
     pub reset_at_sample: Option<usize>,
+    /// Process on the calling (main) thread, with no pause between the last block and the
+    /// deactivation (and no main-thread callbacks in between): the tightest teardown a host
+    /// can do, as clap-validator's fuzzing does.
+    pub same_thread: bool,
 }
 
 /// The CLAP id of the Lacquer plugin in its bundle.
@@ -404,6 +408,22 @@ impl Instance {
             let chunk = &blocks[block_index..chunk_end];
             let (input, output, automation) = (&mut input, &mut output, &automation);
             let statuses = &mut statuses;
+            if options.same_thread {
+                let mut chunk = Chunk {
+                    input,
+                    output,
+                    automation,
+                    start,
+                    blocks: chunk,
+                    tail,
+                    options,
+                    statuses,
+                };
+                process_chunk(&mut processor, &mut chunk);
+                start += chunk_len;
+                block_index = chunk_end;
+                continue;
+            }
             processor = std::thread::scope(|s| {
                 s.spawn(move || {
                     let mut chunk = Chunk {
@@ -426,15 +446,27 @@ impl Instance {
             block_index = chunk_end;
             self.service_main_thread();
         }
-        let stopped = std::thread::scope(|s| {
-            s.spawn(move || {
-                processor.ensure_processing_stopped();
-                processor.into_stopped()
+        let stopped = if options.same_thread {
+            processor.ensure_processing_stopped();
+            processor.into_stopped()
+        } else {
+            std::thread::scope(|s| {
+                s.spawn(move || {
+                    processor.ensure_processing_stopped();
+                    processor.into_stopped()
+                })
+                .join()
+                .expect("the audio thread panicked")
             })
-            .join()
-            .expect("the audio thread panicked")
-        });
+        };
         self.instance.deactivate(stopped);
+        if options.same_thread {
+            return Render {
+                output,
+                latency_samples,
+                statuses,
+            };
+        }
         self.service_main_thread();
         Render {
             output,
