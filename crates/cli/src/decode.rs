@@ -2,12 +2,16 @@
 //! symphonia 0.6. Mono and stereo only: the mastering chain is built for those.
 
 use super::CliError;
+use std::cell::Cell;
 use std::fs::File;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
+use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::path::Path;
+use std::sync::Arc;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::well_known::FORMAT_ID_OGG;
 use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
@@ -103,14 +107,160 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
 }
 
 /// Decodes the default audio track of `path` completely. A decode that stops before the length
-/// the file declares (a damaged or truncated file) is an error, or with `allow_partial` a
-/// one-line warning on stderr and the audio that was read. NaN and infinite samples become 0
-/// (and are counted) and subnormal ones 0, here, once: every meter, FFT and filter after this
-/// then sees normal numbers (subnormals slow x86 arithmetic many times over; as audio they lie
-/// 600 dB under any noise floor, so zero is exact), and no path (measurement, assistant,
-/// chain) can miss the cleaning.
+/// the file declares, or an Ogg file whose stream lacks its end-of-stream page (a damaged or
+/// truncated file), is an error, or with `allow_partial` a one-line warning on stderr and the
+/// audio that was read. A panic inside the decoder (a third-party bug a malformed file can
+/// trigger) is an error naming the file. NaN and infinite samples become 0 (and are counted)
+/// and subnormal ones 0, here, once: every meter, FFT and filter after this then sees normal
+/// numbers (subnormals slow x86 arithmetic many times over; as audio they lie 600 dB under any
+/// noise floor, so zero is exact), and no path (measurement, assistant, chain) can miss the
+/// cleaning.
 pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio, CliError> {
     check_input(path)?;
+    let shown = path.display();
+    let RawDecode {
+        mut channels,
+        sample_rate_hz,
+        declared_frames,
+        verify_ok,
+        is_ogg,
+    } = catch_decoder_panic(path, || read_with_symphonia(path))?;
+    let decoded_frames = channels.first().map_or(0, Vec::len) as u64;
+    let rate = f64::from(sample_rate_hz.max(1));
+    // Why the decode is partial, if it is: one clause naming how much was read.
+    let partial = if let Some(declared) = declared_frames
+        && decoded_frames < declared
+        && sample_rate_hz > 0
+    {
+        Some(format!(
+            "'{shown}': decoding stopped at {:.1} s of {:.1} s (the file is damaged or truncated)",
+            decoded_frames as f64 / rate,
+            declared as f64 / rate
+        ))
+    } else if is_ogg && !ogg_file_ends_stream(path)? {
+        // The Ogg reader declares no length for a stream it cannot find the end of, so the
+        // check above cannot see a cut-off Ogg file; its last page can.
+        Some(format!(
+            "'{shown}': the Ogg stream ends without its end-of-stream page after {:.1} s (the \
+             file is damaged or truncated)",
+            decoded_frames as f64 / rate
+        ))
+    } else {
+        None
+    };
+    if let Some(what) = partial {
+        if !allow_partial {
+            return Err(CliError::new(format!(
+                "{what}; use --allow-partial to go on with what was read"
+            )));
+        }
+        if decoded_frames > 0 {
+            eprintln!("lacquer: warning: {what}; going on with what was read (--allow-partial)");
+        }
+    } else if verify_ok == Some(false) {
+        return Err(CliError::new(format!(
+            "'{shown}' failed its integrity check (checksum mismatch); re-export it from the source"
+        )));
+    }
+    if channels.first().is_none_or(Vec::is_empty) {
+        return Err(CliError::new(format!(
+            "'{shown}' contains no audio samples"
+        )));
+    }
+    if sample_rate_hz == 0 {
+        return Err(CliError::new(format!(
+            "'{shown}' does not state its sample rate"
+        )));
+    }
+    let non_finite_samples = channels
+        .iter_mut()
+        .map(|c| lacquer_core::dsp::sanitize::flush_non_finite_and_subnormal(c))
+        .sum();
+    Ok(DecodedAudio {
+        channels,
+        sample_rate_hz,
+        non_finite_samples,
+    })
+}
+
+/// What symphonia read from one file, before the checks on its length.
+struct RawDecode {
+    /// Planar samples as decoded (not yet sanitised).
+    channels: Vec<Vec<f32>>,
+    /// Sample rate, Hz (0 if neither the file nor a decoded packet stated one).
+    sample_rate_hz: u32,
+    /// The length the container declares, frames, if it declares one.
+    declared_frames: Option<u64>,
+    /// The decoder's integrity check, if the format has one.
+    verify_ok: Option<bool>,
+    /// Whether symphonia read the file as Ogg.
+    is_ogg: bool,
+}
+
+/// Runs `read` (everything that calls into symphonia for `path`) so that a panic in it becomes
+/// an error naming the file instead of the "internal error, this is a bug" of the CLI's panic
+/// hook: symphonia 0.6.1 panics on some malformed files (e.g. a u16 overflow in its WAV fmt
+/// chunk parser in builds with overflow checks), and that is a damaged file, not a Lacquer bug.
+///
+/// While `read` runs, a panic hook that keeps quiet for this thread stands in for the current
+/// one, so no panic report reaches stderr; panics on any other thread still go to the previous
+/// hook, and that hook is put back afterwards. The hook is process-global, so this relies on
+/// one thread decoding at a time, as the CLI does (it decodes its inputs one after another on
+/// the main thread); two threads in here at once would still catch their panics, but could
+/// leave the stand-in hook installed.
+///
+/// Fuzz builds (`--cfg fuzzing`, set by cargo-fuzz and the xtask fuzz step) run `read` as is,
+/// so the `decode` fuzz target still reports a decoder panic as a crash instead of an error.
+#[allow(unexpected_cfgs)]
+fn catch_decoder_panic<T>(
+    path: &Path,
+    read: impl FnOnce() -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    if cfg!(fuzzing) {
+        return read();
+    }
+    thread_local! {
+        static DECODING: Cell<bool> = const { Cell::new(false) };
+    }
+    type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
+    let previous: Arc<Hook> = Arc::new(panic::take_hook());
+    let fallback = Arc::clone(&previous);
+    panic::set_hook(Box::new(move |info| {
+        if !DECODING.get() {
+            fallback(info);
+        }
+    }));
+    DECODING.set(true);
+    // Unwind safety: everything `read` builds is its own and dropped on a panic; nothing it
+    // leaves half-changed is used afterwards.
+    let result = panic::catch_unwind(AssertUnwindSafe(read));
+    DECODING.set(false);
+    // Dropping the stand-in drops its handle on the previous hook, which can then be put back
+    // as it was (`take_hook` waits for any hook call still running on another thread).
+    drop(panic::take_hook());
+    match Arc::try_unwrap(previous) {
+        Ok(hook) => panic::set_hook(hook),
+        Err(shared) => panic::set_hook(Box::new(move |info| shared(info))),
+    }
+    result.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
+        let failed = match message {
+            Some(m) => format!("the decoder failed: {m}"),
+            None => "the decoder failed".to_string(),
+        };
+        Err(CliError::new(format!(
+            "'{}' is damaged ({failed}); re-export it as {SUPPORTED}",
+            path.display()
+        )))
+    })
+}
+
+/// Probes and decodes the default audio track of `path` with symphonia (the part of
+/// [`decode_file_with`] that calls into it, run under [`catch_decoder_panic`]).
+fn read_with_symphonia(path: &Path) -> Result<RawDecode, CliError> {
     let shown = path.display();
     let file =
         File::open(path).map_err(|e| CliError::new(format!("cannot read '{shown}': {e}")))?;
@@ -134,6 +284,7 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
                 "'{shown}' is damaged or truncated ({other}); re-export it as {SUPPORTED}"
             )),
         })?;
+    let is_ogg = format.format_info().format == FORMAT_ID_OGG;
 
     let no_audio = || CliError::new(format!("'{shown}' contains no audio track"));
     let track = format
@@ -172,7 +323,8 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
         let packet = match format.next_packet() {
             Ok(Some(packet)) => packet,
             Ok(None) => break,
-            // Some readers report the end of a stream as an unexpected end of file.
+            // Some readers report the end of a stream as an unexpected end of file (and the Ogg
+            // reader a stream cut short; `decode_file_with` checks that case).
             Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
             Err(SymphoniaError::ResetRequired) => {
                 return Err(CliError::new(format!(
@@ -207,49 +359,106 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
         }
     }
     let verify_ok = decoder.finalize().verify_ok;
-    let decoded_frames = channels.first().map_or(0, Vec::len) as u64;
-    if let Some(declared) = declared_frames
-        && decoded_frames < declared
-        && sample_rate_hz > 0
-    {
-        let rate = f64::from(sample_rate_hz);
-        let what = format!(
-            "'{shown}': decoding stopped at {:.1} s of {:.1} s (the file is damaged or truncated)",
-            decoded_frames as f64 / rate,
-            declared as f64 / rate
-        );
-        if !allow_partial {
-            return Err(CliError::new(format!(
-                "{what}; use --allow-partial to go on with what was read"
-            )));
-        }
-        if decoded_frames > 0 {
-            eprintln!("lacquer: warning: {what}; going on with what was read (--allow-partial)");
-        }
-    } else if verify_ok == Some(false) {
-        return Err(CliError::new(format!(
-            "'{shown}' failed its integrity check (checksum mismatch); re-export it from the source"
-        )));
-    }
-    if channels.first().is_none_or(Vec::is_empty) {
-        return Err(CliError::new(format!(
-            "'{shown}' contains no audio samples"
-        )));
-    }
-    if sample_rate_hz == 0 {
-        return Err(CliError::new(format!(
-            "'{shown}' does not state its sample rate"
-        )));
-    }
-    let non_finite_samples = channels
-        .iter_mut()
-        .map(|c| lacquer_core::dsp::sanitize::flush_non_finite_and_subnormal(c))
-        .sum();
-    Ok(DecodedAudio {
+    Ok(RawDecode {
         channels,
         sample_rate_hz,
-        non_finite_samples,
+        declared_frames,
+        verify_ok,
+        is_ogg,
     })
+}
+
+// ---- Ogg: does the file end with an end-of-stream page? ----
+//
+// An Ogg file is a run of pages (RFC 3533). Each starts with a 27-byte header:
+//
+//   0..4   capture pattern "OggS"        14..18 stream serial number
+//   4      version (0)                   18..22 page sequence number
+//   5      header type flags             22..26 CRC-32 of the whole page (this field as 0)
+//   6..14  granule position              26     number of segments (lacing values)
+//
+// then the segment table (one lacing value, 0 to 255, per segment) and the page's data, as
+// many bytes as the lacing values add up to. The header type's bit 0x04 marks the last page
+// of a logical stream (end of stream), which every complete stream ends with. A file cut short
+// ends instead with an incomplete page, or, cut at a page boundary, with a complete page
+// without that flag; and symphonia's Ogg reader then declares no length, so the decoded length
+// cannot be compared with one.
+
+/// The largest Ogg page: header, 255 lacing values, and 255 segments of 255 bytes.
+const OGG_MAX_PAGE_BYTES: usize = 27 + 255 + 255 * 255;
+
+/// How much of the end of an Ogg file is read: always more than a whole page.
+const OGG_TAIL_BYTES: u64 = 64 * 1024;
+
+/// Whether the Ogg file `path` ends with a complete end-of-stream page (see
+/// [`ogg_tail_ends_stream`]); reads only its last [`OGG_TAIL_BYTES`].
+fn ogg_file_ends_stream(path: &Path) -> Result<bool, CliError> {
+    let cannot_read =
+        |e: std::io::Error| CliError::new(format!("cannot read '{}': {e}", path.display()));
+    let mut file = File::open(path).map_err(cannot_read)?;
+    let len = file.metadata().map_err(cannot_read)?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(OGG_TAIL_BYTES)))
+        .map_err(cannot_read)?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(cannot_read)?;
+    Ok(ogg_tail_ends_stream(&tail))
+}
+
+/// Whether the last genuine Ogg page in `tail` (the end of a file, at least
+/// [`OGG_MAX_PAGE_BYTES`] long unless it is the whole file) is complete and has the
+/// end-of-stream flag.
+///
+/// "OggS" can occur by chance inside compressed data, so a page counts only if it is whole
+/// and its CRC matches; the search goes backwards from the end to the first such page. A file
+/// cut inside its last page has, before the cut, a whole page without the flag (or, if even
+/// that lies outside `tail`, no whole page at all), so it is refused either way. Bytes after a
+/// whole end-of-stream page (e.g. a tag a program appended) are ignored: the stream itself is
+/// complete. The flag may belong to any of the file's logical streams; in a file holding
+/// several, the last page written is the end of one of them.
+fn ogg_tail_ends_stream(tail: &[u8]) -> bool {
+    debug_assert!(OGG_MAX_PAGE_BYTES as u64 <= OGG_TAIL_BYTES);
+    let mut end = tail.len();
+    while let Some(start) = tail[..end].windows(4).rposition(|w| w == b"OggS") {
+        if let Some(page) = whole_ogg_page(&tail[start..]) {
+            return page[5] & 0x04 != 0;
+        }
+        // Look for a page starting before this one.
+        end = start + 3;
+    }
+    false
+}
+
+/// The Ogg page at the start of `bytes` if it is whole (header, segment table and data all
+/// present), of version 0, and its CRC matches; else `None`.
+fn whole_ogg_page(bytes: &[u8]) -> Option<&[u8]> {
+    let header = bytes.get(..27)?;
+    if &header[..4] != b"OggS" || header[4] != 0 {
+        return None;
+    }
+    let segments = usize::from(header[26]);
+    let table = bytes.get(27..27 + segments)?;
+    let data_len: usize = table.iter().map(|&n| usize::from(n)).sum();
+    let page = bytes.get(..27 + segments + data_len)?;
+    let stored = u32::from_le_bytes([page[22], page[23], page[24], page[25]]);
+    (ogg_crc(page) == stored).then_some(page)
+}
+
+/// The Ogg CRC-32 of a page: polynomial 0x04C11DB7, initial value 0, no bit reflection, no
+/// final XOR, computed with the CRC field (bytes 22..26) taken as zero.
+fn ogg_crc(page: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for (i, &byte) in page.iter().enumerate() {
+        let byte = if (22..26).contains(&i) { 0 } else { byte };
+        crc ^= u32::from(byte) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
 }
 
 /// Refuses anything but mono or stereo with a message that says what to do.
@@ -265,5 +474,107 @@ fn check_channel_count(path: &Path, count: usize) -> Result<(), CliError> {
              stereo first",
             path.display()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One Ogg page with a correct CRC: `flags` in the header type, `data` in segments.
+    fn page(flags: u8, sequence: u32, data: &[u8]) -> Vec<u8> {
+        let mut lacing = vec![255u8; data.len() / 255];
+        lacing.push((data.len() % 255) as u8);
+        // 255 full segments: the packet goes on in the next page (no closing 0).
+        lacing.truncate(255);
+        let mut page = b"OggS".to_vec();
+        page.push(0); // version
+        page.push(flags);
+        page.extend_from_slice(&1000u64.to_le_bytes()); // granule position
+        page.extend_from_slice(&7u32.to_le_bytes()); // serial
+        page.extend_from_slice(&sequence.to_le_bytes());
+        page.extend_from_slice(&[0; 4]); // CRC, filled in below
+        page.push(lacing.len() as u8);
+        page.extend_from_slice(&lacing);
+        page.extend_from_slice(data);
+        let crc = ogg_crc(&page);
+        page[22..26].copy_from_slice(&crc.to_le_bytes());
+        page
+    }
+
+    /// Data that holds the capture pattern by chance, as compressed audio can.
+    fn data(len: usize) -> Vec<u8> {
+        let mut d: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+        d[len / 2..len / 2 + 4].copy_from_slice(b"OggS");
+        d
+    }
+
+    #[test]
+    fn the_ogg_crc_is_the_standard_one() {
+        // The same CRC as POSIX cksum's (CRC-32/CKSUM, check value 0x765E7680 for
+        // "123456789") without its final XOR with all ones.
+        let mut bytes = vec![0u8; 26];
+        bytes.extend_from_slice(b"123456789");
+        // Bytes 22..26 count as zero anyway; with all 26 leading zeros the CRC (init 0) is
+        // that of the nine digits alone.
+        assert_eq!(ogg_crc(&bytes), 0x765E_7680 ^ 0xFFFF_FFFF);
+    }
+
+    #[test]
+    fn a_complete_end_of_stream_page_is_accepted() {
+        let mut file = page(0x02, 0, &data(30)); // beginning of stream
+        file.extend(page(0, 1, &data(600)));
+        file.extend(page(0x04, 2, &data(300)));
+        assert!(ogg_tail_ends_stream(&file));
+        // Also when the tail starts inside an earlier page, and with bytes appended.
+        assert!(ogg_tail_ends_stream(&file[40..]));
+        let mut tagged = file.clone();
+        tagged.extend_from_slice(b"TAG and some trailing bytes");
+        assert!(ogg_tail_ends_stream(&tagged));
+        // A single page that both begins and ends its stream.
+        assert!(ogg_tail_ends_stream(&page(0x06, 0, &data(100))));
+        // An end-of-stream page holding only an empty packet.
+        let mut empty_last = page(0, 0, &data(100));
+        empty_last.extend(page(0x04, 1, &[]));
+        assert!(ogg_tail_ends_stream(&empty_last));
+    }
+
+    #[test]
+    fn a_last_page_without_the_end_of_stream_flag_is_refused() {
+        let mut file = page(0x02, 0, &data(30));
+        file.extend(page(0, 1, &data(600)));
+        file.extend(page(0, 2, &data(300)));
+        assert!(!ogg_tail_ends_stream(&file));
+    }
+
+    #[test]
+    fn a_truncated_last_page_is_refused() {
+        let mut file = page(0x02, 0, &data(30));
+        file.extend(page(0, 1, &data(600)));
+        let last = page(0x04, 2, &data(300));
+        for cut in [1, 10, 27, 29, last.len() / 2, last.len() - 1] {
+            let mut cut_file = file.clone();
+            cut_file.extend_from_slice(&last[..cut]);
+            assert!(!ogg_tail_ends_stream(&cut_file), "cut after {cut} bytes");
+            // The cut last page alone (no whole page in the tail at all).
+            assert!(!ogg_tail_ends_stream(&last[..cut]), "alone, {cut} bytes");
+        }
+        // A whole page whose bytes are damaged fails its CRC and does not count.
+        let mut damaged = file.clone();
+        let mut last_damaged = last.clone();
+        let n = last_damaged.len();
+        last_damaged[n - 5] ^= 0x40;
+        damaged.extend(last_damaged);
+        assert!(!ogg_tail_ends_stream(&damaged));
+        assert!(!ogg_tail_ends_stream(b""));
+        assert!(!ogg_tail_ends_stream(b"OggS"));
+    }
+
+    #[test]
+    fn the_tail_holds_a_whole_page_of_the_largest_size() {
+        let big = page(0x04, 0, &vec![0x55; 255 * 255]);
+        assert_eq!(big.len(), OGG_MAX_PAGE_BYTES);
+        assert!(OGG_MAX_PAGE_BYTES as u64 <= OGG_TAIL_BYTES);
+        assert!(ogg_tail_ends_stream(&big));
     }
 }

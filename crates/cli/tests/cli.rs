@@ -489,6 +489,51 @@ fn broken_inputs_fail_cleanly_and_leave_nothing() {
     }
 }
 
+/// A WAV whose fmt chunk makes symphonia 0.6.1 overflow a u16 (channels x bytes per sample in
+/// `read_pcm_fmt`): with overflow checks, as in this debug binary, the decoder panics. That
+/// must still be one line naming the file (not the panic hook's "internal error"), a non-zero
+/// exit and no output. Found by the `decode` fuzz target; the input is in its corpus.
+#[test]
+fn a_decoder_panic_is_a_one_line_error_naming_the_file() {
+    const NAME: &str = "regression-wav-channels-overflow.wav";
+    let bytes = fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/corpus/decode/regression-wav-channels-overflow.wav"
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("out");
+    fs::create_dir(&outputs).unwrap();
+    fs::write(dir.path().join(NAME), bytes).unwrap();
+    for (what, out) in [
+        ("analyze", run_in(dir.path(), &["analyze", NAME])),
+        (
+            "master",
+            master(
+                dir.path(),
+                Path::new(NAME),
+                &outputs.join("result.wav"),
+                &[],
+            ),
+        ),
+    ] {
+        let line = assert_one_line_failure(&out, what);
+        eprintln!("{what}: {line}");
+        assert!(line.contains(NAME), "{what}: should name the file: {line}");
+        assert!(
+            !line.contains("panicked") && !line.contains("RUST_BACKTRACE"),
+            "{what}: {line}"
+        );
+        assert_eq!(out.status.code(), Some(1), "{what}: {line}");
+        assert!(
+            names_in(&outputs).is_empty(),
+            "{what}: left {:?}",
+            names_in(&outputs)
+        );
+    }
+    assert_eq!(names_in(dir.path()), ["out", NAME]);
+}
+
 #[test]
 fn unwritable_outputs_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -992,6 +1037,85 @@ fn a_truncated_input_is_refused_unless_allow_partial() {
     write_flac(&dir.path().join("cut.flac"), &stereo, 44_100);
     truncate_file(&dir.path().join("cut.flac"), 0, 0.5);
     check_truncated(dir.path(), "cut.flac", "10.0", "20.0");
+}
+
+/// A cut-off Ogg Vorbis file: its reader declares no length, so the check above cannot fire;
+/// the missing end-of-stream page gives it away instead. (symphonia 0.6 has no Opus decoder, so
+/// Vorbis is the only Ogg codec to test.)
+#[test]
+fn a_truncated_ogg_is_refused_unless_allow_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let stereo = program(44_100, 2, 10.0, -20.0);
+    write_ogg(&dir.path().join("whole.ogg"), &stereo, 44_100);
+    let bytes = fs::read(dir.path().join("whole.ogg")).unwrap();
+    fs::write(dir.path().join("cut.ogg"), &bytes[..bytes.len() * 6 / 10]).unwrap();
+    // Cut at a page boundary: every page whole, but the end-of-stream page gone.
+    let last_page = bytes.windows(4).rposition(|w| w == b"OggS").unwrap();
+    assert!(last_page > 0);
+    fs::write(dir.path().join("no-eos.ogg"), &bytes[..last_page]).unwrap();
+
+    for name in ["cut.ogg", "no-eos.ogg"] {
+        let line = assert_one_line_failure(
+            &master(
+                dir.path(),
+                Path::new(name),
+                Path::new("out.wav"),
+                &["--no-assist"],
+            ),
+            name,
+        );
+        eprintln!("{name}: {line}");
+        assert!(
+            line.contains(name)
+                && line.contains("end-of-stream page after")
+                && line.contains("truncated")
+                && line.contains("--allow-partial"),
+            "{name}: {line}"
+        );
+        assert!(!dir.path().join("out.wav").exists(), "{name}");
+        let line = assert_one_line_failure(&run_in(dir.path(), &["analyze", name]), name);
+        assert!(line.contains("truncated"), "{name}: {line}");
+
+        let out = master(
+            dir.path(),
+            Path::new(name),
+            Path::new("out.wav"),
+            &["--no-assist", "--allow-partial", "--force"],
+        );
+        assert!(out.status.success(), "{name}: {}", stderr_of(&out));
+        let warning = stderr_of(&out);
+        assert_eq!(warning.lines().count(), 1, "{name}: {warning:?}");
+        assert!(
+            warning.starts_with("lacquer: warning: ")
+                && warning.contains(name)
+                && warning.contains("truncated"),
+            "{name}: {warning:?}"
+        );
+        let (_, written) = read_wav(&dir.path().join("out.wav"));
+        let seconds = written[0].len() as f64 / 44_100.0;
+        assert!(
+            seconds > 4.0 && seconds <= 10.0,
+            "{name}: {seconds} s written"
+        );
+        let out = run_in(dir.path(), &["analyze", name, "--allow-partial"]);
+        assert!(out.status.success(), "{name}: {}", stderr_of(&out));
+        fs::remove_file(dir.path().join("out.wav")).unwrap();
+    }
+
+    // The whole file still masters and measures without a word on stderr.
+    let out = master(
+        dir.path(),
+        Path::new("whole.ogg"),
+        Path::new("out.wav"),
+        &["--no-assist"],
+    );
+    assert!(out.status.success(), "whole.ogg: {}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "", "whole.ogg");
+    let (_, written) = read_wav(&dir.path().join("out.wav"));
+    assert_eq!(written[0].len(), stereo[0].len());
+    let out = run_in(dir.path(), &["analyze", "whole.ogg"]);
+    assert!(out.status.success(), "whole.ogg: {}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "", "whole.ogg");
 }
 
 /// Trust, item 7: the right channel is the left inverted (a polarity error). The assistant
