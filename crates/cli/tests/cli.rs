@@ -1374,3 +1374,60 @@ fn denormal_input_is_flushed_and_masters_as_silence() {
         }
     }
 }
+
+// ---- The ceiling on the hardest input, end to end ----
+
+#[test]
+fn full_scale_noise_driven_24_db_reads_under_the_ceiling_on_every_meter() {
+    // Issue "Trust": full-scale white noise, `--drive 24 --no-assist`, came out at -0.4 dBTP
+    // against the -1 dBTP ceiling (on `lacquer analyze`, and on a 16x meter flat to 0.49 fs at
+    // -0.58). Now the written file reads at or under the ceiling on what `analyze` shows (the
+    // standard BS.1770-4 meter), on the test support's independent 16x reference meter and on
+    // the `ebur128` crate's meter directly.
+    use lacquer_test_support::reference::{ReferenceMeter, Rng, standard_true_peak_db};
+    let dir = tempfile::tempdir().unwrap();
+    let meter = ReferenceMeter::new();
+    for rate in [44_100u32, 96_000] {
+        let mut rng = Rng::new(0x5eed ^ u64::from(rate));
+        let n = (rate as usize) * 3;
+        let noise: Vec<Vec<f32>> = (0..2)
+            .map(|_| (0..n).map(|_| rng.uniform() as f32).collect())
+            .collect();
+        let input = dir.path().join(format!("noise-{rate}.wav"));
+        let output = dir.path().join(format!("noise-{rate}-master.wav"));
+        write_wav(&input, &noise, rate, 32);
+        let out = master(
+            dir.path(),
+            &input,
+            &output,
+            &["--drive", "24", "--no-assist", "--bit-depth", "32f"],
+        );
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let shown = num(&analyze_json(&output), "true_peak_dbtp");
+        let (_, written) = read_wav(&output);
+        let standard = standard_true_peak_db(f64::from(rate), &written);
+        let reference = written
+            .iter()
+            .map(|c| {
+                let mut padded = vec![0.0f32; 256];
+                padded.extend_from_slice(c);
+                padded.extend(std::iter::repeat_n(0.0, 256));
+                meter.true_peak_db(&padded)
+            })
+            .fold(f64::NEG_INFINITY, f64::max);
+        println!(
+            "{rate} Hz: analyze {shown:.3}, ebur128 {standard:.3}, 16x reference \
+             {reference:.3} dBTP"
+        );
+        for (what, db) in [
+            ("lacquer analyze", shown),
+            ("the ebur128 meter", standard),
+            ("the 16x reference meter", reference),
+        ] {
+            assert!(
+                db <= -1.0,
+                "{rate} Hz: {what} reads {db:.3} dBTP, over the -1 dBTP ceiling"
+            );
+        }
+    }
+}

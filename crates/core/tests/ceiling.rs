@@ -2,9 +2,10 @@
 //! rate the product supports: full-scale white noise driven 24 dB, music with short full-band
 //! noise bursts driven hard, naive square and sawtooth waves, clipped material and +100 dB
 //! steps. The output's true peak is measured by the independent 16x reference meter of
-//! `lacquer-test-support` and may exceed the ceiling by at most [`TOLERANCE_DB`], for ceilings
-//! of -1 and 0 dBTP and lookaheads over the whole 0.5..10 ms range. The noise is also run
-//! through the whole chain, where Drive is applied before the limiter.
+//! `lacquer-test-support` and by the standard BS.1770-4 meter of the `ebur128` crate (what
+//! `lacquer analyze` shows), and may exceed the ceiling on either by at most [`TOLERANCE_DB`],
+//! for ceilings of -1 and 0 dBTP and lookaheads over the whole 0.5..10 ms range. The noise
+//! is also run through the whole chain, where Drive is applied before the limiter.
 
 mod ceiling_support;
 
@@ -115,7 +116,8 @@ fn chain_with_24_db_drive_holds_the_ceiling() {
                 ..Default::default()
             };
             let rendered = render(input.to_vec(), rate as u32, &settings);
-            let over = true_peak_db(&meter, &rendered.channels) - settings.ceiling_dbtp as f64;
+            let over =
+                both_meters_db(&meter, rate, &rendered.channels) - settings.ceiling_dbtp as f64;
             println!("chain, {what} +{drive_db} dB at {rate} Hz: {over:+.3} dB over the ceiling");
             if over > TOLERANCE_DB {
                 failures.push(format!("{what} at {rate} Hz: {over:+.3} dB"));

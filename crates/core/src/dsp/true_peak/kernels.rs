@@ -6,7 +6,7 @@
 use super::super::simd::Simd;
 
 /// Outputs computed together by the FIR kernel (held in registers across the taps).
-const KERNEL_BLOCK: usize = 32;
+const KERNEL_BLOCK: usize = 64;
 
 /// This CPU has AVX (the cached answer of [`Simd::detected`]).
 pub(super) fn cpu_has_avx() -> bool {
@@ -73,6 +73,49 @@ fn pair_sum_kernel(taps: &[PairTap], left: &[f32], right: &[f32], out: &mut [f32
         }
         *o = acc;
     }
+}
+
+/// `peaks[i] = max(peaks[i], |sum_j taps[j] input[i + j]|)`: one point of a plain FIR
+/// folded into the peaks, [`KERNEL_BLOCK`] outputs at a time with the accumulators in
+/// registers (taps in order, so the result does not depend on the block).
+#[inline(always)]
+fn max_abs_fir_kernel(taps: &[f32], input: &[f32], peaks: &mut [f32]) {
+    let full = peaks.len() / KERNEL_BLOCK * KERNEL_BLOCK;
+    let (head, tail) = peaks.split_at_mut(full);
+    for (b, p) in head.chunks_exact_mut(KERNEL_BLOCK).enumerate() {
+        let base = b * KERNEL_BLOCK;
+        let mut acc = [0.0f32; KERNEL_BLOCK];
+        for (j, &c) in taps.iter().enumerate() {
+            let Some(x) = input.get(base + j..base + j + KERNEL_BLOCK) else {
+                continue;
+            };
+            let Ok(x) = <&[f32; KERNEL_BLOCK]>::try_from(x) else {
+                continue;
+            };
+            for (a, &x) in acc.iter_mut().zip(x) {
+                *a += c * x;
+            }
+        }
+        for (p, a) in p.iter_mut().zip(acc) {
+            *p = p.max(a.abs());
+        }
+    }
+    for (i, p) in tail.iter_mut().enumerate() {
+        let base = full + i;
+        let mut acc = 0.0f32;
+        for (j, &c) in taps.iter().enumerate() {
+            acc += c * input.get(base + j).copied().unwrap_or(0.0);
+        }
+        *p = p.max(acc.abs());
+    }
+}
+
+/// Runs [`max_abs_fir_kernel`] compiled for AVX where `use_avx`, else the portable build.
+pub(super) fn max_abs_fir(use_avx: bool, taps: &[f32], input: &[f32], peaks: &mut [f32]) {
+    level_for(use_avx).vectorize(
+        #[inline(always)]
+        || max_abs_fir_kernel(taps, input, peaks),
+    );
 }
 
 /// Runs [`pair_sum_kernel`] compiled for AVX (8-wide) where `use_avx` (from
@@ -240,6 +283,22 @@ mod tests {
         refine_groups_kernel(refs, &mut a, cos_step, max_ratio);
         refine_groups(cpu_has_avx(), refs, &mut b, cos_step, max_ratio);
         assert_eq!(a, b);
+        // The standard meter's plain FIR folded into peaks: vector, portable and one by one.
+        let fir: Vec<f32> = (0..12).map(|j| 0.9 / (j as f32 - 5.5)).collect();
+        let start: Vec<f32> = (0..200).map(|i| (i % 7) as f32 * 0.1).collect();
+        let (mut portable, mut fast) = (start.clone(), start.clone());
+        max_abs_fir_kernel(&fir, &input, &mut portable);
+        max_abs_fir(cpu_has_avx(), &fir, &input, &mut fast);
+        assert_eq!(portable, fast);
+        let single: Vec<f32> = (0..200)
+            .map(|i| {
+                let mut one = [start[i]];
+                max_abs_fir_kernel(&fir, &input[i..], &mut one);
+                one[0]
+            })
+            .collect();
+        assert_eq!(portable, single);
+        assert!(portable.iter().zip(&start).any(|(p, s)| p > s));
     }
     #[test]
     fn every_level_matches_the_portable_kernels_bit_for_bit_on_hostile_input() {
@@ -259,13 +318,16 @@ mod tests {
         let run = |simd: Simd| {
             let mut sums = vec![0.0f32; TOTAL];
             let mut peaks = vec![0.0f32; TOTAL];
+            let mut meter = vec![0.0f32; TOTAL];
+            let fir: Vec<f32> = (0..12).map(|j| 0.9 / (j as f32 - 5.5)).collect();
             for range in blocks(TOTAL, usize::MAX) {
                 let (l, r) = (&input[range.start..], &other[range.start..]);
                 pair_sum_at(simd, &taps, l, r, &mut sums[range.clone()]);
+                simd.vectorize(|| max_abs_fir_kernel(&fir, l, &mut meter[range.clone()]));
                 let refs: [&[f32]; 6] = std::array::from_fn(|k| &points[k][range.clone()]);
                 refine_groups_at(simd, refs, &mut peaks[range], cos_step, max_ratio);
             }
-            (bits32(&sums), bits32(&peaks))
+            (bits32(&sums), bits32(&peaks), bits32(&meter))
         };
         let reference = run(Simd::portable());
         for simd in Simd::available() {

@@ -83,9 +83,19 @@ fn ebu_3341_case_19_reads_plus_3_dbtp() {
     assert!((db - 2.984).abs() < 0.03, "{db} dBTP");
 }
 
+/// True peak of a mono signal on the `ebur128` crate's BS.1770-4 meter (what `lacquer
+/// analyze` shows), linear.
+fn standard_meter(x: &[f32], rate: f32) -> f32 {
+    let mut meter = ebur128::EbuR128::new(1, rate as u32, ebur128::Mode::TRUE_PEAK).expect("meter");
+    meter.add_frames_f32(x).expect("frames");
+    meter.true_peak(0).expect("true peak") as f32
+}
+
 #[test]
 fn reads_the_amplitude_of_sines_across_the_band() {
-    // A sine's true peak is its amplitude, wherever its samples fall.
+    // A sine's true peak is its amplitude, wherever its samples fall: the estimate is never
+    // more than 0.03 dB under it, and over it only where the standard meter's short
+    // interpolator (which the detector also follows, see `MeterKernel`) reads high itself.
     for rate in [48_000.0f32, 96_000.0, 192_000.0] {
         let top = if rate > 176_000.0 { 0.25 } else { 0.45 };
         for &f in &[0.002, 0.05, 0.13, 0.25, 0.33, top] {
@@ -100,9 +110,11 @@ fn reads_the_amplitude_of_sines_across_the_band() {
                     .iter()
                     .fold(0.0f32, |m, &p| m.max(p));
                 let error_db = 20.0 * (peak / 0.7).log10();
+                let standard_db = 20.0 * (standard_meter(&x[1000..5000], rate) / 0.7).log10();
                 assert!(
-                    error_db.abs() < 0.03,
-                    "{rate} Hz, f {f}, phase {phase}: {error_db}"
+                    error_db > -0.03 && error_db < standard_db.max(0.0) + 0.03,
+                    "{rate} Hz, f {f}, phase {phase}: {error_db:+.3} dB (standard meter \
+                     {standard_db:+.3} dB)"
                 );
             }
         }
