@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Measure a file: integrated loudness, loudness range, true peak, PLR, correlation.
     Analyze(AnalyzeArgs),
-    /// Master a file through the Lacquer chain and write a WAV.
+    /// Master a file through the Lacquer chain and write a WAV or FLAC.
     Master(MasterArgs),
     /// Master the bundled demo mix into `lacquer-demo.wav` (same as no command).
     Demo,
@@ -62,7 +62,8 @@ pub struct AnalyzeArgs {
 pub struct MasterArgs {
     /// Audio file to master (WAV, FLAC, MP3, Ogg Vorbis, AIFF; mono or stereo).
     pub input: PathBuf,
-    /// Where to write the mastered WAV (never the input; an existing file needs --force).
+    /// Where to write the master: a .wav or .flac name sets the format (never the input; an
+    /// existing file needs --force).
     #[arg(short = 'o', long = "out", value_name = "OUTPUT")]
     pub output_path: PathBuf,
     /// Gain into the limiter, dB (plugin default 0).
@@ -99,8 +100,9 @@ pub struct MasterArgs {
     /// Limiter stereo link, percent (plugin default 100 = same gain on both channels).
     #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
     pub link: Option<f32>,
-    /// Sample format of the written WAV; 16 and 24 get TPDF dither.
-    #[arg(long, value_enum, default_value_t = BitDepth::Int24)]
+    /// Sample format of the output; 16 and 24 get TPDF dither. FLAC takes 16 or 24 (no
+    /// float); the default, 24, is the same for both.
+    #[arg(long, value_enum, default_value_t = DEFAULT_BIT_DEPTH)]
     pub bit_depth: BitDepth,
     /// Overwrite OUTPUT (and the --report file) if it exists; never an input or a reference.
     #[arg(long)]
@@ -170,7 +172,12 @@ impl FlipChannel {
     }
 }
 
-/// Sample format of a written WAV file.
+/// Default `--bit-depth`, for WAV and FLAC alike: an integer depth, which FLAC can hold (were
+/// the WAV default ever float, a FLAC output would need its own default of 24).
+pub const DEFAULT_BIT_DEPTH: BitDepth = BitDepth::Int24;
+const _: () = assert!(!matches!(DEFAULT_BIT_DEPTH, BitDepth::Float32));
+
+/// Sample format of a written WAV or FLAC file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BitDepth {
     /// 16-bit integer PCM, TPDF-dithered.
@@ -179,7 +186,7 @@ pub enum BitDepth {
     /// 24-bit integer PCM, TPDF-dithered.
     #[value(name = "24")]
     Int24,
-    /// 32-bit IEEE float, written as rendered (no dither).
+    /// 32-bit IEEE float, written as rendered (no dither); WAV only.
     #[value(name = "32f")]
     Float32,
 }

@@ -1,6 +1,7 @@
-//! Writing the mastered audio: requantisation with TPDF dither (16/24-bit) and the WAV file
-//! itself (hound). Quantisation happens in place first, so the buffer that is measured for the
-//! "after" column holds exactly the values written to the file.
+//! Writing the mastered audio: requantisation with TPDF dither (16/24-bit), the WAV file
+//! itself (hound) and the FLAC file (flacenc, 16/24-bit). Quantisation happens in place first,
+//! so the buffer that is measured for the "after" column holds exactly the values written to
+//! the file, in either format.
 
 use super::args::BitDepth;
 use lacquer_core::dsp::dither::TpdfDither;
@@ -75,6 +76,148 @@ pub fn write_wav<W: Write + Seek>(
     }
     sink.flush()?;
     Ok(())
+}
+
+/// Writes planar audio as a FLAC stream to `sink` (flacenc's default encoder settings, fixed
+/// 4096-frame blocks), one block at a time: each frame goes to `sink` as it is encoded, and
+/// the STREAMINFO header (length, MD5) is written last over a placeholder of the same size.
+/// `depth` must be 16 or 24 (FLAC has no float samples) and the samples must already be
+/// quantised by [`quantize_in_place`]: the integer codes are the same as [`write_wav`] writes,
+/// so the FLAC decodes to exactly the WAV's samples. No tags are written.
+pub fn write_flac<W: Write + Seek>(
+    mut sink: W,
+    channels: &[Vec<f32>],
+    sample_rate_hz: u32,
+    depth: BitDepth,
+) -> std::io::Result<()> {
+    use flacenc::bitsink::ByteSink;
+    use flacenc::component::{BitRepr, Stream, StreamInfo};
+    use flacenc::error::Verify;
+    use flacenc::source::{Context, FrameBuf, Source};
+    let encoder_error = |what: &str, e: &dyn std::fmt::Display| {
+        std::io::Error::other(format!("the FLAC encoder failed ({what}: {e})"))
+    };
+    let bits = match depth {
+        BitDepth::Int16 | BitDepth::Int24 => depth.bits(),
+        BitDepth::Float32 => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "FLAC has no 32-bit float samples",
+            ));
+        }
+    };
+    let config = flacenc::config::Encoder::default()
+        .into_verified()
+        .map_err(|(_, e)| encoder_error("configuration", &e))?;
+    let block_size = config.block_size;
+    let mut source = PlanarSource {
+        channels,
+        bits,
+        sample_rate_hz,
+        next_frame: 0,
+        block: Vec::new(),
+    };
+    let mut info = StreamInfo::new(source.sample_rate(), channels.len(), usize::from(bits))
+        .map_err(|e| encoder_error("format", &e))?;
+    sink.write_all(&[0; FLAC_HEADER_LEN])?;
+    let mut buffers = (
+        FrameBuf::with_size(channels.len(), block_size).map_err(|e| encoder_error("block", &e))?,
+        Context::new(usize::from(bits), channels.len()),
+    );
+    let mut bytes = ByteSink::new();
+    while source
+        .read_samples(block_size, &mut buffers)
+        .map_err(|e| encoder_error("reading", &e))?
+        > 0
+    {
+        let number = buffers.1.current_frame_number().unwrap_or(0);
+        let frame = flacenc::encode_fixed_size_frame(&config, &buffers.0, number, &info)
+            .map_err(|e| encoder_error("encoding", &e))?;
+        info.update_frame_info(&frame);
+        bytes.clear();
+        frame
+            .write(&mut bytes)
+            .map_err(|e| encoder_error("writing", &e))?;
+        sink.write_all(bytes.as_slice())?;
+    }
+    info.set_md5_digest(&buffers.1.md5_digest());
+    info.set_total_samples(buffers.1.total_samples());
+    // A fixed-blocksize stream states its block size as both minimum and maximum (the format
+    // excludes the shorter last block, as libFLAC writes it; flacenc's own bookkeeping counts
+    // it, and symphonia refuses fixed-size frames when the two differ).
+    info.set_block_sizes(block_size, block_size)
+        .map_err(|e| encoder_error("block size", &e))?;
+    bytes.clear();
+    Stream::with_stream_info(info)
+        .write(&mut bytes)
+        .map_err(|e| encoder_error("header", &e))?;
+    if bytes.as_slice().len() != FLAC_HEADER_LEN {
+        return Err(encoder_error(
+            "header",
+            &format!(
+                "{} bytes instead of {FLAC_HEADER_LEN}",
+                bytes.as_slice().len()
+            ),
+        ));
+    }
+    let end = sink.stream_position()?;
+    sink.seek(SeekFrom::Start(0))?;
+    sink.write_all(bytes.as_slice())?;
+    sink.seek(SeekFrom::Start(end))?;
+    sink.flush()
+}
+
+/// Bytes before the first FLAC frame: the `fLaC` marker and the STREAMINFO block (a 4-byte
+/// header and 34 bytes), the only metadata written.
+const FLAC_HEADER_LEN: usize = 4 + 4 + 34;
+
+/// Feeds quantised planar audio to flacenc one block at a time, as integer codes (no copy of
+/// the whole file in another layout).
+struct PlanarSource<'a> {
+    channels: &'a [Vec<f32>],
+    bits: u16,
+    sample_rate_hz: u32,
+    next_frame: usize,
+    /// The current block, interleaved.
+    block: Vec<i32>,
+}
+
+impl flacenc::source::Source for PlanarSource<'_> {
+    fn channels(&self) -> usize {
+        self.channels.len()
+    }
+
+    fn bits_per_sample(&self) -> usize {
+        usize::from(self.bits)
+    }
+
+    fn sample_rate(&self) -> usize {
+        self.sample_rate_hz as usize
+    }
+
+    fn read_samples<F: flacenc::source::Fill>(
+        &mut self,
+        block_size: usize,
+        dest: &mut F,
+    ) -> Result<usize, flacenc::error::SourceError> {
+        let num_frames = self.channels.first().map_or(0, Vec::len);
+        let start = self.next_frame.min(num_frames);
+        let end = (start + block_size).min(num_frames);
+        self.block.clear();
+        for frame in start..end {
+            for channel in self.channels {
+                let sample = channel.get(frame).copied().unwrap_or(0.0);
+                self.block.push(code_of(sample, self.bits));
+            }
+        }
+        dest.fill_interleaved(&self.block)?;
+        self.next_frame = end;
+        Ok(end - start)
+    }
+
+    fn len_hint(&self) -> Option<usize> {
+        Some(self.channels.first().map_or(0, Vec::len))
+    }
 }
 
 /// Appends a `LIST`/`INFO` chunk with `ISFT` = `software` to the complete RIFF file in `sink`
@@ -250,6 +393,31 @@ mod tests {
         assert_eq!(software_tag(&plain), None);
         std::fs::write(dir.path().join("text.wav"), b"RIFF not really").unwrap();
         assert_eq!(software_tag(&dir.path().join("text.wav")), None);
+    }
+
+    #[test]
+    fn flac_refuses_float_and_states_its_block_size_and_length() {
+        let mut bytes = Cursor::new(Vec::new());
+        let err = write_flac(&mut bytes, &test_signal(), 48_000, BitDepth::Float32).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        // Shorter than one block, two blocks and a short one, and empty.
+        for frames in [10, 2 * 4096 + 5, 0] {
+            let mut audio: Vec<Vec<f32>> = (0..2)
+                .map(|c| (0..frames).map(|i| ((i + c) % 7) as f32 / 64.0).collect())
+                .collect();
+            quantize_in_place(&mut audio, BitDepth::Int16, 1);
+            let mut bytes = Cursor::new(Vec::new());
+            write_flac(&mut bytes, &audio, 44_100, BitDepth::Int16).unwrap();
+            let bytes = bytes.into_inner();
+            assert_eq!(&bytes[..4], b"fLaC");
+            // STREAMINFO, the last metadata block, 34 bytes: min and max block size 4096.
+            assert_eq!(&bytes[4..8], &[0x80, 0, 0, 34]);
+            assert_eq!(&bytes[8..12], &[0x10, 0, 0x10, 0]);
+            // The low 36 bits of bytes 18..26 are the length in frames.
+            let packed = u64::from_be_bytes(bytes[18..26].try_into().unwrap());
+            assert_eq!(packed & 0xF_FFFF_FFFF, frames as u64, "{frames}");
+            assert_eq!(bytes.len() > FLAC_HEADER_LEN, frames > 0, "{frames}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Drive for the loudness goal; [`assist`]) unless `--no-assist` (then optionally search the
 //! Drive that meets a loudness target), render through the plugin's chain at the file's own
 //! rate in host-sized blocks with latency compensation ([`lacquer_core::render`]), requantise with
-//! dither, write the WAV safely, print a before/after table, the limiter's figures and the
+//! dither, write the WAV or FLAC safely, print a before/after table, the limiter's figures and the
 //! assistant's explanations, and write the JSON report if asked.
 
 pub mod assist;
@@ -11,9 +11,10 @@ pub mod report;
 use super::analyze::polarity_warning;
 use super::args::{BitDepth, FlipChannel, MasterArgs, drive_range_db};
 use super::decode::{check_input, decode_file_with};
-use super::encode::{quantize_in_place, write_wav};
+use super::encode::{quantize_in_place, write_flac, write_wav};
 use super::output::{
-    ReadFile, TempOutput, WriteFile, check_outputs, commit_all, describe_io, master_output,
+    OutputFormat, ReadFile, TempOutput, WriteFile, check_outputs, commit_all, describe_io,
+    master_output,
 };
 use super::table::{LimiterFigures, before_after_table, limiter_table};
 use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
@@ -34,7 +35,7 @@ use std::path::{Path, PathBuf};
 pub struct MasterJob {
     /// File to read.
     pub input: PathBuf,
-    /// WAV file to write.
+    /// WAV or FLAC file to write (by its extension, see [`OutputFormat`]).
     pub output: PathBuf,
     /// Chain settings (from flags or defaults); with a target, the Drive is searched.
     pub settings: ChainSettings,
@@ -46,7 +47,8 @@ pub struct MasterJob {
     pub force: bool,
     /// Master what could be read of a truncated input or reference, with a warning.
     pub allow_partial: bool,
-    /// Software name written into the WAV's `LIST`/`INFO` chunk (the demo marks its file).
+    /// Software name written into the WAV's `LIST`/`INFO` chunk (the demo marks its file); a
+    /// FLAC output has no tags.
     pub software_tag: Option<&'static str>,
     /// Channel whose polarity is inverted before anything else (`--flip-polarity`).
     pub flip_polarity: Option<FlipChannel>,
@@ -106,7 +108,7 @@ pub fn run(args: &MasterArgs) -> Result<(), CliError> {
     run_tagged(args, None)
 }
 
-/// Runs the command from its arguments, marking the WAV with `software_tag` if given.
+/// Runs the command from its arguments, marking a WAV with `software_tag` if given.
 pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Result<(), CliError> {
     let job = MasterJob {
         input: args.input.clone(),
@@ -142,7 +144,7 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
             "lacquer: warning: {} samples were clipped at full scale in the {} output; \
              lower --drive or --output",
             report.num_clipped,
-            job.bit_depth.label()
+            format_label(job)
         );
     }
     if let (Some(target), Some(solution)) = (&report.target, &report.solution)
@@ -160,7 +162,7 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
         "Mastered '{}' -> '{}' ({}, {} Hz)\n",
         job.input.display(),
         job.output.display(),
-        job.bit_depth.label(),
+        format_label(job),
         report.after.sample_rate_hz
     );
     let limiter = limiter_table(&LimiterFigures {
@@ -178,6 +180,14 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
         "{header}{}\n{limiter}{assistant}",
         before_after_table(&report.before, &report.after)
     ))
+}
+
+/// The output's format for the printout: "24-bit PCM" (WAV), "24-bit FLAC".
+fn format_label(job: &MasterJob) -> String {
+    match OutputFormat::of(&job.output) {
+        Some(OutputFormat::Flac) => format!("{}-bit FLAC", job.bit_depth.bits()),
+        _ => job.bit_depth.label().to_string(),
+    }
 }
 
 /// The assistant's part of the printout: what it compared with, then one line per decision.
@@ -208,6 +218,14 @@ fn assistant_text(a: &Assisted) -> String {
 /// checked (and its temporary file created) before anything is decoded; nothing is created at
 /// `job.output` or the report's path unless everything succeeds, and then both at once.
 pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterReport, CliError> {
+    let format = OutputFormat::of(&job.output);
+    if format == Some(OutputFormat::Flac) && job.bit_depth == BitDepth::Float32 {
+        return Err(CliError::new(format!(
+            "FLAC has no float samples, so '{}' cannot be written at --bit-depth 32f; use \
+             --bit-depth 16 or 24, or a .wav output",
+            job.output.display()
+        )));
+    }
     check_input(&job.input)?;
     let mut reads = vec![ReadFile {
         path: &job.input,
@@ -349,21 +367,26 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
         analyze_track(&slices, sample_rate_hz as f32)
     });
 
-    let write_error = |e: hound::Error| {
-        CliError::new(format!(
-            "cannot write '{}': {}",
-            job.output.display(),
-            describe_hound(&e)
-        ))
-    };
-    write_wav(
-        BufWriter::new(temp.file()?),
-        &rendered,
-        sample_rate_hz,
-        job.bit_depth,
-        job.software_tag,
-    )
-    .map_err(write_error)?;
+    let write_error =
+        |why: String| CliError::new(format!("cannot write '{}': {why}", job.output.display()));
+    if format == Some(OutputFormat::Flac) {
+        write_flac(
+            BufWriter::new(temp.file()?),
+            &rendered,
+            sample_rate_hz,
+            job.bit_depth,
+        )
+        .map_err(|e| write_error(describe_io(&e)))?;
+    } else {
+        write_wav(
+            BufWriter::new(temp.file()?),
+            &rendered,
+            sample_rate_hz,
+            job.bit_depth,
+            job.software_tag,
+        )
+        .map_err(|e| write_error(describe_hound(&e)))?;
+    }
     let mut temps = vec![(temp, job.output.as_path())];
     if let (Some((mut report_temp, path)), Some(a), Some(features_after)) =
         (report_temp.take(), &assisted, &features_after)

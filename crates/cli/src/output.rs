@@ -1,9 +1,9 @@
-//! Safe writing of the output file: refuse to overwrite the input (under any spelling of its
-//! path, through symlinks or hard links), refuse to replace an existing file without
-//! `--force`, and write through a temporary file in the same folder that is renamed into place
-//! only once complete and removed on any error, on a panic and on Ctrl-C / SIGTERM (a partly
-//! written master or report is never left behind). The master and the report are renamed
-//! into place together, after both are complete.
+//! Safe writing of the output file (WAV or FLAC, by its extension): refuse to overwrite the
+//! input (under any spelling of its path, through symlinks or hard links), refuse to replace
+//! an existing file without `--force`, and write through a temporary file in the same folder
+//! that is renamed into place only once complete and removed on any error, on a panic and on
+//! Ctrl-C / SIGTERM (a partly written master or report is never left behind). The master and
+//! the report are renamed into place together, after both are complete.
 
 use super::CliError;
 use std::fs::{self, File, OpenOptions};
@@ -50,8 +50,31 @@ pub struct WriteFile<'a> {
     pub role: &'a str,
     /// What the user should do instead: "choose another output file".
     pub advice: &'a str,
-    /// Whether the name must end in .wav.
+    /// Whether this is the master, whose name must end in .wav or .flac.
     pub wav: bool,
+}
+
+/// The audio format of the master, chosen by the output's extension (case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `.wav` or `.wave`.
+    Wav,
+    /// `.flac`.
+    Flac,
+}
+
+impl OutputFormat {
+    /// The format `path`'s extension names, or `None` for any other name.
+    pub fn of(path: &Path) -> Option<Self> {
+        let ext = path.extension().and_then(|e| e.to_str())?;
+        if ext.eq_ignore_ascii_case("wav") || ext.eq_ignore_ascii_case("wave") {
+            Some(Self::Wav)
+        } else if ext.eq_ignore_ascii_case("flac") {
+            Some(Self::Flac)
+        } else {
+            None
+        }
+    }
 }
 
 /// The master output, as [`check_outputs`] knows it.
@@ -124,7 +147,7 @@ fn check_place(w: &WriteFile<'_>) -> Result<(), CliError> {
 /// Checks, before anything is rendered or created, that every file in `writes` can be written:
 /// each is a file name in an existing folder, none is any file in `reads` (under any spelling,
 /// symlink or hard link; `force` does not change that), no two are the same file, the master
-/// ends in .wav, and none exists unless `force`.
+/// ends in .wav or .flac, and none exists unless `force`.
 pub fn check_outputs(
     reads: &[ReadFile<'_>],
     writes: &[WriteFile<'_>],
@@ -142,17 +165,10 @@ pub fn check_outputs(
                 w.advice
             )));
         }
-        if w.wav {
-            let is_wav = w
-                .path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"));
-            if !is_wav {
-                return Err(CliError::new(format!(
-                    "'{shown}' must end in .wav: lacquer writes WAV files"
-                )));
-            }
+        if w.wav && OutputFormat::of(w.path).is_none() {
+            return Err(CliError::new(format!(
+                "'{shown}' must end in .wav or .flac: lacquer writes WAV and FLAC files"
+            )));
         }
     }
     for (i, a) in writes.iter().enumerate() {
@@ -181,9 +197,9 @@ pub fn check_outputs(
     Ok(())
 }
 
-/// Checks that `output` can be written for the existing file `input`: a `.wav` name in an
-/// existing folder, not a folder itself, not the input, and not an existing file unless
-/// `force`. Nothing is created.
+/// Checks that `output` can be written for the existing file `input`: a `.wav` or `.flac`
+/// name in an existing folder, not a folder itself, not the input, and not an existing file
+/// unless `force`. Nothing is created.
 #[cfg(test)]
 pub fn check_output(input: &Path, output: &Path, force: bool) -> Result<(), CliError> {
     check_outputs(
@@ -447,13 +463,25 @@ mod tests {
                 .to_string()
                 .contains("does not exist")
         );
-        let flac = dir.path().join("out.flac");
+        let mp3 = dir.path().join("out.mp3");
         assert!(
-            check_output(&input, &flac, false)
+            check_output(&input, &mp3, false)
                 .unwrap_err()
                 .to_string()
-                .contains(".wav")
+                .contains(".wav or .flac")
         );
+        for name in ["out.flac", "OUT.FLAC", "out.Wave"] {
+            assert!(check_output(&input, &dir.path().join(name), false).is_ok());
+        }
+        assert_eq!(
+            OutputFormat::of(Path::new("a/b.FlAc")),
+            Some(OutputFormat::Flac)
+        );
+        assert_eq!(
+            OutputFormat::of(Path::new("b.WAV")),
+            Some(OutputFormat::Wav)
+        );
+        assert_eq!(OutputFormat::of(Path::new("flac")), None);
     }
 
     #[test]

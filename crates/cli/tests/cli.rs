@@ -299,6 +299,205 @@ fn masters_flac_input() {
     check_master(dir.path(), "in.flac", &stored, 44_100, Some("16"));
 }
 
+// ---- FLAC output ----
+
+/// A file decoded by symphonia (the decoder the CLI uses) with MD5 verification: its sample
+/// rate, bits per sample, whether the stored checksum matched (`None`: the format has none),
+/// and the samples, planar, full scale ±1.0.
+struct Decoded {
+    rate: u32,
+    bits: Option<u32>,
+    verify_ok: Option<bool>,
+    planar: Planar,
+}
+
+fn decode_with_symphonia(path: &Path) -> Decoded {
+    use symphonia::core::codecs::audio::AudioDecoderOptions;
+    use symphonia::core::formats::probe::Hint;
+    use symphonia::core::formats::{FormatOptions, TrackType};
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    let file = fs::File::open(path).unwrap();
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension(path.extension().unwrap().to_str().unwrap());
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let track = format.default_track(TrackType::Audio).unwrap();
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .unwrap()
+        .audio()
+        .unwrap()
+        .clone();
+    let mut opts = AudioDecoderOptions::default();
+    opts.verify = true;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &opts)
+        .unwrap();
+    let mut planar: Planar = Vec::new();
+    let mut scratch: Planar = Vec::new();
+    while let Some(packet) = format.next_packet().unwrap() {
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buffer = decoder.decode(&packet).unwrap();
+        buffer.copy_to_vecs_planar::<f32>(&mut scratch);
+        planar.resize(scratch.len(), Vec::new());
+        for (out, plane) in planar.iter_mut().zip(&scratch) {
+            out.extend_from_slice(plane);
+        }
+    }
+    Decoded {
+        rate: params.sample_rate.unwrap(),
+        bits: params.bits_per_sample,
+        verify_ok: decoder.finalize().verify_ok,
+        planar,
+    }
+}
+
+/// The acceptance test of FLAC output: mastered with the same flags, `OUT.flac` decodes to
+/// exactly the samples of `OUT.wav` at 16 and 24 bits (and at the default depth, 24), with
+/// the same rate, channel count and length; its MD5 checksum verifies. The dither is seeded
+/// with a fixed seed, so both runs quantise identically. The lengths are not multiples of
+/// the 4096-frame block, so the last FLAC block is a short one.
+#[test]
+fn flac_output_decodes_to_the_same_samples_as_the_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    for (rate, channels, depth, flac_name) in [
+        (44_100, 2, Some("16"), "out16.flac"),
+        (48_000, 1, Some("24"), "out24.FLAC"),
+        (96_000, 2, None, "default.Flac"),
+    ] {
+        let input = format!("in_{rate}_{channels}.wav");
+        // Loud enough, with +6 dB of drive, for the limiter to work.
+        write_wav(
+            &dir.path().join(&input),
+            &program(rate, channels, 2.3, -3.0),
+            rate,
+            24,
+        );
+        let mut extra = vec!["--no-assist", "--drive", "6"];
+        if let Some(d) = depth {
+            extra.extend_from_slice(&["--bit-depth", d]);
+        }
+        let wav_name = format!("{flac_name}.wav");
+        for name in [wav_name.as_str(), flac_name] {
+            let out = master(dir.path(), Path::new(&input), Path::new(name), &extra);
+            assert!(out.status.success(), "{name}: {}", stderr_of(&out));
+        }
+        let bits = depth.map_or(24, |d| d.parse().unwrap());
+        let stdout = String::from_utf8_lossy(
+            &master(
+                dir.path(),
+                Path::new(&input),
+                Path::new(flac_name),
+                &[&extra[..], &["--force"]].concat(),
+            )
+            .stdout,
+        )
+        .into_owned();
+        assert!(
+            stdout.contains(&format!("({bits}-bit FLAC, {rate} Hz)")),
+            "{stdout}"
+        );
+        assert_eq!(&fs::read(dir.path().join(flac_name)).unwrap()[..4], b"fLaC");
+
+        let wav = decode_with_symphonia(&dir.path().join(&wav_name));
+        let flac = decode_with_symphonia(&dir.path().join(flac_name));
+        assert_eq!(flac.verify_ok, Some(true), "{flac_name}: MD5 mismatch");
+        assert_eq!((wav.rate, flac.rate), (rate, rate), "{flac_name}");
+        assert_eq!(
+            (wav.bits, flac.bits),
+            (Some(bits), Some(bits)),
+            "{flac_name}"
+        );
+        assert_eq!(flac.planar.len(), channels, "{flac_name}");
+        assert_eq!(wav.planar.len(), channels, "{flac_name}");
+        let frames = (2.3 * f64::from(rate)).round() as usize;
+        assert_ne!(frames % 4096, 0);
+        for (w, f) in wav.planar.iter().zip(&flac.planar) {
+            assert_eq!((w.len(), f.len()), (frames, frames), "{flac_name}");
+            let differ = w
+                .iter()
+                .zip(f)
+                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .count();
+            assert_eq!(differ, 0, "{flac_name}: samples differ from the WAV's");
+        }
+        // The WAV holds what hound reads too (the comparison is not of two equal mistakes).
+        let (_, hound_planar) = read_wav(&dir.path().join(&wav_name));
+        assert_eq!(hound_planar, wav.planar, "{wav_name}");
+        assert!(
+            hound_planar[0].iter().any(|&x| x != 0.0),
+            "{wav_name} is silent"
+        );
+    }
+    assert!(names_in(dir.path()).iter().all(|n| !n.ends_with(".tmp")));
+}
+
+#[test]
+fn flac_output_at_32_bit_float_is_a_one_line_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 2, 1.0, -20.0),
+        48_000,
+        16,
+    );
+    let before = names_in(dir.path());
+    for extra in [
+        &["--bit-depth", "32f"][..],
+        &["--bit-depth", "32f", "--force"],
+    ] {
+        let out = master(dir.path(), Path::new("in.wav"), Path::new("x.flac"), extra);
+        let line = assert_one_line_failure(&out, "32f FLAC");
+        assert!(
+            line.contains("FLAC") && line.contains("32f") && line.contains("16 or 24"),
+            "{line}"
+        );
+        assert_eq!(names_in(dir.path()), before, "files changed");
+    }
+}
+
+#[test]
+fn an_existing_flac_output_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 2, 1.0, -20.0),
+        48_000,
+        16,
+    );
+    let existing = dir.path().join("out.flac");
+    fs::write(&existing, b"precious").unwrap();
+    let out = master(dir.path(), Path::new("in.wav"), Path::new("out.flac"), &[]);
+    let line = assert_one_line_failure(&out, "existing FLAC output");
+    assert!(line.contains("--force"), "{line}");
+    assert_eq!(fs::read(&existing).unwrap(), b"precious");
+    let out = master(
+        dir.path(),
+        Path::new("in.wav"),
+        Path::new("out.flac"),
+        &["--force"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let flac = decode_with_symphonia(&existing);
+    assert_eq!(
+        (flac.planar.len(), flac.rate, flac.planar[0].len()),
+        (2, 48_000, 48_000)
+    );
+    assert_eq!(names_in(dir.path()), ["in.wav", "out.flac"]);
+}
+
 #[test]
 fn neutral_float_render_is_bit_exact_and_renders_are_deterministic() {
     let dir = tempfile::tempdir().unwrap();
@@ -544,7 +743,7 @@ fn unwritable_outputs_fail_cleanly() {
     for (output, why) in [
         ("no/such/folder/out.wav", "does not exist"),
         ("a_folder.wav", "is a folder"),
-        ("out.mp3", ".wav"),
+        ("out.mp3", ".wav or .flac"),
     ] {
         let out = master(
             dir.path(),
