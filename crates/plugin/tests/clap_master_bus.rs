@@ -500,7 +500,7 @@ fn silence_before_the_music_leaves_the_master_equal_to_the_cli_render() {
         ..Default::default()
     };
     let cli = lacquer::render::render(music.clone(), fs as u32, &settings).channels;
-    // Room for the latency (191 samples at 48 kHz) to flush the music out.
+    // Room for the latency (227 samples at 48 kHz) to flush the music out.
     let flush = 2048;
     for silence in [1usize, 3, 1897] {
         let mut plugin = primed(&entry, 2, &[("Drive", "6"), ("Ceiling", "-2")]);
