@@ -83,15 +83,19 @@ pub fn write_wav<W: Write + Seek>(
 /// the STREAMINFO header (length, MD5) is written last over a placeholder of the same size.
 /// `depth` must be 16 or 24 (FLAC has no float samples) and the samples must already be
 /// quantised by [`quantize_in_place`]: the integer codes are the same as [`write_wav`] writes,
-/// so the FLAC decodes to exactly the WAV's samples. No tags are written.
+/// so the FLAC decodes to exactly the WAV's samples. A VORBIS_COMMENT block follows
+/// STREAMINFO, with [`FLAC_VENDOR`] as its vendor string and `tags` (Vorbis comment field
+/// names and values, e.g. `("TITLE", "…")`) as its comments; with no tags it holds the vendor
+/// string alone.
 pub fn write_flac<W: Write + Seek>(
     mut sink: W,
     channels: &[Vec<f32>],
     sample_rate_hz: u32,
     depth: BitDepth,
+    tags: &[(String, String)],
 ) -> std::io::Result<()> {
     use flacenc::bitsink::ByteSink;
-    use flacenc::component::{BitRepr, Stream, StreamInfo};
+    use flacenc::component::{BitRepr, MetadataBlockData, Stream, StreamInfo};
     use flacenc::error::Verify;
     use flacenc::source::{Context, FrameBuf, Source};
     let encoder_error = |what: &str, e: &dyn std::fmt::Display| {
@@ -119,7 +123,11 @@ pub fn write_flac<W: Write + Seek>(
     };
     let mut info = StreamInfo::new(source.sample_rate(), channels.len(), usize::from(bits))
         .map_err(|e| encoder_error("format", &e))?;
-    sink.write_all(&[0; FLAC_HEADER_LEN])?;
+    let comments = vorbis_comment_block(FLAC_VENDOR, tags);
+    // The header written at the end: `fLaC`, STREAMINFO, then the VORBIS_COMMENT block (its
+    // 4-byte block header and its content).
+    let header_len = FLAC_HEADER_LEN + 4 + comments.len();
+    sink.write_all(&vec![0; header_len])?;
     let mut buffers = (
         FrameBuf::with_size(channels.len(), block_size).map_err(|e| encoder_error("block", &e))?,
         Context::new(usize::from(bits), channels.len()),
@@ -148,16 +156,20 @@ pub fn write_flac<W: Write + Seek>(
     info.set_block_sizes(block_size, block_size)
         .map_err(|e| encoder_error("block size", &e))?;
     bytes.clear();
-    Stream::with_stream_info(info)
+    let mut stream = Stream::with_stream_info(info);
+    // flacenc writes the block header (type 4, the 24-bit length) and sets the last-block flag
+    // on this block alone.
+    stream.add_metadata_block(
+        MetadataBlockData::new_unknown(FLAC_VORBIS_COMMENT, &comments)
+            .map_err(|e| encoder_error("tags", &e))?,
+    );
+    stream
         .write(&mut bytes)
         .map_err(|e| encoder_error("header", &e))?;
-    if bytes.as_slice().len() != FLAC_HEADER_LEN {
+    if bytes.as_slice().len() != header_len {
         return Err(encoder_error(
             "header",
-            &format!(
-                "{} bytes instead of {FLAC_HEADER_LEN}",
-                bytes.as_slice().len()
-            ),
+            &format!("{} bytes instead of {header_len}", bytes.as_slice().len()),
         ));
     }
     let end = sink.stream_position()?;
@@ -167,9 +179,46 @@ pub fn write_flac<W: Write + Seek>(
     sink.flush()
 }
 
-/// Bytes before the first FLAC frame: the `fLaC` marker and the STREAMINFO block (a 4-byte
-/// header and 34 bytes), the only metadata written.
+/// The `fLaC` marker and the STREAMINFO block (a 4-byte header and 34 bytes): the bytes
+/// before the VORBIS_COMMENT block.
 const FLAC_HEADER_LEN: usize = 4 + 4 + 34;
+
+/// The vendor string of the VORBIS_COMMENT block of a FLAC output.
+const FLAC_VENDOR: &str = concat!("Lacquer ", env!("CARGO_PKG_VERSION"));
+
+/// The FLAC metadata block type of VORBIS_COMMENT.
+const FLAC_VORBIS_COMMENT: u8 = 4;
+
+/// The largest content of a FLAC metadata block (its length is a 24-bit field).
+const FLAC_MAX_BLOCK_LEN: usize = (1 << 24) - 1;
+
+/// The content of a FLAC VORBIS_COMMENT block (without the block's 4-byte header): the vendor
+/// string's length (32-bit little-endian) and the string, the number of comments (32-bit
+/// little-endian), then each comment as its length (32-bit little-endian) and `KEY=value` in
+/// UTF-8 (no framing bit, unlike in Ogg Vorbis). A comment that would make the block longer
+/// than a FLAC block can be ([`FLAC_MAX_BLOCK_LEN`]) is left out, as is one with an empty
+/// value.
+fn vorbis_comment_block(vendor: &str, tags: &[(String, String)]) -> Vec<u8> {
+    let mut comments: Vec<String> = Vec::new();
+    let mut len = 4 + vendor.len() + 4;
+    for (key, value) in tags {
+        let comment = format!("{key}={value}");
+        if value.is_empty() || len + 4 + comment.len() > FLAC_MAX_BLOCK_LEN {
+            continue;
+        }
+        len += 4 + comment.len();
+        comments.push(comment);
+    }
+    let mut block = Vec::with_capacity(len);
+    block.extend_from_slice(&(vendor.len() as u32).to_le_bytes());
+    block.extend_from_slice(vendor.as_bytes());
+    block.extend_from_slice(&(comments.len() as u32).to_le_bytes());
+    for comment in &comments {
+        block.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+        block.extend_from_slice(comment.as_bytes());
+    }
+    block
+}
 
 /// Feeds quantised planar audio to flacenc one block at a time, as integer codes (no copy of
 /// the whole file in another layout).
@@ -398,7 +447,8 @@ mod tests {
     #[test]
     fn flac_refuses_float_and_states_its_block_size_and_length() {
         let mut bytes = Cursor::new(Vec::new());
-        let err = write_flac(&mut bytes, &test_signal(), 48_000, BitDepth::Float32).unwrap_err();
+        let err =
+            write_flac(&mut bytes, &test_signal(), 48_000, BitDepth::Float32, &[]).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
         // Shorter than one block, two blocks and a short one, and empty.
         for frames in [10, 2 * 4096 + 5, 0] {
@@ -407,17 +457,62 @@ mod tests {
                 .collect();
             quantize_in_place(&mut audio, BitDepth::Int16, 1);
             let mut bytes = Cursor::new(Vec::new());
-            write_flac(&mut bytes, &audio, 44_100, BitDepth::Int16).unwrap();
+            write_flac(&mut bytes, &audio, 44_100, BitDepth::Int16, &[]).unwrap();
             let bytes = bytes.into_inner();
             assert_eq!(&bytes[..4], b"fLaC");
-            // STREAMINFO, the last metadata block, 34 bytes: min and max block size 4096.
-            assert_eq!(&bytes[4..8], &[0x80, 0, 0, 34]);
+            // STREAMINFO, not the last metadata block, 34 bytes: min and max block size 4096.
+            assert_eq!(&bytes[4..8], &[0, 0, 0, 34]);
             assert_eq!(&bytes[8..12], &[0x10, 0, 0x10, 0]);
             // The low 36 bits of bytes 18..26 are the length in frames.
             let packed = u64::from_be_bytes(bytes[18..26].try_into().unwrap());
             assert_eq!(packed & 0xF_FFFF_FFFF, frames as u64, "{frames}");
-            assert_eq!(bytes.len() > FLAC_HEADER_LEN, frames > 0, "{frames}");
+            // Then the last block, VORBIS_COMMENT with the vendor string and no comments.
+            let vendor_len = FLAC_VENDOR.len();
+            let block_len = 4 + vendor_len + 4;
+            assert_eq!(&bytes[42..46], &[0x84, 0, 0, block_len as u8], "{frames}");
+            assert_eq!(&bytes[46..50], &(vendor_len as u32).to_le_bytes());
+            assert_eq!(&bytes[50..50 + vendor_len], FLAC_VENDOR.as_bytes());
+            assert_eq!(&bytes[50 + vendor_len..54 + vendor_len], &[0, 0, 0, 0]);
+            let header_len = 46 + block_len;
+            assert_eq!(bytes.len() > header_len, frames > 0, "{frames}");
+            if frames > 0 {
+                // The first frame's sync code follows at once.
+                assert_eq!(&bytes[header_len..header_len + 2], &[0xFF, 0xF8]);
+            }
         }
+    }
+
+    #[test]
+    fn the_vorbis_comment_block_is_laid_out_as_the_format_says() {
+        let tags = [
+            ("TITLE".to_string(), "Caf\u{e9}".to_string()),
+            ("EMPTY".to_string(), String::new()),
+            ("TRACKNUMBER".to_string(), "3".to_string()),
+        ];
+        #[rustfmt::skip]
+        let expected: &[u8] = &[
+            3, 0, 0, 0, b'L', b'a', b'q', // vendor string, its length little-endian
+            2, 0, 0, 0, // two comments (the empty value is left out)
+            11, 0, 0, 0, b'T', b'I', b'T', b'L', b'E', b'=', b'C', b'a', b'f', 0xC3, 0xA9,
+            13, 0, 0, 0, b'T', b'R', b'A', b'C', b'K', b'N', b'U', b'M', b'B', b'E', b'R', b'=',
+            b'3',
+        ];
+        assert_eq!(vorbis_comment_block("Laq", &tags), expected);
+        // No tags: the vendor string and a count of 0.
+        assert_eq!(vorbis_comment_block("", &[]), [0; 8]);
+
+        // In a FLAC file: STREAMINFO loses the last-block flag, the comment block (type 4,
+        // its length big-endian in 24 bits) has it, and the first frame follows.
+        let mut audio = vec![vec![0.25f32; 10]];
+        quantize_in_place(&mut audio, BitDepth::Int16, 1);
+        let mut bytes = Cursor::new(Vec::new());
+        write_flac(&mut bytes, &audio, 48_000, BitDepth::Int16, &tags).unwrap();
+        let bytes = bytes.into_inner();
+        let block = vorbis_comment_block(FLAC_VENDOR, &tags);
+        assert_eq!(&bytes[4..8], &[0x00, 0, 0, 34]);
+        assert_eq!(&bytes[42..46], &[0x84, 0, 0, block.len() as u8]);
+        assert_eq!(&bytes[46..46 + block.len()], block.as_slice());
+        assert_eq!(&bytes[46 + block.len()..48 + block.len()], &[0xFF, 0xF8]);
     }
 
     #[test]

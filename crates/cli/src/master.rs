@@ -48,7 +48,7 @@ pub struct MasterJob {
     /// Master what could be read of a truncated input or reference, with a warning.
     pub allow_partial: bool,
     /// Software name written into the WAV's `LIST`/`INFO` chunk (the demo marks its file); a
-    /// FLAC output has no tags.
+    /// FLAC output carries the input's common tags instead (see [`write_flac`]).
     pub software_tag: Option<&'static str>,
     /// Channel whose polarity is inverted before anything else (`--flip-polarity`).
     pub flip_polarity: Option<FlipChannel>,
@@ -375,6 +375,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
             &rendered,
             sample_rate_hz,
             job.bit_depth,
+            &audio.tags,
         )
         .map_err(|e| write_error(describe_io(&e)))?;
     } else {

@@ -444,6 +444,140 @@ fn flac_output_decodes_to_the_same_samples_as_the_wav() {
     assert!(names_in(dir.path()).iter().all(|n| !n.ends_with(".tmp")));
 }
 
+/// The metadata blocks at the start of a FLAC file, read by hand after the format's
+/// description: (last-block flag, block type, content), up to and including the block flagged
+/// last; and the offset after it, where the first frame starts.
+fn flac_metadata_blocks(bytes: &[u8]) -> (Vec<(bool, u8, Vec<u8>)>, usize) {
+    assert_eq!(&bytes[..4], b"fLaC");
+    let mut blocks = Vec::new();
+    let mut at = 4;
+    loop {
+        let last = bytes[at] & 0x80 != 0;
+        let kind = bytes[at] & 0x7F;
+        let len = u32::from_be_bytes([0, bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        blocks.push((last, kind, bytes[at + 4..at + 4 + len].to_vec()));
+        at += 4 + len;
+        if last {
+            return (blocks, at);
+        }
+    }
+}
+
+/// The vendor string and the `KEY=value` comments of a VORBIS_COMMENT block's content (all
+/// lengths 32-bit little-endian), checking that nothing follows the last comment.
+fn vorbis_comments(block: &[u8]) -> (String, Vec<String>) {
+    let u32_at = |at: usize| u32::from_le_bytes(block[at..at + 4].try_into().unwrap()) as usize;
+    let text = |at: usize, len: usize| String::from_utf8(block[at..at + len].to_vec()).unwrap();
+    let vendor_len = u32_at(0);
+    let vendor = text(4, vendor_len);
+    let mut at = 4 + vendor_len;
+    let count = u32_at(at);
+    at += 4;
+    let mut comments = Vec::new();
+    for _ in 0..count {
+        let len = u32_at(at);
+        comments.push(text(at + 4, len));
+        at += 4 + len;
+    }
+    assert_eq!(at, block.len(), "bytes after the last comment");
+    (vendor, comments)
+}
+
+/// The comments of the FLAC file at `path`, checking the block layout on the way: STREAMINFO
+/// first, then one VORBIS_COMMENT block, the last metadata block, with Lacquer as vendor;
+/// the first frame's sync code right after it.
+fn lacquer_flac_comments(path: &Path) -> Vec<String> {
+    let bytes = fs::read(path).unwrap();
+    let (blocks, end) = flac_metadata_blocks(&bytes);
+    let layout: Vec<(bool, u8)> = blocks.iter().map(|(l, k, _)| (*l, *k)).collect();
+    assert_eq!(layout, [(false, 0), (true, 4)], "{}", path.display());
+    assert_eq!(blocks[0].2.len(), 34);
+    assert_eq!(
+        &bytes[end..end + 2],
+        &[0xFF, 0xF8],
+        "no frame after the metadata"
+    );
+    let (vendor, comments) = vorbis_comments(&blocks[1].2);
+    assert_eq!(
+        vendor,
+        format!("Lacquer {}", env!("CARGO_PKG_VERSION")),
+        "{}",
+        path.display()
+    );
+    comments
+}
+
+/// A tagged FLAC input mastered to FLAC keeps its common tags (non-ASCII text intact, in the
+/// input's order) and drops the others (a YEAR too, since there is a DATE), and the FLAC still
+/// decodes to exactly the samples of the WAV the same flags write. The tags are read back from the file's bytes by hand, not
+/// through the CLI's code.
+#[test]
+fn flac_output_keeps_the_inputs_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    write_flac_tagged(
+        &dir.path().join("in.flac"),
+        &program(44_100, 2, 2.3, -3.0),
+        44_100,
+        &[
+            ("TITLE", "Caf\u{e9} au lait"),
+            ("ARTIST", "Zo\u{eb} & the Na\u{ef}ve"),
+            ("ALBUM", "\u{c9}t\u{e9}"),
+            ("TRACKNUMBER", "3"),
+            ("YEAR", "2023"),
+            ("DATE", "2024-06-01"),
+            ("COMMENT", "mixed at home"),
+            ("MOOD", "calm"),
+            ("REPLAYGAIN_TRACK_GAIN", "-6.00 dB"),
+        ],
+    );
+    let extra = ["--no-assist", "--drive", "6", "--bit-depth", "16"];
+    for name in ["out.flac", "out.wav"] {
+        let out = master(dir.path(), Path::new("in.flac"), Path::new(name), &extra);
+        assert!(out.status.success(), "{name}: {}", stderr_of(&out));
+    }
+    assert_eq!(
+        lacquer_flac_comments(&dir.path().join("out.flac")),
+        [
+            "TITLE=Caf\u{e9} au lait",
+            "ARTIST=Zo\u{eb} & the Na\u{ef}ve",
+            "ALBUM=\u{c9}t\u{e9}",
+            "TRACKNUMBER=3",
+            "DATE=2024-06-01",
+            "COMMENT=mixed at home",
+        ]
+    );
+    let flac = decode_with_symphonia(&dir.path().join("out.flac"));
+    let wav = decode_with_symphonia(&dir.path().join("out.wav"));
+    assert_eq!(flac.verify_ok, Some(true), "MD5 mismatch");
+    assert_eq!((flac.rate, flac.bits), (44_100, Some(16)));
+    assert_eq!(flac.planar.len(), 2);
+    assert_eq!(flac.planar[0].len(), (2.3f64 * 44_100.0).round() as usize);
+    assert_eq!(flac.planar, wav.planar, "samples differ from the WAV's");
+    assert!(flac.planar[0].iter().any(|&x| x != 0.0));
+}
+
+/// A WAV input without tags masters to a FLAC whose VORBIS_COMMENT block holds the vendor
+/// string and no comments, and which decodes (MD5 verified, full length).
+#[test]
+fn flac_output_of_an_untagged_input_has_no_user_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("in.wav"),
+        &program(48_000, 1, 1.0, -20.0),
+        48_000,
+        24,
+    );
+    let out = master(dir.path(), Path::new("in.wav"), Path::new("out.flac"), &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(lacquer_flac_comments(&dir.path().join("out.flac")).is_empty());
+    let flac = decode_with_symphonia(&dir.path().join("out.flac"));
+    assert_eq!(flac.verify_ok, Some(true), "MD5 mismatch");
+    assert_eq!(
+        (flac.planar.len(), flac.rate, flac.planar[0].len()),
+        (1, 48_000, 48_000)
+    );
+}
+
 #[test]
 fn flac_output_at_32_bit_float_is_a_one_line_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();

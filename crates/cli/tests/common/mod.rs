@@ -152,6 +152,19 @@ pub fn read_wav(path: &Path) -> (hound::WavSpec, Planar) {
 
 /// Writes a 16-bit FLAC file (flacenc).
 pub fn write_flac(path: &Path, audio: &[Vec<f32>], sample_rate_hz: u32) {
+    write_flac_tagged(path, audio, sample_rate_hz, &[]);
+}
+
+/// Writes a 16-bit FLAC file (flacenc) with a VORBIS_COMMENT block after STREAMINFO holding
+/// `tags` as `KEY=value` comments (vendor "test"), unless `tags` is empty. The block's bytes
+/// are laid out here, by hand, after the FLAC format's description, independently of the
+/// CLI's own writer.
+pub fn write_flac_tagged(
+    path: &Path,
+    audio: &[Vec<f32>],
+    sample_rate_hz: u32,
+    tags: &[(&str, &str)],
+) {
     use flacenc::component::BitRepr;
     use flacenc::error::Verify;
     let samples: Vec<i32> = interleave(audio)
@@ -175,8 +188,22 @@ pub fn write_flac(path: &Path, audio: &[Vec<f32>], sample_rate_hz: u32) {
         .rev()
         .find(|&b| frames.is_multiple_of(b))
         .unwrap_or(4096);
-    let stream =
+    let mut stream =
         flacenc::encode_with_fixed_block_size(&config, source, block_size).expect("FLAC encode");
+    if !tags.is_empty() {
+        let mut block = Vec::new();
+        block.extend_from_slice(&4u32.to_le_bytes());
+        block.extend_from_slice(b"test");
+        block.extend_from_slice(&(tags.len() as u32).to_le_bytes());
+        for (key, value) in tags {
+            let comment = format!("{key}={value}");
+            block.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+            block.extend_from_slice(comment.as_bytes());
+        }
+        stream.add_metadata_block(
+            flacenc::component::MetadataBlockData::new_unknown(4, &block).expect("block type"),
+        );
+    }
     let mut sink = flacenc::bitsink::ByteSink::new();
     stream.write(&mut sink).expect("FLAC write");
     std::fs::write(path, sink.as_slice()).unwrap();
