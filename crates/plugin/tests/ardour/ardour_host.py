@@ -62,6 +62,9 @@ AUTOMATION_AT = 2 * RATE
 LUA_TIMEOUT_S = 120
 EXPORT_TIMEOUT_S = 180
 EXPORT_TRIES = 3
+# A crashed export's file is kept only if no sample is over this (the sessions' signals are
+# music at most a few dB over full scale, or Lacquer's output under its ceiling).
+EXPORT_PLAUSIBLE_PEAK = 16.0
 ARDOUR_LIB = Path("/usr/lib/ardour7")
 CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
 <Ardour>
@@ -241,7 +244,10 @@ class Ardour:
 
     def export(self, session_dir, name, wav):
         """Exports the session range as 32-bit float; retries the known crash/hang. A run that
-        crashes after writing a complete file is accepted (and said so)."""
+        crashes after writing a complete, plausible file is accepted (and said so): every
+        sample finite and under EXPORT_PLAUSIBLE_PEAK. A crashed run once left a full-length
+        file with garbage (9e24) from sample 2048 on, in a session without Lacquer; that run is
+        retried like one with no file."""
         notes = []
         for attempt in range(1, EXPORT_TRIES + 1):
             if wav.exists():
@@ -250,18 +256,22 @@ class Ardour:
                 ["ardour7-export", "-b", "float", "-o", str(wav), str(session_dir), name],
                 timeout=EXPORT_TIMEOUT_S,
             )
-            complete = False
+            complete = plausible = False
             try:
                 _, channels = read_wav(wav)
                 complete = len(channels) == 2 and len(channels[0]) == FRAMES + TAIL
+                plausible = complete and all(
+                    math.isfinite(x) and abs(x) <= EXPORT_PLAUSIBLE_PEAK for c in channels for x in c
+                )
             except (OSError, ValueError):
                 pass
             if out.returncode == 0 and complete:
                 return notes
-            if complete:
+            if plausible:
                 notes.append(f"ardour7-export exited with {out.returncode} after a complete file")
                 return notes
-            notes.append(f"attempt {attempt}: exit {out.returncode}, no complete file")
+            what = "a complete file with implausible samples" if complete else "no complete file"
+            notes.append(f"attempt {attempt}: exit {out.returncode}, {what}")
             print(f"ardour7-export {name}: {notes[-1]}:\n{tail(out.stdout + out.stderr)}")
         raise RuntimeError(f"ardour7-export {name} failed {EXPORT_TRIES} times: {notes}")
 
