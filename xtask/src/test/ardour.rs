@@ -41,17 +41,43 @@ pub(super) fn step(run: &mut Run, target: &Path, vst3: &Path) {
         return;
     }
     let work = target.join(WORK_DIR);
-    let mut command = Command::new("python3");
-    command
-        .arg(DRIVER)
-        .arg("--vst3")
-        .arg(vst3)
-        .arg("--lacquer")
-        .arg(target.join("release").join("lacquer"))
-        .arg("--work")
-        .arg(&work)
-        .env("PYTHONDONTWRITEBYTECODE", "1");
-    let outcome = run_counting(&mut command, parse_pytest_line);
+    let driver = || {
+        let mut command = Command::new("python3");
+        command
+            .arg(DRIVER)
+            .arg("--vst3")
+            .arg(vst3)
+            .arg("--lacquer")
+            .arg(target.join("release").join("lacquer"))
+            .arg("--work")
+            .arg(&work)
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        run_counting(&mut command, parse_pytest_line)
+    };
+    let mut outcome = driver();
+    // Ardour 7's headless tools are themselves flaky (ardour7-export aborts at exit, and once
+    // in a while a session renders its first block differently): a failed pass is run once
+    // more, and counts only if the second fails too; the report names what the first saw.
+    let clean = |o: &Result<(std::process::ExitStatus, Counts), String>| {
+        o.as_ref()
+            .is_ok_and(|(status, c)| status.success() && c.failed == 0 && c.passed > 0)
+    };
+    if !clean(&outcome) {
+        let failed: Vec<String> = std::fs::read_to_string(work.join("summary.txt"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("FAIL "))
+            .map(|l| l.chars().take(160).collect())
+            .collect();
+        println!("{STEP}: the first pass failed ({failed:?}); running it once more");
+        outcome = driver();
+        if clean(&outcome) {
+            run.report.push(format!(
+                "  (Ardour: the first pass failed and the second passed; first pass: {})",
+                failed.join(" | ")
+            ));
+        }
+    }
     run.record(STEP, outcome, None);
     // Expected failures pass the step but are reported, with their reasons.
     if let Ok(summary) = std::fs::read_to_string(work.join("summary.txt")) {
