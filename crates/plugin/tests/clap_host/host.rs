@@ -408,17 +408,17 @@ impl Instance {
             let chunk = &blocks[block_index..chunk_end];
             let (input, output, automation) = (&mut input, &mut output, &automation);
             let statuses = &mut statuses;
+            let mut chunk = Chunk {
+                input,
+                output,
+                automation,
+                start,
+                blocks: chunk,
+                tail,
+                options,
+                statuses,
+            };
             if options.same_thread {
-                let mut chunk = Chunk {
-                    input,
-                    output,
-                    automation,
-                    start,
-                    blocks: chunk,
-                    tail,
-                    options,
-                    statuses,
-                };
                 process_chunk(&mut processor, &mut chunk);
                 start += chunk_len;
                 block_index = chunk_end;
@@ -426,16 +426,6 @@ impl Instance {
             }
             processor = std::thread::scope(|s| {
                 s.spawn(move || {
-                    let mut chunk = Chunk {
-                        input,
-                        output,
-                        automation,
-                        start,
-                        blocks: chunk,
-                        tail,
-                        options,
-                        statuses,
-                    };
                     process_chunk(&mut processor, &mut chunk);
                     processor
                 })
