@@ -8,8 +8,10 @@
 //! - `cargo xtask corpus [--base] [DIR]`: downloads real music from Debian's archive, prints its
 //!   folder (`--base`: the 55 tracks `docs/eval.md`'s figures were measured on);
 //! - `cargo xtask eval DIR`, `cargo xtask derive-targets DIR`: run on such a folder;
-//! - `cargo xtask msrv`: builds the workspace with the Rust version it declares.
+//! - `cargo xtask msrv`: builds the workspace with the Rust version it declares;
+//! - `cargo xtask bench-batch`: times batch mastering against single files (whole-CLI figures).
 
+mod bench;
 mod corpus;
 mod demo;
 mod eval;
@@ -26,6 +28,7 @@ fn main() {
         Some("demo") => demo::run(&args[1..]),
         Some("eval") => eval::run(&args[1..]),
         Some("msrv") => msrv::run(&args[1..]),
+        Some("bench-batch") => bench::run(&args[1..]),
         Some("derive-targets") => targets::run(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };

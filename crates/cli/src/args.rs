@@ -60,12 +60,26 @@ pub struct AnalyzeArgs {
 /// Arguments of `lacquer master`.
 #[derive(Debug, clap::Args)]
 pub struct MasterArgs {
-    /// Audio file to master (WAV, FLAC, MP3, Ogg Vorbis, AIFF; mono or stereo).
-    pub input: PathBuf,
+    /// Audio files to master (WAV, FLAC, MP3, Ogg Vorbis, AIFF; mono or stereo), or folders
+    /// of them (their audio files, not their subfolders). More than one, or a folder, is a
+    /// batch: the files are mastered in parallel into the -o folder.
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
     /// Where to write the master: a .wav or .flac name sets the format (never the input; an
-    /// existing file needs --force).
+    /// existing file needs --force). For a batch, or when it is an existing folder, a folder:
+    /// each master is written there under its input's name (created if missing).
     #[arg(short = 'o', long = "out", value_name = "OUTPUT")]
     pub output_path: PathBuf,
+    /// Format of masters written into a folder (-o FOLDER): wav or flac (default wav). With
+    /// an output file, its extension decides.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FileFormat>,
+    /// Files mastered at once in a batch (default: one per CPU core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No progress display (errors, warnings and the tables are still printed).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Gain into the limiter, dB (plugin default 0).
     #[arg(long, value_name = "DB", allow_negative_numbers = true)]
     pub drive: Option<f32>,
@@ -140,9 +154,28 @@ pub struct MasterArgs {
     #[arg(long, value_name = "PCT")]
     pub amount_width: Option<f32>,
     /// Write a JSON report: features before/after, family weights, decisions, explanations
-    /// and every plugin parameter by id.
+    /// and every plugin parameter by id. For a batch, a folder: one NAME.json per master.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+}
+
+/// The format of masters written into a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    /// WAV (`.wav`).
+    Wav,
+    /// FLAC (`.flac`; 16 or 24 bit).
+    Flac,
+}
+
+impl FileFormat {
+    /// The file name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Wav => "wav",
+            Self::Flac => "flac",
+        }
+    }
 }
 
 /// The channel `--flip-polarity` inverts.

@@ -5,9 +5,8 @@ use super::CliError;
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
-use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Arc;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
@@ -204,17 +203,26 @@ struct RawDecode {
     tags: Vec<(String, String)>,
 }
 
+thread_local! {
+    /// Whether this thread is inside [`catch_decoder_panic`].
+    static DECODING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a panic on this thread is a decoder's, which [`catch_decoder_panic`] turns into an
+/// error naming the file: the CLI's panic hook then keeps quiet.
+pub fn panic_is_a_decoders() -> bool {
+    DECODING.get()
+}
+
 /// Runs `read` (everything that calls into symphonia for `path`) so that a panic in it becomes
 /// an error naming the file instead of the "internal error, this is a bug" of the CLI's panic
 /// hook: symphonia 0.6.1 panics on some malformed files (e.g. a u16 overflow in its WAV fmt
 /// chunk parser in builds with overflow checks), and that is a damaged file, not a Lacquer bug.
 ///
-/// While `read` runs, a panic hook that keeps quiet for this thread stands in for the current
-/// one, so no panic report reaches stderr; panics on any other thread still go to the previous
-/// hook, and that hook is put back afterwards. The hook is process-global, so this relies on
-/// one thread decoding at a time, as the CLI does (it decodes its inputs one after another on
-/// the main thread); two threads in here at once would still catch their panics, but could
-/// leave the stand-in hook installed.
+/// While `read` runs, a thread-local flag tells the CLI's panic hook (installed once at
+/// start-up, see [`panic_is_a_decoders`]) to print nothing for this thread, so no panic report
+/// reaches stderr; panics on other threads (a batch decodes several files at once) are
+/// reported as usual.
 ///
 /// Fuzz builds (`--cfg fuzzing`, set by cargo-fuzz and the xtask fuzz step) run `read` as is,
 /// so the `decode` fuzz target still reports a decoder panic as a crash instead of an error.
@@ -226,29 +234,11 @@ fn catch_decoder_panic<T>(
     if cfg!(fuzzing) {
         return read();
     }
-    thread_local! {
-        static DECODING: Cell<bool> = const { Cell::new(false) };
-    }
-    type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
-    let previous: Arc<Hook> = Arc::new(panic::take_hook());
-    let fallback = Arc::clone(&previous);
-    panic::set_hook(Box::new(move |info| {
-        if !DECODING.get() {
-            fallback(info);
-        }
-    }));
-    DECODING.set(true);
+    let outer = DECODING.replace(true);
     // Unwind safety: everything `read` builds is its own and dropped on a panic; nothing it
     // leaves half-changed is used afterwards.
     let result = panic::catch_unwind(AssertUnwindSafe(read));
-    DECODING.set(false);
-    // Dropping the stand-in drops its handle on the previous hook, which can then be put back
-    // as it was (`take_hook` waits for any hook call still running on another thread).
-    drop(panic::take_hook());
-    match Arc::try_unwrap(previous) {
-        Ok(hook) => panic::set_hook(hook),
-        Err(shared) => panic::set_hook(Box::new(move |info| shared(info))),
-    }
+    DECODING.set(outer);
     result.unwrap_or_else(|payload| {
         let message = payload
             .downcast_ref::<&str>()

@@ -1,5 +1,5 @@
-//! The `lacquer` command-line tool: `lacquer analyze FILE [--json]`, `lacquer master INPUT -o
-//! OUTPUT [...]`, and with no arguments a demo render. Argument parsing, dispatch, and the
+//! The `lacquer` command-line tool: `lacquer analyze FILE [--json]`, `lacquer master INPUT... -o
+//! OUTPUT [...]` (one file, or a batch into a folder), and with no arguments a demo render. Argument parsing, dispatch, and the
 //! error policy: every failure ends as exactly one line on stderr starting `lacquer: ` and a
 //! non-zero exit; a panic hook turns even a bug into one such line.
 
@@ -12,6 +12,7 @@ mod encode;
 mod eval;
 mod master;
 mod output;
+mod progress;
 mod table;
 mod target;
 
@@ -71,6 +72,10 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
 /// a backtrace hint, only what happened and that it is a bug.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        if decode::panic_is_a_decoders() {
+            // The decoder's caller turns it into an error naming the damaged file.
+            return;
+        }
         let what = info
             .payload()
             .downcast_ref::<&str>()

@@ -6,6 +6,7 @@
 //! assistant's explanations, and write the JSON report if asked.
 
 pub mod assist;
+pub mod batch;
 pub mod report;
 
 use super::analyze::polarity_warning;
@@ -16,10 +17,12 @@ use super::output::{
     OutputFormat, ReadFile, TempOutput, WriteFile, check_outputs, commit_all, describe_io,
     master_output,
 };
+use super::progress::{Phase, Progress, RunProgress};
 use super::table::{LimiterFigures, before_after_table, limiter_table};
 use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
 use super::{CliError, print_stdout};
 use assist::{AssistJob, Assisted, load_references};
+use batch::{Plan, PlannedFile};
 use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::chain::ChainSettings;
@@ -108,26 +111,57 @@ pub fn run(args: &MasterArgs) -> Result<(), CliError> {
     run_tagged(args, None)
 }
 
-/// Runs the command from its arguments, marking a WAV with `software_tag` if given.
+/// Runs the command from its arguments, marking a WAV with `software_tag` if given: one file,
+/// or a batch ([`batch`]) when there are several inputs or a folder.
 pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Result<(), CliError> {
-    let job = MasterJob {
-        input: args.input.clone(),
-        output: args.output_path.clone(),
-        settings: args.chain_settings()?,
-        target: args.loudness_target()?,
+    let settings = args.chain_settings()?;
+    let target = args.loudness_target()?;
+    let options = AssistOptions {
+        assist: args.assist_job()?,
+        platform: args.platform()?,
+        report: args.report.clone(),
+    };
+    let threads = match args.jobs {
+        Some(0) => {
+            return Err(CliError::new(
+                "--jobs 0 would master nothing; give at least 1",
+            ));
+        }
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let make_job = |file: &PlannedFile| MasterJob {
+        input: file.input.clone(),
+        output: file.output.clone(),
+        settings,
+        target,
         bit_depth: args.bit_depth,
         force: args.force,
         allow_partial: args.allow_partial,
         software_tag,
         flip_polarity: args.flip_polarity,
     };
-    let options = AssistOptions {
-        assist: args.assist_job()?,
-        platform: args.platform()?,
-        report: args.report.clone(),
-    };
-    let report = master_with(&job, &options)?;
-    print_report(&job, &report)
+    match batch::plan(args)? {
+        Plan::Single(file) => {
+            let job = make_job(&file);
+            let options = AssistOptions {
+                report: file.report.clone(),
+                ..options
+            };
+            let display = RunProgress::new(1, args.quiet);
+            let bar = display.start_file(1, &file.input);
+            let result = master_with(&job, &options, &bar);
+            display.end_file(
+                bar,
+                &file.input,
+                result.is_ok(),
+                display.elapsed_seconds(),
+                1,
+            );
+            print_report(&job, &result?)
+        }
+        Plan::Batch(files) => batch::run(&files, &make_job, &options, threads, args.quiet),
+    }
 }
 
 /// Prints the before/after table and the limiter's figures, and on stderr a clipping warning
@@ -217,7 +251,12 @@ fn assistant_text(a: &Assisted) -> String {
 /// Does the whole job, with the assistant if `options` ask for it. Every file to write is
 /// checked (and its temporary file created) before anything is decoded; nothing is created at
 /// `job.output` or the report's path unless everything succeeds, and then both at once.
-pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterReport, CliError> {
+/// `progress` hears each phase as it starts.
+pub fn master_with(
+    job: &MasterJob,
+    options: &AssistOptions,
+    progress: &dyn Progress,
+) -> Result<MasterReport, CliError> {
     let format = OutputFormat::of(&job.output);
     if format == Some(OutputFormat::Flac) && job.bit_depth == BitDepth::Float32 {
         return Err(CliError::new(format!(
@@ -258,6 +297,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
     if std::env::var_os("LACQUER_DEBUG_PANIC_WHILE_WRITING").is_some() {
         panic!("LACQUER_DEBUG_PANIC_WHILE_WRITING is set");
     }
+    progress.phase(Phase::Decoding);
     let mut audio = decode_file_with(&job.input, job.allow_partial)?;
     audio.check_rate(&job.input, MASTER_RATE_RANGE_HZ, "masters")?;
     if let Some(channel) = job.flip_polarity {
@@ -280,6 +320,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
         analyze(&slices, sample_rate_hz)
             .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", what.display())))
     };
+    progress.phase(Phase::Analysing);
     let mut before = measure(&audio.channels, &job.input)?;
     before.non_finite_samples = audio.non_finite_samples;
     // Measured after any --flip-polarity: a flip of the wrong file is caught too.
@@ -311,6 +352,9 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
         )
     });
     let assist_job = options.assist.as_ref().filter(|_| !too_short);
+    if assist_job.is_some() || job.target.is_some() {
+        progress.phase(Phase::Deciding);
+    }
     let solution = match (assist_job, &job.target) {
         (Some(a), _) => {
             let references = load_references(&a.references, job.allow_partial)?;
@@ -351,6 +395,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
         }
         (None, None) => None,
     };
+    progress.phase(Phase::Rendering);
     let output = match assisted
         .as_mut()
         .and_then(|a: &mut Assisted| a.rendered.take())
@@ -360,6 +405,7 @@ pub fn master_with(job: &MasterJob, options: &AssistOptions) -> Result<MasterRep
     };
     let gain_reduction = output.gain_reduction;
     let mut rendered = output.channels;
+    progress.phase(Phase::Writing);
     let num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
     let after = measure(&rendered, &job.output)?;
     let features_after = assisted.as_ref().map(|_| {
