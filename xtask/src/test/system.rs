@@ -38,6 +38,9 @@ const PACKAGES: &[&str] = &[
     // The Ardour step (g): Ardour 7 with its Lua session tool, export tool, dummy backend and
     // VST3 scanner (about 190 packages, 570 MB, 1.5 min to install).
     "ardour",
+    // GNU parallel: the CLI test that runs README's recipe for spreading a catalogue over
+    // several machines (here on this one).
+    "parallel",
 ];
 
 const USAGE: &str = "usage: cargo xtask deps
