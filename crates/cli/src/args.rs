@@ -129,6 +129,14 @@ pub struct MasterArgs {
     /// assistant, chain): the fix for a file whose right channel is its left inverted.
     #[arg(long, value_enum, value_name = "CHANNEL")]
     pub flip_polarity: Option<FlipChannel>,
+    /// Lower the ceiling until the master's MP3 and Ogg Vorbis decodes peak under -0.1 dBTP
+    /// (the codec check; the Drive stays, so the master ends a little quieter).
+    #[arg(long)]
+    pub codec_safe: bool,
+    /// Skip the codec check (encoding the master as MP3 and Ogg Vorbis to measure their
+    /// peaks), which adds about a third to the time of a master.
+    #[arg(long, conflicts_with = "codec_safe")]
+    pub no_codec_check: bool,
     /// Plain chain: no analysis and no decisions, only what the flags set (the assistant runs
     /// by default).
     #[arg(long)]

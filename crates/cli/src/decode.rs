@@ -258,10 +258,27 @@ fn catch_decoder_panic<T>(
 /// Probes and decodes the default audio track of `path` with symphonia (the part of
 /// [`decode_file_with`] that calls into it, run under [`catch_decoder_panic`]).
 fn read_with_symphonia(path: &Path) -> Result<RawDecode, CliError> {
+    let file = File::open(path)
+        .map_err(|e| CliError::new(format!("cannot read '{}': {e}", path.display())))?;
+    read_source(Box::new(file), path)
+}
+
+/// Decodes an encoded file held in memory (the codec check's MP3 and Ogg Vorbis) to planar
+/// samples and their rate. `name` is for messages, and its extension is the format's hint.
+pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<(Vec<Vec<f32>>, u32), CliError> {
+    let raw = catch_decoder_panic(name, || {
+        read_source(Box::new(std::io::Cursor::new(bytes)), name)
+    })?;
+    Ok((raw.channels, raw.sample_rate_hz))
+}
+
+/// Decodes everything `source` holds; `path` names it in messages and hints its format.
+fn read_source(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    path: &Path,
+) -> Result<RawDecode, CliError> {
     let shown = path.display();
-    let file =
-        File::open(path).map_err(|e| CliError::new(format!("cannot read '{shown}': {e}")))?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);

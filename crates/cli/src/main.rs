@@ -5,6 +5,7 @@
 
 mod analyze;
 mod args;
+mod codec;
 mod decode;
 mod demo;
 mod derive;

@@ -11,6 +11,7 @@ pub mod report;
 
 use super::analyze::polarity_warning;
 use super::args::{BitDepth, FlipChannel, MasterArgs, drive_range_db};
+use super::codec::{self, CODEC_SAFE_DBTP, CODEC_WARNING_DBTP, CodecPeak};
 use super::decode::{check_input, decode_file_with};
 use super::encode::{quantize_in_place, write_flac, write_wav};
 use super::output::{
@@ -18,7 +19,7 @@ use super::output::{
     master_output,
 };
 use super::progress::{Phase, Progress, RunProgress};
-use super::table::{LimiterFigures, before_after_table, limiter_table};
+use super::table::{LimiterFigures, before_after_table, codec_table, limiter_table};
 use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
 use super::{CliError, print_stdout};
 use assist::{AssistJob, Assisted, load_references};
@@ -26,6 +27,7 @@ use batch::{Plan, PlannedFile};
 use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::chain::ChainSettings;
+use lacquer_core::contract;
 use lacquer_core::dsp::dither::DEFAULT_SEED;
 use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, analyze};
 use lacquer_core::platform::Platform;
@@ -55,6 +57,10 @@ pub struct MasterJob {
     pub software_tag: Option<&'static str>,
     /// Channel whose polarity is inverted before anything else (`--flip-polarity`).
     pub flip_polarity: Option<FlipChannel>,
+    /// Measure the master's peaks after MP3 and Ogg Vorbis ([`codec`]).
+    pub codec_check: bool,
+    /// Lower the ceiling until every codec's peak is under [`CODEC_SAFE_DBTP`].
+    pub codec_safe: bool,
 }
 
 /// Sample rates `master` accepts, Hz (inclusive): those the loudness meters measure correctly
@@ -68,6 +74,12 @@ pub const MASTER_RATE_RANGE_HZ: (u32, u32) = ANALYSIS_RATE_RANGE_HZ;
 /// the analysis chooses its loudest windows in; shorter files are rendered as the flags set
 /// the chain, with a warning.
 pub const MIN_ASSIST_SECONDS: f32 = 3.0;
+
+/// Most renders `--codec-safe` adds.
+const MAX_CODEC_SAFE_ROUNDS: usize = 4;
+
+/// How far under the worst codec's excess `--codec-safe` lowers the ceiling each round, dB.
+const CODEC_SAFE_MARGIN_DB: f32 = 0.1;
 
 /// The assistant's part of a job (the default is the plain chain).
 #[derive(Debug, Clone, Default)]
@@ -104,6 +116,12 @@ pub struct MasterReport {
     /// Warnings about the input itself (non-finite samples, inverted polarity), one line each
     /// for stderr.
     pub input_warnings: Vec<String>,
+    /// The codec check of the written master (empty with `--no-codec-check`).
+    pub codec: Vec<CodecPeak>,
+    /// The ceiling the master was rendered at, dBTP (lower than asked after `--codec-safe`).
+    pub ceiling_dbtp: f32,
+    /// With `--codec-safe`: the ceiling asked for, when it had to be lowered.
+    pub codec_safe_from_dbtp: Option<f32>,
 }
 
 /// Runs the command from its arguments.
@@ -140,6 +158,8 @@ pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Resu
         allow_partial: args.allow_partial,
         software_tag,
         flip_polarity: args.flip_polarity,
+        codec_check: !args.no_codec_check,
+        codec_safe: args.codec_safe,
     };
     match batch::plan(args)? {
         Plan::Single(file) => {
@@ -192,6 +212,35 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
     {
         eprintln!("lacquer: warning: {warning}");
     }
+    if let Some(worst) = codec::worst_dbtp(&report.codec)
+        && worst > CODEC_WARNING_DBTP
+    {
+        let codecs: Vec<String> = report
+            .codec
+            .iter()
+            .filter_map(|c| match c.true_peak_dbtp {
+                Ok(p) if p > CODEC_WARNING_DBTP => Some(format!("{} {p:+.1} dBTP", c.codec)),
+                _ => None,
+            })
+            .collect();
+        // Codec overshoot grows with the level going in, so lowering the ceiling by the
+        // excess brings the worst decode to about CODEC_SAFE_DBTP.
+        let needed =
+            ((f64::from(report.ceiling_dbtp) - (worst - CODEC_SAFE_DBTP)) * 10.0).floor() / 10.0;
+        let advice = if job.codec_safe {
+            "even at the lowest ceiling --codec-safe may set".to_string()
+        } else {
+            format!(
+                "a ceiling of about {needed:.1} dBTP keeps them under {CODEC_SAFE_DBTP:.1} dBTP; add --codec-safe to find it"
+            )
+        };
+        eprintln!(
+            "lacquer: warning: the master '{}' peaks over 0 dBTP after lossy encoding ({}), \
+             so players may clip it; {advice}",
+            job.output.display(),
+            codecs.join(", ")
+        );
+    }
     let header = format!(
         "Mastered '{}' -> '{}' ({}, {} Hz)\n",
         job.input.display(),
@@ -201,7 +250,7 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
     );
     let limiter = limiter_table(&LimiterFigures {
         drive_db: report.drive_db,
-        ceiling_dbtp: job.settings.ceiling_dbtp,
+        ceiling_dbtp: report.ceiling_dbtp,
         gain_reduction: report.gain_reduction,
         target: report.target.zip(report.solution),
         written_lufs: report.after.integrated_lufs,
@@ -210,9 +259,16 @@ pub fn print_report(job: &MasterJob, report: &MasterReport) -> Result<(), CliErr
         .assisted
         .as_ref()
         .map_or(String::new(), assistant_text);
+    let lowered = report.codec_safe_from_dbtp.map_or(String::new(), |asked| {
+        format!(
+            "Ceiling lowered from {asked:.1} to {:.1} dBTP by --codec-safe\n",
+            report.ceiling_dbtp
+        )
+    });
     print_stdout(&format!(
-        "{header}{}\n{limiter}{assistant}",
-        before_after_table(&report.before, &report.after)
+        "{header}{}\n{limiter}{lowered}{}{assistant}",
+        before_after_table(&report.before, &report.after),
+        codec_table(&report.codec)
     ))
 }
 
@@ -401,13 +457,58 @@ pub fn master_with(
         .and_then(|a: &mut Assisted| a.rendered.take())
     {
         Some(rendered) => rendered,
-        None => render(audio.channels, sample_rate_hz, &settings),
+        // `--codec-safe` may render again, so it keeps the input.
+        None if job.codec_safe => render(audio.channels.clone(), sample_rate_hz, &settings),
+        None => render(
+            std::mem::take(&mut audio.channels),
+            sample_rate_hz,
+            &settings,
+        ),
     };
-    let gain_reduction = output.gain_reduction;
+    let mut gain_reduction = output.gain_reduction;
     let mut rendered = output.channels;
     progress.phase(Phase::Writing);
-    let num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
-    let after = measure(&rendered, &job.output)?;
+    let mut num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
+    let mut after = measure(&rendered, &job.output)?;
+    let mut codec = if job.codec_check {
+        codec::check(&rendered, sample_rate_hz)
+    } else {
+        Vec::new()
+    };
+    let asked_ceiling = settings.ceiling_dbtp;
+    if job.codec_safe {
+        let lowest = contract::float("ceiling").range().0;
+        // Each round lowers the ceiling by the worst codec's excess (codec overshoot scales
+        // with the level going in) and a little more; two rounds are usually enough.
+        for _ in 0..MAX_CODEC_SAFE_ROUNDS {
+            let Some(worst) = codec::worst_dbtp(&codec) else {
+                break;
+            };
+            if worst <= CODEC_SAFE_DBTP || settings.ceiling_dbtp <= lowest {
+                break;
+            }
+            let excess = (worst - CODEC_SAFE_DBTP) as f32 + CODEC_SAFE_MARGIN_DB;
+            settings.ceiling_dbtp = ((settings.ceiling_dbtp - excess) * 10.0).floor() / 10.0;
+            settings.ceiling_dbtp = settings.ceiling_dbtp.max(lowest);
+            let again = render(audio.channels.clone(), sample_rate_hz, &settings);
+            gain_reduction = again.gain_reduction;
+            rendered = again.channels;
+            num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
+            after = measure(&rendered, &job.output)?;
+            codec = codec::check(&rendered, sample_rate_hz);
+        }
+        if let Some(a) = assisted.as_mut()
+            && settings.ceiling_dbtp < asked_ceiling
+        {
+            a.settings.ceiling_dbtp = settings.ceiling_dbtp;
+            a.explanations.push(format!(
+                "Ceiling lowered from {asked_ceiling:.1} to {:.1} dBTP (--codec-safe) so that \
+                 the MP3 and Ogg Vorbis decodes peak at {} (at most {CODEC_SAFE_DBTP:.1} dBTP)",
+                settings.ceiling_dbtp,
+                codec::worst_dbtp(&codec).map_or("n/a".into(), |w| format!("{w:.1} dBTP"))
+            ));
+        }
+    }
     let features_after = assisted.as_ref().map(|_| {
         let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
         analyze_track(&slices, sample_rate_hz as f32)
@@ -453,6 +554,7 @@ pub fn master_with(
                     .map(|j| j.amounts)
                     .unwrap_or_default(),
                 flip_polarity: job.flip_polarity.map(FlipChannel::name),
+                codec: &codec,
             },
         );
         report::write_report(report_temp.file()?, path, &json)?;
@@ -471,6 +573,9 @@ pub fn master_with(
         assisted,
         assist_skipped,
         input_warnings,
+        codec,
+        ceiling_dbtp: settings.ceiling_dbtp,
+        codec_safe_from_dbtp: (settings.ceiling_dbtp < asked_ceiling).then_some(asked_ceiling),
     })
 }
 

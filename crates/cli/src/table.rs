@@ -239,6 +239,22 @@ pub fn limiter_table(f: &LimiterFigures) -> String {
     out
 }
 
+/// The codec check's rows: each codec's true peak after decoding, or why it was not measured.
+pub fn codec_table(peaks: &[crate::codec::CodecPeak]) -> String {
+    if peaks.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nTrue peak after the codecs (encoded and decoded in memory):\n");
+    for p in peaks {
+        let value = match &p.true_peak_dbtp {
+            Ok(dbtp) => format!("{dbtp:.1} dBTP"),
+            Err(why) => format!("n/a ({why})"),
+        };
+        let _ = writeln!(out, "{:<NAME_WIDTH$}  {value}", p.codec);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,6 +155,14 @@ fn quiet_batches_print_no_progress_and_reports_go_one_per_file() {
         report.to_string().contains("b.flac"),
         "b's report is about b: {report}"
     );
+    let codecs = report["codec_check"]
+        .as_array()
+        .expect("codec_check in the report");
+    assert_eq!(codecs.len(), 2, "{report}");
+    for c in codecs {
+        let peak = c["true_peak_dbtp"].as_f64().expect("a measured codec peak");
+        assert!((-30.0..=3.0).contains(&peak), "{c}");
+    }
 }
 
 #[test]

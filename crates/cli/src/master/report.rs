@@ -5,6 +5,7 @@
 
 use super::assist::Assisted;
 use crate::CliError;
+use crate::codec::CodecPeak;
 use lacquer_core::assistant::decide::Amounts;
 use lacquer_core::assistant::profile::TrackFeatures;
 use lacquer_core::chain::ChainSettings;
@@ -59,6 +60,8 @@ pub struct ReportInputs<'a> {
     pub amounts: Amounts,
     /// The channel `--flip-polarity` inverted, if any.
     pub flip_polarity: Option<&'static str>,
+    /// The codec check of the written master (empty if skipped).
+    pub codec: &'a [CodecPeak],
 }
 
 /// The report as JSON.
@@ -112,6 +115,10 @@ pub fn report_json(a: &Assisted, r: &ReportInputs<'_>) -> Value {
             forced_family,
         ),
         "chain_settings": a.settings,
+        "codec_check": r.codec.iter().map(|c| match &c.true_peak_dbtp {
+            Ok(dbtp) => json!({ "codec": c.codec, "true_peak_dbtp": dbtp }),
+            Err(why) => json!({ "codec": c.codec, "true_peak_dbtp": null, "not_measured": why }),
+        }).collect::<Vec<Value>>(),
     })
 }
 
