@@ -33,7 +33,15 @@ Ardour 7.3 quirks handled here, not blamed on the plugin: the dummy backend is h
 `hide-dummy-backend` is 0 in its config; headless Ardour only reads its plugin cache, so
 ardour-vst3-scanner indexes the bundle first; ardour7-export sometimes crashes (double free)
 after writing a complete file or hangs at shutdown: every Ardour process has a timeout and the
-export is retried. Ardour runs with its own HOME and XDG folders under --work.
+export is retried. Ardour runs with its own HOME and XDG folders under --work. Ardour 7.3 adds its
+port resampler's latency (port-resampler-quality - 1 = 16 samples by default) to a port's
+latency only while the port counts as externally connected, and whether the master outputs do
+when the latencies are computed depends on thread timing during the session load (the master
+output's playback latency read back after a load is 256 or 272 samples, run to run): 3 of
+506 bypass exports under load came out exactly 16 samples early or late (the checks failed
+with the input back bit for bit but shifted, "0.408 at sample 1" / "at sample 17"). The test
+never varispeeds, so the config sets port-resampler-quality to 0 (no resampler, no latency
+term, the same value every run).
 """
 
 import argparse
@@ -71,6 +79,7 @@ CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
   <Config>
     <Option name="hide-dummy-backend" value="0"/>
     <Option name="default-automation-time-domain" value="AudioTime"/>
+    <Option name="port-resampler-quality" value="0"/>
   </Config>
 </Ardour>
 """
@@ -445,6 +454,16 @@ def silence_residue(export, cli_with_silence, shift):
     return None
 
 
+def offset_note(export, reference, end):
+    """On a failed exact comparison: says so when the export is the reference bit for bit but
+    shifted by a constant number of samples (an Ardour alignment fault, not the plugin's)."""
+    shift = best_shift(export, reference, span=512)
+    if shift != 0 and max_diff(export, reference, 0, end - abs(shift), shift)[0] <= TOLERANCE:
+        return (f"; the export is the expected signal exactly, {abs(shift)} samples "
+                f"{'late' if shift > 0 else 'early'} (Ardour's export alignment)")
+    return ""
+
+
 def trailing_silence(channels, start):
     return max((abs(x) for ch in channels for x in ch[start:]), default=0.0)
 
@@ -538,7 +557,8 @@ def run(args, results):
         "dry",
         region_ok(state) and worst == 0.0 and tail_peak == 0.0,
         f"session without Lacquer: export - input max |diff| {worst:.3g} (at sample {at}), "
-        f"after the region {tail_peak:.3g}, region back after reload: {region_ok(state)}",
+        f"after the region {tail_peak:.3g}, region back after reload: {region_ok(state)}"
+        + (offset_note(export, dry, FRAMES) if worst > 0.0 else ""),
     )
 
     # static: Drive +6 dB, Ceiling -2 dBTP against the CLI.
@@ -652,7 +672,8 @@ def run(args, results):
         worst <= TOLERANCE and enabled == "0",
         f"Ardour's bypass (Lacquer disabled in the strip; enabled after reload: {enabled}, "
         f"Bypass {params(state).get('Bypass')}) with Drive +6: export - input max |diff| "
-        f"{worst:.3g} at sample {at}",
+        f"{worst:.3g} at sample {at}"
+        + (offset_note(export, dry, FRAMES) if worst > TOLERANCE else ""),
     )
     state, export = scenario("bypass-matched", "lacquer", "Drive=6", "bypass")
     worst, at = max_diff(export, dry, 0, FRAMES)
@@ -663,7 +684,8 @@ def run(args, results):
         worst <= TOLERANCE and enabled == "0",
         f"Ardour's bypass with Drive +6 and the default Match Loudness: export - input max "
         f"|diff| {worst:.3g} at sample {at}, level {gain_db:+.2f} dB from the input (from 1 s; "
-        f"Match Loudness levels Compare only, never the host bypass)",
+        f"Match Loudness levels Compare only, never the host bypass)"
+        + (offset_note(export, dry, FRAMES) if worst > TOLERANCE else ""),
     )
 
 
