@@ -161,10 +161,12 @@ pub struct MasterArgs {
     /// How much of the assistant's width moves to apply, percent (default 100).
     #[arg(long, value_name = "PCT")]
     pub amount_width: Option<f32>,
-    /// Write a JSON report: features before/after, family weights, decisions, explanations
-    /// and every plugin parameter by id. For a batch, a folder: one NAME.json per master.
+    /// Write a report (repeatable): FILE.html is a visual page (plots before and after,
+    /// decisions, codec check), any other name JSON (features before/after, family weights,
+    /// decisions, explanations, every plugin parameter by id). For a batch, a folder: one
+    /// NAME.json and one NAME.html per master.
     #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    pub report: Vec<PathBuf>,
 }
 
 /// The format of masters written into a folder.
@@ -371,7 +373,7 @@ impl MasterArgs {
             ("--amount-tone", self.amount_tone.is_some()),
             ("--amount-dynamics", self.amount_dynamics.is_some()),
             ("--amount-width", self.amount_width.is_some()),
-            ("--report", self.report.is_some()),
+            ("--report", !self.report.is_empty()),
         ]
         .into_iter()
         .filter_map(|(flag, on)| on.then_some(flag))

@@ -7,6 +7,7 @@
 
 pub mod assist;
 pub mod batch;
+pub mod html;
 pub mod report;
 
 use super::analyze::polarity_warning;
@@ -30,6 +31,7 @@ use lacquer_core::chain::ChainSettings;
 use lacquer_core::contract;
 use lacquer_core::dsp::dither::DEFAULT_SEED;
 use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, analyze};
+use lacquer_core::meter::timeline::timeline;
 use lacquer_core::platform::Platform;
 use lacquer_core::render::{GainReductionSummary, render};
 use std::io::BufWriter;
@@ -75,6 +77,13 @@ pub const MASTER_RATE_RANGE_HZ: (u32, u32) = ANALYSIS_RATE_RANGE_HZ;
 /// the chain, with a warning.
 pub const MIN_ASSIST_SECONDS: f32 = 3.0;
 
+/// Whether a report path asks for the HTML page (`.html` or `.htm`, any case).
+pub fn is_html(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
 /// Most renders `--codec-safe` adds.
 const MAX_CODEC_SAFE_ROUNDS: usize = 4;
 
@@ -88,8 +97,8 @@ pub struct AssistOptions {
     pub assist: Option<AssistJob>,
     /// Platform asked for, if any (for the report's parameters).
     pub platform: Option<Platform>,
-    /// Where to write the JSON report, if asked.
-    pub report: Option<PathBuf>,
+    /// Where to write reports: HTML for a `.html` or `.htm` name ([`is_html`]), else JSON.
+    pub report: Vec<PathBuf>,
 }
 
 /// What a finished job measured.
@@ -333,21 +342,20 @@ pub fn master_with(
         }));
     }
     let mut writes = vec![master_output(&job.output)];
-    if let Some(path) = &options.report {
-        writes.push(WriteFile {
-            path,
-            role: "the report ",
-            advice: "choose another --report path",
-            wav: false,
-        });
-    }
+    writes.extend(options.report.iter().map(|path| WriteFile {
+        path,
+        role: "the report ",
+        advice: "choose another --report path",
+        wav: false,
+    }));
     check_outputs(&reads, &writes, job.force)?;
-    // Creating the temporary files now proves both folders writable before the long work.
+    // Creating the temporary files now proves the folders writable before the long work.
     let mut temp = TempOutput::create_beside(&job.output)?;
-    let mut report_temp = match &options.report {
-        Some(path) => Some((TempOutput::create_beside(path)?, path.as_path())),
-        None => None,
-    };
+    let mut report_temps = Vec::new();
+    for path in &options.report {
+        report_temps.push((TempOutput::create_beside(path)?, path.as_path()));
+    }
+    let wants_html = options.report.iter().any(|p| is_html(p));
     // Lets the tests check that a bug mid-write still ends in one line and no leftover files.
     #[cfg(debug_assertions)]
     if std::env::var_os("LACQUER_DEBUG_PANIC_WHILE_WRITING").is_some() {
@@ -400,7 +408,7 @@ pub fn master_with(
             "'{}' is {seconds:.1} s long; the assistant needs at least {MIN_ASSIST_SECONDS:.0} s \
              to analyse, so the chain ran as the flags set it (as with --no-assist){}",
             job.input.display(),
-            if options.report.is_some() {
+            if !options.report.is_empty() {
                 "; no report written"
             } else {
                 ""
@@ -451,6 +459,16 @@ pub fn master_with(
         }
         (None, None) => None,
     };
+    // The HTML report's loudness over time, measured before the render takes the input.
+    let timeline_before =
+        if wants_html && assisted.is_some() {
+            let slices: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
+            Some(timeline(&slices, sample_rate_hz).map_err(|e| {
+                CliError::new(format!("cannot measure '{}': {e}", job.input.display()))
+            })?)
+        } else {
+            None
+        };
     progress.phase(Phase::Rendering);
     let output = match assisted
         .as_mut()
@@ -466,6 +484,7 @@ pub fn master_with(
         ),
     };
     let mut gain_reduction = output.gain_reduction;
+    let mut gain_reduction_per_block_db = output.gain_reduction_per_block_db;
     let mut rendered = output.channels;
     progress.phase(Phase::Writing);
     let mut num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
@@ -492,6 +511,7 @@ pub fn master_with(
             settings.ceiling_dbtp = settings.ceiling_dbtp.max(lowest);
             let again = render(audio.channels.clone(), sample_rate_hz, &settings);
             gain_reduction = again.gain_reduction;
+            gain_reduction_per_block_db = again.gain_reduction_per_block_db;
             rendered = again.channels;
             num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
             after = measure(&rendered, &job.output)?;
@@ -536,29 +556,61 @@ pub fn master_with(
         .map_err(|e| write_error(describe_hound(&e)))?;
     }
     let mut temps = vec![(temp, job.output.as_path())];
-    if let (Some((mut report_temp, path)), Some(a), Some(features_after)) =
-        (report_temp.take(), &assisted, &features_after)
-    {
-        let json = report::report_json(
-            a,
-            &report::ReportInputs {
-                input: &job.input,
-                output: &job.output,
-                before: &before,
-                after: &after,
-                features_after,
-                platform: options.platform,
-                amounts: options
-                    .assist
-                    .as_ref()
-                    .map(|j| j.amounts)
-                    .unwrap_or_default(),
-                flip_polarity: job.flip_polarity.map(FlipChannel::name),
-                codec: &codec,
-            },
-        );
-        report::write_report(report_temp.file()?, path, &json)?;
-        temps.push((report_temp, path));
+    if let (Some(a), Some(features_after)) = (&assisted, &features_after) {
+        let timelines = match &timeline_before {
+            Some(before) if wants_html => {
+                let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
+                let after = timeline(&slices, sample_rate_hz).map_err(|e| {
+                    CliError::new(format!("cannot measure '{}': {e}", job.output.display()))
+                })?;
+                Some((before, after))
+            }
+            _ => None,
+        };
+        for (mut report_temp, path) in report_temps {
+            if is_html(path) {
+                let Some((timeline_before, timeline_after)) = &timelines else {
+                    continue;
+                };
+                let page = html::report_html(&html::HtmlInputs {
+                    input: &job.input,
+                    output: &job.output,
+                    before: &before,
+                    after: &after,
+                    assisted: a,
+                    features_after,
+                    timeline_before,
+                    timeline_after,
+                    gain_reduction_per_block_db: &gain_reduction_per_block_db,
+                    sample_rate_hz,
+                    ceiling_dbtp: settings.ceiling_dbtp,
+                    target_lufs: a.goal.target_lufs,
+                    codec: &codec,
+                })?;
+                report::write_text(report_temp.file()?, path, &page)?;
+            } else {
+                let json = report::report_json(
+                    a,
+                    &report::ReportInputs {
+                        input: &job.input,
+                        output: &job.output,
+                        before: &before,
+                        after: &after,
+                        features_after,
+                        platform: options.platform,
+                        amounts: options
+                            .assist
+                            .as_ref()
+                            .map(|j| j.amounts)
+                            .unwrap_or_default(),
+                        flip_polarity: job.flip_polarity.map(FlipChannel::name),
+                        codec: &codec,
+                    },
+                );
+                report::write_report(report_temp.file()?, path, &json)?;
+            }
+            temps.push((report_temp, path));
+        }
     }
     // The master and the report appear together or not at all.
     commit_all(temps, job.force)?;

@@ -148,7 +148,10 @@ fn quiet_batches_print_no_progress_and_reports_go_one_per_file() {
         "--quiet shows no progress: {stderr}"
     );
     assert_eq!(names_in(&dir.path().join("out")), ["a.flac", "b.flac"]);
-    assert_eq!(names_in(&dir.path().join("reports")), ["a.json", "b.json"]);
+    assert_eq!(
+        names_in(&dir.path().join("reports")),
+        ["a.html", "a.json", "b.html", "b.json"]
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("reports/b.json")).unwrap()).unwrap();
     assert!(

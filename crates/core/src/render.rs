@@ -49,6 +49,11 @@ pub struct Rendered {
     pub channels: Vec<Vec<f32>>,
     /// What the limiter did.
     pub gain_reduction: GainReductionSummary,
+    /// The limiter's largest gain reduction in each [`HOST_BLOCK_SAMPLES`]-sample block of the
+    /// render, dB (>= 0), in order: block `i` holds the output from sample
+    /// `i * HOST_BLOCK_SAMPLES` less the latency (so the curve leads the audio by the
+    /// lookahead, a few ms, invisible at a report's resolution).
+    pub gain_reduction_per_block_db: Vec<f32>,
 }
 
 /// What a measuring render found.
@@ -80,12 +85,17 @@ fn fresh_chain(
 pub fn render(input: Vec<Vec<f32>>, sample_rate_hz: u32, settings: &ChainSettings) -> Rendered {
     let mut chain = fresh_chain(sample_rate_hz, input.len(), settings);
     let latency_samples = chain.latency_samples() as usize;
+    let frames = input.first().map_or(0, Vec::len) + latency_samples;
+    let mut per_block = Vec::with_capacity(frames.div_ceil(HOST_BLOCK_SAMPLES));
+    chain.take_peak_gain_reduction_db();
     let channels = render_aligned(input, latency_samples, HOST_BLOCK_SAMPLES, |block| {
         chain.process(block);
+        per_block.push(chain.take_peak_gain_reduction_db());
     });
     Rendered {
         channels,
         gain_reduction: chain.take_gain_reduction_stats().into(),
+        gain_reduction_per_block_db: per_block,
     }
 }
 

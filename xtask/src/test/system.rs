@@ -41,6 +41,9 @@ const PACKAGES: &[&str] = &[
     // GNU parallel: the CLI test that runs README's recipe for spreading a catalogue over
     // several machines (here on this one).
     "parallel",
+    // The CLI test that opens the HTML report in a real browser (headless) and checks every
+    // plot in its screenshot.
+    "chromium",
 ];
 
 const USAGE: &str = "usage: cargo xtask deps

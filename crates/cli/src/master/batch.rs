@@ -44,8 +44,8 @@ pub struct PlannedFile {
     pub input: PathBuf,
     /// Master to write.
     pub output: PathBuf,
-    /// JSON report to write, if asked.
-    pub report: Option<PathBuf>,
+    /// Reports to write, if asked (JSON, and HTML for a `.html` name).
+    pub report: Vec<PathBuf>,
 }
 
 fn is_audio_file(path: &Path) -> bool {
@@ -177,9 +177,9 @@ fn plan_creating(args: &MasterArgs, created: &mut Vec<PathBuf>) -> Result<Plan, 
         )));
     };
     let out_dir = out_dir?;
-    let report_dir = match &args.report {
-        None => None,
-        Some(path) => match folder(path, &["json"], created) {
+    let report_dir = match args.report.as_slice() {
+        [] => None,
+        [path] => match folder(path, &["json", "html", "htm"], created) {
             Some(dir) => Some(dir?),
             None => {
                 return Err(CliError::new(format!(
@@ -189,6 +189,11 @@ fn plan_creating(args: &MasterArgs, created: &mut Vec<PathBuf>) -> Result<Plan, 
                 )));
             }
         },
+        _ => {
+            return Err(CliError::new(
+                "with several inputs (or a folder), give --report once, naming a folder",
+            ));
+        }
     };
     let extension = args.format.unwrap_or(FileFormat::Wav).extension();
     let files: Vec<PlannedFile> = inputs
@@ -196,7 +201,9 @@ fn plan_creating(args: &MasterArgs, created: &mut Vec<PathBuf>) -> Result<Plan, 
         .map(|input| PlannedFile {
             input: input.clone(),
             output: named_in(&out_dir, input, extension),
-            report: report_dir.as_ref().map(|dir| named_in(dir, input, "json")),
+            report: report_dir.as_ref().map_or_else(Vec::new, |dir| {
+                vec![named_in(dir, input, "json"), named_in(dir, input, "html")]
+            }),
         })
         .collect();
     check_plan(&files, &args.references, args.force)?;
@@ -232,7 +239,7 @@ fn check_plan(files: &[PlannedFile], references: &[PathBuf], force: bool) -> Res
     writes.extend(
         files
             .iter()
-            .filter_map(|f| f.report.as_deref())
+            .flat_map(|f| f.report.iter())
             .map(|path| WriteFile {
                 path,
                 role: "the report ",

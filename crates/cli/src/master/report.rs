@@ -125,10 +125,15 @@ pub fn report_json(a: &Assisted, r: &ReportInputs<'_>) -> Value {
 /// Writes the report (pretty JSON) into `file`, the temporary file for `path`, or a one-line
 /// error.
 pub fn write_report(file: &mut std::fs::File, path: &Path, report: &Value) -> Result<(), CliError> {
-    use std::io::Write;
     let text = serde_json::to_string_pretty(report)
         .map_err(|e| CliError::new(format!("cannot encode the report: {e}")))?;
-    file.write_all((text + "\n").as_bytes()).map_err(|e| {
+    write_text(file, path, &(text + "\n"))
+}
+
+/// Writes a report's text into `file`, the temporary file for `path`, or a one-line error.
+pub fn write_text(file: &mut std::fs::File, path: &Path, text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    file.write_all(text.as_bytes()).map_err(|e| {
         CliError::new(format!(
             "cannot write the report '{}': {}; choose another --report path",
             path.display(),

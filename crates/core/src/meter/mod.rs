@@ -10,6 +10,7 @@ pub mod loudness;
 pub mod spectrum;
 pub mod spectrum_analyzer;
 pub mod stereo_meter;
+pub mod timeline;
 
 pub use bus::MeterBus;
 pub use feeds::{EditorFeeds, EditorReaders};
