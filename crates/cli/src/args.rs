@@ -77,6 +77,12 @@ pub struct MasterArgs {
     /// Files mastered at once in a batch (default: one per CPU core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Master the inputs as one record: tone, dynamics and width decided once for the
+    /// tracks together (a track whose tonal balance departs from the album's gets its own),
+    /// and one gain for all, so the album reaches the loudness target while the tracks keep
+    /// their levels relative to each other as mixed.
+    #[arg(long)]
+    pub album: bool,
     /// No progress display (errors, warnings and the tables are still printed).
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -435,6 +441,7 @@ impl MasterArgs {
                 .map_or(DEFAULT_MAX_GAIN_REDUCTION_DB, |t| t.max_gain_reduction_db),
             drive_range_db: drive_range_db(),
             fixed_drive: self.drive.is_some(),
+            album: None,
         }))
     }
 

@@ -117,6 +117,7 @@ fn job(target_lufs: Option<f32>) -> AssistJob {
         max_gain_reduction_db: DEFAULT_MAX_GAIN_REDUCTION_DB,
         drive_range_db: contract::float("drive").range(),
         fixed_drive: false,
+        album: None,
     }
 }
 

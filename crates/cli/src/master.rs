@@ -5,6 +5,7 @@
 //! dither, write the WAV or FLAC safely, print a before/after table, the limiter's figures and the
 //! assistant's explanations, and write the JSON report if asked.
 
+pub mod album;
 pub mod assist;
 pub mod batch;
 pub mod html;
@@ -30,12 +31,14 @@ use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::chain::ChainSettings;
 use lacquer_core::contract;
 use lacquer_core::dsp::dither::DEFAULT_SEED;
+use lacquer_core::meter::album::{TrackLoudness, track_loudness};
 use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, analyze};
 use lacquer_core::meter::timeline::timeline;
 use lacquer_core::platform::Platform;
 use lacquer_core::render::{GainReductionSummary, render};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One mastering job.
 #[derive(Debug, Clone)]
@@ -63,6 +66,9 @@ pub struct MasterJob {
     pub codec_check: bool,
     /// Lower the ceiling until every codec's peak is under [`CODEC_SAFE_DBTP`].
     pub codec_safe: bool,
+    /// Keep the written master's gating blocks ([`MasterReport::loudness`]) for an album's
+    /// loudness.
+    pub measure_loudness: bool,
 }
 
 /// Sample rates `master` accepts, Hz (inclusive): those the loudness meters measure correctly
@@ -131,6 +137,8 @@ pub struct MasterReport {
     pub ceiling_dbtp: f32,
     /// With `--codec-safe`: the ceiling asked for, when it had to be lowered.
     pub codec_safe_from_dbtp: Option<f32>,
+    /// The written master's gating blocks, if the job asked for them.
+    pub loudness: Option<Arc<TrackLoudness>>,
 }
 
 /// Runs the command from its arguments.
@@ -157,7 +165,7 @@ pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Resu
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
-    let make_job = |file: &PlannedFile| MasterJob {
+    let make_job = |_: usize, file: &PlannedFile| MasterJob {
         input: file.input.clone(),
         output: file.output.clone(),
         settings,
@@ -169,10 +177,14 @@ pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Resu
         flip_polarity: args.flip_polarity,
         codec_check: !args.no_codec_check,
         codec_safe: args.codec_safe,
+        measure_loudness: false,
     };
     match batch::plan(args)? {
+        Plan::Single(_) if args.album => Err(CliError::new(
+            "--album needs the album's tracks: give several files or a folder, and -o a folder",
+        )),
         Plan::Single(file) => {
-            let job = make_job(&file);
+            let job = make_job(0, &file);
             let options = AssistOptions {
                 report: file.report.clone(),
                 ..options
@@ -188,6 +200,9 @@ pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Resu
                 1,
             );
             print_report(&job, &result?)
+        }
+        Plan::Batch(files) if args.album => {
+            album::run(&files, &make_job, &options, threads, args.quiet)
         }
         Plan::Batch(files) => batch::run(&files, &make_job, &options, threads, args.quiet),
     }
@@ -555,6 +570,14 @@ pub fn master_with(
         )
         .map_err(|e| write_error(describe_hound(&e)))?;
     }
+    let loudness = if job.measure_loudness {
+        let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
+        Some(Arc::new(track_loudness(&slices, sample_rate_hz).map_err(
+            |e| CliError::new(format!("cannot measure '{}': {e}", job.output.display())),
+        )?))
+    } else {
+        None
+    };
     let mut temps = vec![(temp, job.output.as_path())];
     if let (Some(a), Some(features_after)) = (&assisted, &features_after) {
         let timelines = match &timeline_before {
@@ -628,6 +651,7 @@ pub fn master_with(
         codec,
         ceiling_dbtp: settings.ceiling_dbtp,
         codec_safe_from_dbtp: (settings.ceiling_dbtp < asked_ceiling).then_some(asked_ceiling),
+        loudness,
     })
 }
 

@@ -49,6 +49,18 @@ pub struct AssistJob {
     pub drive_range_db: (f32, f32),
     /// `--drive` was given: keep it, do not search.
     pub fixed_drive: bool,
+    /// In album mode, this track's part of the album ([`super::album`]).
+    pub album: Option<AlbumTrack>,
+}
+
+/// A track's part in an album.
+#[derive(Debug, Clone)]
+pub struct AlbumTrack {
+    /// The album's features, which tone, dynamics and width are decided on; `None` for a
+    /// track whose tonal balance departs from the album's (decided on its own features).
+    pub shared: Option<TrackFeatures>,
+    /// The sentence that says so, first among the explanations.
+    pub note: String,
 }
 
 /// A reference as analysed.
@@ -156,10 +168,16 @@ pub fn assist(
     let audio_slices = slices(audio);
     let features = analyze_track(&audio_slices, sample_rate_hz as f32);
     // A polarity-inverted track's music is in its side: classify what it sounds like flipped.
-    let (target, family_weights) = if polarity_inverted(&features) {
-        choose_target(&polarity_corrected(&features), &references, &job.family)?
+    // In an album, the shared direction is decided on the album's features.
+    let direction = job
+        .album
+        .as_ref()
+        .and_then(|a| a.shared.as_ref())
+        .unwrap_or(&features);
+    let (target, family_weights) = if polarity_inverted(direction) {
+        choose_target(&polarity_corrected(direction), &references, &job.family)?
     } else {
-        choose_target(&features, &references, &job.family)?
+        choose_target(direction, &references, &job.family)?
     };
     let target_lufs = job
         .target_lufs
@@ -170,7 +188,7 @@ pub fn assist(
         target_lufs,
         ceiling_dbtp: base.ceiling_dbtp,
     };
-    let mut decision = decide(&features, &target, &goal);
+    let mut decision = decide(direction, &target, &goal);
     let (solution, rendered) = if job.fixed_drive {
         decision.loudness.drive_db = Some(base.drive_db);
         (None, None)
@@ -189,7 +207,10 @@ pub fn assist(
         (Some(solution), Some(rendered))
     };
     let settings = apply(&decision, job.amounts, base);
-    let explanations = explain(&decision, &settings);
+    let mut explanations = explain(&decision, &settings);
+    if let Some(album) = &job.album {
+        explanations.insert(0, album.note.clone());
+    }
     Ok(Assisted {
         features,
         family_weights,

@@ -251,44 +251,49 @@ fn check_plan(files: &[PlannedFile], references: &[PathBuf], force: bool) -> Res
 }
 
 /// How one file of a batch ended.
-struct Outcome {
-    report: Result<MasterReport, CliError>,
-    seconds: f64,
+pub struct Outcome {
+    /// The file's report, or why it failed.
+    pub report: Result<MasterReport, CliError>,
+    /// Wall time, seconds.
+    pub seconds: f64,
 }
+
+/// Makes a file's job (by its index in the plan).
+pub type MakeJob<'a> = dyn Fn(usize, &PlannedFile) -> MasterJob + Sync + 'a;
+
+/// Makes a file's assistant options (by its index in the plan).
+pub type MakeOptions<'a> = dyn Fn(usize, &PlannedFile) -> AssistOptions + Sync + 'a;
 
 /// Masters the planned files in parallel on `threads` threads, printing each file's tables as
 /// it ends and a summary at the end.
 pub fn run(
     files: &[PlannedFile],
-    make_job: &(dyn Fn(&PlannedFile) -> MasterJob + Sync),
+    make_job: &MakeJob<'_>,
     options: &AssistOptions,
     threads: usize,
     quiet: bool,
 ) -> Result<(), CliError> {
     let progress = RunProgress::new(files.len(), quiet);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start {threads} worker threads: {e}")))?;
-    let done = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<Option<Outcome>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
-    pool.install(|| {
-        // par_bridge hands the files to the threads in the order given, one at a time.
-        files.iter().enumerate().par_bridge().for_each(|(i, file)| {
-            let outcome = master_one(file, i, make_job, options, &progress, &done);
-            if let Ok(mut all) = outcomes.lock() {
-                all[i] = Some(outcome);
-            }
-        });
-    });
+    let make_options = |_: usize, file: &PlannedFile| AssistOptions {
+        report: file.report.clone(),
+        ..options.clone()
+    };
+    let outcomes = master_files(files, make_job, &make_options, threads, &progress, true)?;
     progress.finish();
-    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
-    let summary = summary_table(files, &outcomes, progress.elapsed_seconds(), threads);
-    print_stdout(&summary)?;
+    finish(files, &outcomes, progress.elapsed_seconds(), threads)
+}
+
+/// Prints the summary table and turns any failure into the run's error.
+pub fn finish(
+    files: &[PlannedFile],
+    outcomes: &[Option<Outcome>],
+    seconds: f64,
+    threads: usize,
+) -> Result<(), CliError> {
+    print_stdout(&summary_table(files, outcomes, seconds, threads))?;
     let failed: Vec<String> = files
         .iter()
-        .zip(&outcomes)
+        .zip(outcomes)
         .filter(|(_, o)| !matches!(o, Some(Outcome { report: Ok(_), .. })))
         .map(|(f, _)| format!("'{}'", f.input.display()))
         .collect();
@@ -304,24 +309,61 @@ pub fn run(
     }
 }
 
+/// Masters the files in parallel (in the order given, one per thread at a time); with
+/// `print_each`, prints each file's tables (or error) as it ends.
+pub fn master_files(
+    files: &[PlannedFile],
+    make_job: &MakeJob<'_>,
+    make_options: &MakeOptions<'_>,
+    threads: usize,
+    progress: &RunProgress,
+    print_each: bool,
+) -> Result<Vec<Option<Outcome>>, CliError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start {threads} worker threads: {e}")))?;
+    let done = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<Outcome>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
+    pool.install(|| {
+        // par_bridge hands the files to the threads in the order given, one at a time.
+        files.iter().enumerate().par_bridge().for_each(|(i, file)| {
+            let job = make_job(i, file);
+            let options = make_options(i, file);
+            let outcome = master_one(file, i, &job, &options, progress, &done, print_each);
+            if let Ok(mut all) = outcomes.lock() {
+                all[i] = Some(outcome);
+            }
+        });
+    });
+    Ok(outcomes.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Prints a file's error on stderr, naming the file unless the error does.
+pub fn print_failure(input: &Path, e: &CliError) {
+    let shown = input.display().to_string();
+    if e.to_string().contains(&shown) {
+        eprintln!("lacquer: {e}");
+    } else {
+        eprintln!("lacquer: '{shown}': {e}");
+    }
+}
+
 /// Masters one file of a batch: a failure (or a bug's panic) is this file's outcome only.
 fn master_one(
     file: &PlannedFile,
     index: usize,
-    make_job: &(dyn Fn(&PlannedFile) -> MasterJob + Sync),
+    job: &MasterJob,
     options: &AssistOptions,
     progress: &RunProgress,
     done: &AtomicUsize,
+    print_each: bool,
 ) -> Outcome {
     let started = Instant::now();
     let bar = progress.start_file(index + 1, &file.input);
-    let job = make_job(file);
-    let options = AssistOptions {
-        report: file.report.clone(),
-        ..options.clone()
-    };
     let bar_ref: &dyn Progress = &bar;
-    let report = catch_unwind(AssertUnwindSafe(|| master_with(&job, &options, bar_ref)))
+    let report = catch_unwind(AssertUnwindSafe(|| master_with(job, options, bar_ref)))
         .unwrap_or_else(|_| {
             Err(CliError::new(
                 "internal error while mastering it (reported above); this is a bug",
@@ -330,21 +372,16 @@ fn master_one(
     let seconds = started.elapsed().as_secs_f64();
     let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
     progress.end_file(bar, &file.input, report.is_ok(), seconds, finished);
-    progress.suspend(|| match &report {
-        Ok(r) => {
-            if let Err(e) = print_report(&job, r) {
-                eprintln!("lacquer: {e}");
+    if print_each {
+        progress.suspend(|| match &report {
+            Ok(r) => {
+                if let Err(e) = print_report(job, r) {
+                    eprintln!("lacquer: {e}");
+                }
             }
-        }
-        Err(e) => {
-            let shown = file.input.display().to_string();
-            if e.to_string().contains(&shown) {
-                eprintln!("lacquer: {e}");
-            } else {
-                eprintln!("lacquer: '{shown}': {e}");
-            }
-        }
-    });
+            Err(e) => print_failure(&file.input, e),
+        });
+    }
     Outcome { report, seconds }
 }
 

@@ -2,6 +2,7 @@
 //! lock-free bus that carries meter values from the audio thread to the editor, and the
 //! editor's feeds (spectrum, correlation and vectorscope, histories).
 
+pub mod album;
 pub mod analysis;
 pub mod bus;
 pub mod feeds;
