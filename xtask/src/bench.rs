@@ -1,4 +1,5 @@
-//! `cargo xtask bench-batch [--files N] [--seconds S]`: whole-CLI figures for batch mastering.
+//! `cargo xtask bench-batch [--files N] [--seconds S] [-- MASTER_FLAGS...]`: whole-CLI figures
+//! for batch mastering (flags after `--` go to every `lacquer master`).
 //!
 //! Builds the release `lacquer`, writes N songs of S seconds (default 8 of 60 s: the demo mix
 //! looped, each at its own level and starting point, 44.1 kHz 24-bit stereo) under
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask bench-batch [--files N] [--seconds S]";
+const USAGE: &str = "usage: cargo xtask bench-batch [--files N] [--seconds S] [-- MASTER_FLAGS...]";
 
 /// Largest batch wall time allowed, as a share of the single-file times' sum.
 const MAX_RATIO: f64 = 0.6;
@@ -20,8 +21,12 @@ fn workspace_root() -> PathBuf {
     xtask_dir.parent().unwrap_or(xtask_dir).to_path_buf()
 }
 
-fn parse(args: &[String]) -> Result<(usize, f64), String> {
+fn parse(args: &[String]) -> Result<(usize, f64, Vec<String>), String> {
     let (mut files, mut seconds) = (8usize, 60.0f64);
+    let (args, flags) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], args[i + 1..].to_vec()),
+        None => (args, Vec::new()),
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let value = |v: Option<&String>| {
@@ -45,7 +50,7 @@ fn parse(args: &[String]) -> Result<(usize, f64), String> {
     if files < 2 || !(1.0..=3600.0).contains(&seconds) {
         return Err(format!("at least 2 files of 1 to 3600 s; {USAGE}"));
     }
-    Ok((files, seconds))
+    Ok((files, seconds, flags))
 }
 
 /// The demo mix, planar stereo in -1..1.
@@ -114,7 +119,9 @@ fn timed(lacquer: &Path, args: &[&Path], extra: &[&str]) -> Result<f64, String> 
 
 /// Runs the benchmark.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let (files, seconds) = parse(args)?;
+    let (files, seconds, flags) = parse(args)?;
+    let mut extra: Vec<&str> = vec!["--quiet"];
+    extra.extend(flags.iter().map(String::as_str));
     let root = workspace_root();
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "-p", "lacquer-cli"])
@@ -140,22 +147,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
         write_song(&songs.join(name), &mix, i, seconds)?;
     }
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("{files} songs of {seconds} s (44.1 kHz 24-bit stereo), {threads} cores");
+    println!(
+        "{files} songs of {seconds} s (44.1 kHz 24-bit stereo), {threads} cores, flags {:?}",
+        &extra[1..]
+    );
     let mut sum = 0.0;
     for name in &names {
         let t = timed(
             &lacquer,
             &[&songs.join(name), Path::new("-o"), &single.join(name)],
-            &["--quiet"],
+            &extra,
         )?;
         println!("  alone: {name} {t:.2} s");
         sum += t;
     }
-    let wall = timed(&lacquer, &[&songs, Path::new("-o"), &batch], &["--quiet"])?;
+    let wall = timed(&lacquer, &[&songs, Path::new("-o"), &batch], &extra)?;
     let ratio = wall / sum;
     println!(
         "sum of single-file times {sum:.2} s; batch wall time {wall:.2} s = {ratio:.2}x the sum \
-         (at most {MAX_RATIO}x); {:.1}x real time per core-second",
+         (at most {MAX_RATIO}x); the batch masters {:.1}x real time",
         files as f64 * seconds / wall
     );
     for name in &names {

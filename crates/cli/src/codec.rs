@@ -16,7 +16,7 @@
 //! stays under [`CODEC_SAFE_DBTP`] (see `master`).
 
 use super::decode::decode_bytes;
-use lacquer_core::meter::analysis::analyze;
+use lacquer_core::meter::analysis::true_peak_dbtp;
 use std::num::{NonZeroU8, NonZeroU32};
 use std::path::Path;
 
@@ -74,8 +74,8 @@ pub fn worst_dbtp(peaks: &[CodecPeak]) -> Option<f64> {
 fn measure(encoded: Result<Vec<u8>, String>, name: &str) -> Result<f64, String> {
     let (decoded, rate) = decode_bytes(encoded?, Path::new(name)).map_err(|e| e.to_string())?;
     let slices: Vec<&[f32]> = decoded.iter().map(Vec::as_slice).collect();
-    let analysis = analyze(&slices, rate).map_err(|e| format!("cannot measure: {e}"))?;
-    Ok(analysis.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY))
+    let peak = true_peak_dbtp(&slices, rate).map_err(|e| format!("cannot measure: {e}"))?;
+    Ok(peak.unwrap_or(f64::NEG_INFINITY))
 }
 
 /// MP3 at 320 kb/s, LAME quality 2.
