@@ -31,15 +31,6 @@ fn assert_one_line_failure(out: &Output, what: &str) -> String {
     lines[0].to_string()
 }
 
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 fn master(cwd: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "master",

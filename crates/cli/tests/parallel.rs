@@ -65,13 +65,8 @@ fn readmes_gnu_parallel_recipe_masters_each_file_as_a_plain_run_does() {
         stderr.contains("three.wav"),
         "the broken file is named: {stderr}"
     );
-    let mut written: Vec<String> = fs::read_dir(dir.path().join("masters"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    written.sort();
     assert_eq!(
-        written,
+        names_in(&dir.path().join("masters")),
         ["one.wav", "two.wav"],
         "nothing of the broken file: {stderr}"
     );

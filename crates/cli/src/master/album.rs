@@ -22,7 +22,9 @@ use super::super::decode::decode_file_with;
 use super::super::progress::RunProgress;
 use super::super::target::TARGET_LUFS_RANGE;
 use super::assist::AlbumTrack;
-use super::batch::{MakeJob, Outcome, PlannedFile, finish, master_files, print_failure};
+use super::batch::{
+    MakeJob, Outcome, PlannedFile, finish, master_files, print_failure, worker_pool,
+};
 use super::{AssistOptions, MASTER_RATE_RANGE_HZ, print_report};
 use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::profile::{TrackFeatures, album_features, spectral_departure_db};
@@ -94,10 +96,7 @@ pub fn run(
         ));
     }
     let allow_partial = files.first().is_some_and(|f| make_job(0, f).allow_partial);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start {threads} worker threads: {e}")))?;
+    let pool = worker_pool(threads)?;
     let analysed: Vec<Result<Analysed, CliError>> = pool.install(|| {
         files
             .par_iter()

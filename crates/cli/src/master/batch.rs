@@ -319,10 +319,7 @@ pub fn master_files(
     progress: &RunProgress,
     print_each: bool,
 ) -> Result<Vec<Option<Outcome>>, CliError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start {threads} worker threads: {e}")))?;
+    let pool = worker_pool(threads)?;
     let done = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<Outcome>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());
@@ -338,6 +335,14 @@ pub fn master_files(
         });
     });
     Ok(outcomes.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// A pool of `threads` worker threads for the files of a batch or an album.
+pub fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, CliError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start {threads} worker threads: {e}")))
 }
 
 /// Prints a file's error on stderr, naming the file unless the error does.

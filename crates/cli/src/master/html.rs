@@ -63,6 +63,30 @@ const AFTER: RGBColor = RGBColor(31, 100, 200);
 const TARGET: RGBColor = RGBColor(60, 160, 90);
 const LIMIT: RGBColor = RGBColor(200, 50, 50);
 
+/// Draws `points` on `chart` as a 2-pixel line of `colour`, with `label` in the legend.
+macro_rules! plot_line {
+    ($chart:expr, $points:expr, $colour:expr, $label:expr) => {
+        $chart
+            .draw_series(LineSeries::new($points, $colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label($label)
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], $colour.stroke_width(2)))
+    };
+}
+
+/// Draws `chart`'s legend at `position`, on a light box.
+macro_rules! legend {
+    ($chart:expr, $position:expr) => {
+        $chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .position($position)
+            .draw()
+            .map_err(plot_error)
+    };
+}
+
 /// Escapes text for HTML.
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -180,29 +204,9 @@ fn spectrum_plot(r: &HtmlInputs<'_>) -> Result<String, CliError> {
                 .map(|(f, v)| (*f, *v))
                 .collect()
         };
-        chart
-            .draw_series(LineSeries::new(
-                line(&r.assisted.features.mid_db),
-                BEFORE.stroke_width(2),
-            ))
-            .map_err(plot_error)?
-            .label("input")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BEFORE.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(
-                line(&r.features_after.mid_db),
-                AFTER.stroke_width(2),
-            ))
-            .map_err(plot_error)?
-            .label("master")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], AFTER.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::LowerLeft)
-            .draw()
-            .map_err(plot_error)
+        plot_line!(chart, line(&r.assisted.features.mid_db), BEFORE, "input");
+        plot_line!(chart, line(&r.features_after.mid_db), AFTER, "master");
+        legend!(chart, SeriesLabelPosition::LowerLeft)
     })
 }
 
@@ -240,31 +244,15 @@ fn loudness_plot(r: &HtmlInputs<'_>) -> Result<String, CliError> {
             .y_desc("LUFS")
             .draw()
             .map_err(plot_error)?;
-        chart
-            .draw_series(LineSeries::new(
-                [(0.0, r.target_lufs), (end, r.target_lufs)],
-                TARGET.stroke_width(2),
-            ))
-            .map_err(plot_error)?
-            .label(format!("goal {:.1} LUFS integrated", r.target_lufs))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TARGET.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(before, BEFORE.stroke_width(2)))
-            .map_err(plot_error)?
-            .label("input")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BEFORE.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(after, AFTER.stroke_width(2)))
-            .map_err(plot_error)?
-            .label("master")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], AFTER.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(plot_error)
+        plot_line!(
+            chart,
+            [(0.0, r.target_lufs), (end, r.target_lufs)],
+            TARGET,
+            format!("goal {:.1} LUFS integrated", r.target_lufs)
+        );
+        plot_line!(chart, before, BEFORE, "input");
+        plot_line!(chart, after, AFTER, "master");
+        legend!(chart, SeriesLabelPosition::LowerRight)
     })
 }
 
@@ -382,13 +370,7 @@ fn bars_plot(
                 .label(name)
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], LIMIT.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(plot_error)
+        legend!(chart, SeriesLabelPosition::LowerRight)
     })
 }
 
@@ -444,23 +426,9 @@ fn fold_down_plot(r: &HtmlInputs<'_>) -> Result<String, CliError> {
             })
             .draw()
             .map_err(plot_error)?;
-        chart
-            .draw_series(LineSeries::new(before, BEFORE.stroke_width(2)))
-            .map_err(plot_error)?
-            .label("input")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BEFORE.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(after, AFTER.stroke_width(2)))
-            .map_err(plot_error)?
-            .label("master")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], AFTER.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::LowerLeft)
-            .draw()
-            .map_err(plot_error)
+        plot_line!(chart, before, BEFORE, "input");
+        plot_line!(chart, after, AFTER, "master");
+        legend!(chart, SeriesLabelPosition::LowerLeft)
     })
 }
 

@@ -345,3 +345,13 @@ pub fn assert_within(what: &str, value: f64, expected: f64, minus: f64, plus: f6
         "{what}: {value:.3} not within {expected} -{minus}/+{plus}"
     );
 }
+
+/// The names of the entries of `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
