@@ -1,8 +1,9 @@
 //! `--album`: four tracks of different loudness mastered as one record. The album's integrated
 //! loudness (all tracks' gating blocks together, measured here with the `ebur128` crate)
 //! reaches the target, the tracks keep their loudness differences as mixed, every track stays
-//! under the ceiling on the test support's independent 16x meter, and a track whose tonal
-//! balance departs from the rest is decided on its own (and the summary says so).
+//! under the ceiling on the test support's independent 16x meter, a track whose tonal balance
+//! departs from the rest is decided on its own (and the summary says so), and the album's
+//! HTML page has a row per track.
 
 mod common;
 
@@ -56,6 +57,8 @@ fn an_album_reaches_its_target_keeps_its_levels_and_its_ceiling() {
             "--album",
             "--bit-depth",
             "32f",
+            "--report",
+            "reports",
         ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -68,6 +71,26 @@ fn an_album_reaches_its_target_keeps_its_levels_and_its_ceiling() {
     assert!(
         stdout.contains("decided on their own: 'tracks/4-bass.wav'"),
         "the bass-only track departs from the album's balance: {stdout}"
+    );
+
+    // The album's page beside the tracks' reports: a row per track and its two plots.
+    let page = std::fs::read_to_string(dir.path().join("reports/album.html")).unwrap_or_else(|e| {
+        panic!(
+            "no album page ({e}): reports {:?}, stderr {}",
+            names_in(&dir.path().join("reports")),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(page.matches("<tr class=\"track\">").count(), 4, "{page}");
+    assert_eq!(page.matches("<svg").count(), 2);
+    assert!(
+        page.contains("its own") && page.contains("album's"),
+        "{page}"
+    );
+    assert_eq!(
+        names_in(&dir.path().join("reports")).len(),
+        9,
+        "4 x (JSON + HTML) + album"
     );
 
     let reference = ReferenceMeter::new();

@@ -15,17 +15,23 @@
 //!    then measured, and if it missed the target by more than [`ALBUM_TOLERANCE_LU`] the gain
 //!    is corrected and the tracks rendered once more.
 //!
-//! Every track keeps the ceiling (the limiter's true-peak guarantee).
+//! Every track keeps the ceiling (the limiter's true-peak guarantee). With `--report DIR`,
+//! besides each track's JSON and HTML, `DIR/album.html` shows the album: a row per track and
+//! the tracks' loudness and true peaks before and after.
 
 use super::super::CliError;
+use super::super::codec;
 use super::super::decode::decode_file_with;
+use super::super::output::{TempOutput, commit_all};
 use super::super::progress::RunProgress;
 use super::super::target::TARGET_LUFS_RANGE;
 use super::assist::AlbumTrack;
 use super::batch::{
     MakeJob, Outcome, PlannedFile, finish, master_files, print_failure, worker_pool,
 };
-use super::{AssistOptions, MASTER_RATE_RANGE_HZ, print_report};
+use super::html::{AlbumRow, album_html};
+use super::report::write_text;
+use super::{AssistOptions, MASTER_RATE_RANGE_HZ, is_html, print_report};
 use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::profile::{TrackFeatures, album_features, spectral_departure_db};
 use lacquer_core::meter::album::{TrackLoudness, album_lufs, track_loudness};
@@ -34,6 +40,9 @@ use rayon::prelude::*;
 /// A track whose tonal balance departs from the album's by more than this (dB RMS over the
 /// bands, level aside) is decided on its own.
 pub const ALBUM_DEPARTURE_DB: f32 = 3.0;
+
+/// The album's page, beside the tracks' HTML reports.
+pub const ALBUM_PAGE: &str = "album.html";
 
 /// How close the written album's loudness must be to the target before a second pass, LU.
 pub const ALBUM_TOLERANCE_LU: f64 = 0.05;
@@ -95,7 +104,29 @@ pub fn run(
             "--album sets each track's Drive to keep the album's levels; drop --drive",
         ));
     }
-    let allow_partial = files.first().is_some_and(|f| make_job(0, f).allow_partial);
+    let first_job = files.first().map(|f| make_job(0, f));
+    let allow_partial = first_job.as_ref().is_some_and(|j| j.allow_partial);
+    let force = first_job.as_ref().is_some_and(|j| j.force);
+    // With reports, the album's own page goes beside the tracks' pages.
+    let album_page = files
+        .first()
+        .and_then(|f| f.report.iter().find(|p| is_html(p)))
+        .and_then(|p| p.parent())
+        .map(|dir| dir.join(ALBUM_PAGE));
+    if let Some(page) = &album_page {
+        if files.iter().any(|f| f.report.iter().any(|r| r == page)) {
+            return Err(CliError::new(format!(
+                "a track's report would be the album's page '{}'; rename that track",
+                page.display()
+            )));
+        }
+        if !force && page.exists() {
+            return Err(CliError::new(format!(
+                "the album's report '{}' already exists; add --force to overwrite it",
+                page.display()
+            )));
+        }
+    }
     let pool = worker_pool(threads)?;
     let analysed: Vec<Result<Analysed, CliError>> = pool.install(|| {
         files
@@ -254,5 +285,28 @@ pub fn run(
             format!("; decided on their own: {}", own.join(", "))
         }
     ))?;
+    if let Some(page) = &album_page {
+        let rows: Vec<AlbumRow<'_>> = files
+            .iter()
+            .zip(&outcomes)
+            .zip(&departures)
+            .filter_map(|((file, outcome), departure)| match outcome {
+                Some(Outcome { report: Ok(r), .. }) => Some(AlbumRow {
+                    input: &file.input,
+                    output: &file.output,
+                    before: &r.before,
+                    after: &r.after,
+                    shared: *departure <= ALBUM_DEPARTURE_DB,
+                    codec_worst_dbtp: codec::worst_dbtp(&r.codec),
+                }),
+                _ => None,
+            })
+            .collect();
+        let ceiling = first_job.as_ref().map_or(-1.0, |j| j.settings.ceiling_dbtp);
+        let html = album_html(&rows, album_in, album_out, target, ceiling)?;
+        let mut temp = TempOutput::create_beside(page)?;
+        write_text(temp.file()?, page, &html)?;
+        commit_all(vec![(temp, page.as_path())], true)?;
+    }
     finish(files, &outcomes, progress.elapsed_seconds(), threads)
 }

@@ -564,3 +564,97 @@ pub fn report_html(r: &HtmlInputs<'_>) -> Result<String, CliError> {
     html.push_str("<p>Made by Lacquer.</p>\n</body></html>\n");
     Ok(html)
 }
+
+/// One track's row on the album page.
+pub struct AlbumRow<'a> {
+    /// Input file.
+    pub input: &'a Path,
+    /// Written master.
+    pub output: &'a Path,
+    /// Measurements of the input and the master.
+    pub before: &'a Analysis,
+    /// See `before`.
+    pub after: &'a Analysis,
+    /// Whether the track followed the album's direction (else it was decided on its own).
+    pub shared: bool,
+    /// The worst codec peak of the master, dBTP, if measured.
+    pub codec_worst_dbtp: Option<f64>,
+}
+
+/// The album's page: a row per track (loudness and true peak before and after, shared or own
+/// direction, codec peak) and plots of the tracks' loudness and true peaks.
+pub fn album_html(
+    rows: &[AlbumRow<'_>],
+    album_before_lufs: f64,
+    album_after_lufs: Option<f64>,
+    target_lufs: f64,
+    ceiling_dbtp: f32,
+) -> Result<String, CliError> {
+    let names: Vec<String> = (1..=rows.len()).map(|i| i.to_string()).collect();
+    let level = |a: &Analysis| a.integrated_lufs.map_or(-60.0, |l| l as f32);
+    let peak = |a: &Analysis| a.true_peak_dbtp.map_or(-60.0, |p| p as f32);
+    let loudness = bars_plot(
+        "Loudness per track (numbers as in the table)",
+        "LUFS",
+        &names,
+        &rows
+            .iter()
+            .map(|r| (level(r.before), level(r.after)))
+            .collect::<Vec<_>>(),
+        Some((
+            target_lufs as f32,
+            format!("album target {target_lufs:.1} LUFS"),
+        )),
+    )?;
+    let peaks = bars_plot(
+        "True peak per track",
+        "dBTP",
+        &names,
+        &rows
+            .iter()
+            .map(|r| (peak(r.before), peak(r.after)))
+            .collect::<Vec<_>>(),
+        Some((ceiling_dbtp, format!("ceiling {ceiling_dbtp:.1} dBTP"))),
+    )?;
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Lacquer album \
+         report</title>\n<style>body{{font-family:sans-serif;max-width:920px;margin:1em auto;\
+         color:#222}}table{{border-collapse:collapse}}td,th{{padding:2px 8px;text-align:right}}\
+         td:nth-child(2),th:nth-child(2){{text-align:left}}</style></head><body>\n\
+         <h1>Lacquer album report</h1>\n<p>{} tracks: {album_before_lufs:.1} LUFS as mixed, {} \
+         mastered (target {target_lufs:.1} LUFS); each track's own page is beside this one.</p>\n\
+         <table><tr><th>#</th><th>Track</th><th>Mixed</th><th>Mastered</th><th>True peak</th>\
+         <th>Codec peak</th><th>Direction</th></tr>\n",
+        rows.len(),
+        album_after_lufs.map_or("n/a".to_string(), |l| format!("{l:.1} LUFS")),
+    );
+    let v = |x: Option<f64>, unit: &str| x.map_or("n/a".to_string(), |x| format!("{x:.1} {unit}"));
+    for (i, r) in rows.iter().enumerate() {
+        let _ = writeln!(
+            html,
+            "<tr class=\"track\"><td>{}</td><td>{} &rarr; {}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            i + 1,
+            esc(&r.input.display().to_string()),
+            esc(&r.output.display().to_string()),
+            v(r.before.integrated_lufs, "LUFS"),
+            v(r.after.integrated_lufs, "LUFS"),
+            v(r.after.true_peak_dbtp, "dBTP"),
+            v(r.codec_worst_dbtp, "dBTP"),
+            if r.shared { "album's" } else { "its own" }
+        );
+    }
+    html.push_str("</table>\n");
+    let _ = writeln!(
+        html,
+        "<figure id=\"album-loudness\" class=\"plot\">{loudness}</figure>"
+    );
+    let _ = writeln!(
+        html,
+        "<figure id=\"album-true-peak\" class=\"plot\">{peaks}</figure>"
+    );
+    html.push_str("<p>Made by Lacquer.</p>\n</body></html>\n");
+    Ok(html)
+}
