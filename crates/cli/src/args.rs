@@ -3,6 +3,7 @@
 
 use super::CliError;
 use super::master::assist::{AssistJob, FamilyChoice};
+use super::output::OutputFormat;
 use super::target::{
     DEFAULT_MAX_GAIN_REDUCTION_DB, LoudnessTarget, MAX_GAIN_REDUCTION_RANGE_DB, TARGET_LUFS_RANGE,
 };
@@ -70,17 +71,14 @@ pub struct MasterArgs {
     /// each master is written there under its input's name (created if missing).
     #[arg(short = 'o', long = "out", value_name = "OUTPUT")]
     pub output_path: PathBuf,
-    /// Format of masters written into a folder (-o FOLDER): wav or flac (default wav). With
-    /// an output file, its extension decides.
+    /// Format of masters written into a folder: wav (default) or flac; else the extension.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<FileFormat>,
+    pub format: Option<OutputFormat>,
     /// Files mastered at once in a batch (default: one per CPU core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Master the inputs as one record: tone, dynamics and width decided once for the
-    /// tracks together (a track whose tonal balance departs from the album's gets its own),
-    /// and one gain for all, so the album reaches the loudness target while the tracks keep
-    /// their levels relative to each other as mixed.
+    /// Master the inputs as one record: tone, dynamics and width decided once for all (a
+    /// track that departs gets its own), one gain so the album meets the target as mixed.
     #[arg(long)]
     pub album: bool,
     /// No progress display (errors, warnings and the tables are still printed).
@@ -139,8 +137,7 @@ pub struct MasterArgs {
     /// (the codec check; the Drive stays, so the master ends a little quieter).
     #[arg(long)]
     pub codec_safe: bool,
-    /// Skip the codec check (encoding the master as MP3 and Ogg Vorbis to measure their
-    /// peaks), which about doubles the time of a master (0.9 s more on a 60 s song).
+    /// Skip the codec check (MP3 and Ogg Vorbis peaks), which doubles a master's time.
     #[arg(long, conflicts_with = "codec_safe")]
     pub no_codec_check: bool,
     /// Plain chain: no analysis and no decisions, only what the flags set (the assistant runs
@@ -173,25 +170,6 @@ pub struct MasterArgs {
     /// NAME.json and one NAME.html per master.
     #[arg(long, value_name = "FILE")]
     pub report: Vec<PathBuf>,
-}
-
-/// The format of masters written into a folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FileFormat {
-    /// WAV (`.wav`).
-    Wav,
-    /// FLAC (`.flac`; 16 or 24 bit).
-    Flac,
-}
-
-impl FileFormat {
-    /// The file name extension, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Wav => "wav",
-            Self::Flac => "flac",
-        }
-    }
 }
 
 /// The channel `--flip-polarity` inverts.

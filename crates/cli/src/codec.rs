@@ -16,7 +16,7 @@
 //! stays under [`CODEC_SAFE_DBTP`] (see `master`).
 
 use super::decode::decode_bytes;
-use lacquer_core::meter::analysis::true_peak_dbtp;
+use lacquer_core::meter::peak::true_peak_dbtp;
 use std::num::{NonZeroU8, NonZeroU32};
 use std::path::Path;
 

@@ -54,16 +54,25 @@ pub struct WriteFile<'a> {
     pub wav: bool,
 }
 
-/// The audio format of the master, chosen by the output's extension (case-insensitive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The audio format of the master: chosen by the output's extension (case-insensitive), or by
+/// `--format` for masters written into a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// `.wav` or `.wave`.
+    /// WAV (`.wav` or `.wave`).
     Wav,
-    /// `.flac`.
+    /// FLAC (`.flac`; 16 or 24 bit).
     Flac,
 }
 
 impl OutputFormat {
+    /// The file name extension it writes, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Wav => "wav",
+            Self::Flac => "flac",
+        }
+    }
+
     /// The format `path`'s extension names, or `None` for any other name.
     pub fn of(path: &Path) -> Option<Self> {
         let ext = path.extension().and_then(|e| e.to_str())?;

@@ -9,8 +9,8 @@
 //! summary table and a non-zero exit if any file failed. Each master is written atomically by
 //! the single-file path, so a failed file leaves nothing behind.
 
-use super::super::args::{FileFormat, MasterArgs};
-use super::super::output::{ReadFile, WriteFile, check_outputs, master_output};
+use super::super::args::MasterArgs;
+use super::super::output::{OutputFormat, ReadFile, WriteFile, check_outputs, master_output};
 use super::super::progress::{Progress, RunProgress};
 use super::super::{CliError, print_stdout};
 use super::{AssistOptions, MasterJob, MasterReport, master_with, print_report};
@@ -195,7 +195,7 @@ fn plan_creating(args: &MasterArgs, created: &mut Vec<PathBuf>) -> Result<Plan, 
             ));
         }
     };
-    let extension = args.format.unwrap_or(FileFormat::Wav).extension();
+    let extension = args.format.unwrap_or(OutputFormat::Wav).extension();
     let files: Vec<PlannedFile> = inputs
         .iter()
         .map(|input| PlannedFile {

@@ -171,25 +171,8 @@ fn finite(value: f64) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
-/// True peak of planar `channels` at `sample_rate_hz`, dBTP (`None` for silence): the same
-/// BS.1770-4 meter as [`analyze`]'s `true_peak_dbtp`, without the loudness measurements (the
-/// codec check measures only this, on two decodes of every master).
-pub fn true_peak_dbtp(
-    channels: &[&[f32]],
-    sample_rate_hz: u32,
-) -> Result<Option<f64>, AnalysisError> {
-    let meter_error = |e: ebur128::Error| AnalysisError::Meter(format!("{e:?}"));
-    let mut meter = EbuR128::new(channels.len() as u32, sample_rate_hz, Mode::TRUE_PEAK)
-        .map_err(meter_error)?;
-    meter.add_frames_planar_f32(channels).map_err(meter_error)?;
-    let peak = (0..channels.len() as u32)
-        .map(|ch| meter.true_peak(ch).unwrap_or(0.0))
-        .fold(0.0f64, f64::max);
-    Ok(peak_db(peak))
-}
-
 /// A linear peak as dB, `None` for 0.
-fn peak_db(peak: f64) -> Option<f64> {
+pub(crate) fn peak_db(peak: f64) -> Option<f64> {
     if peak > 0.0 {
         finite(20.0 * peak.log10())
     } else {
@@ -430,22 +413,6 @@ pub fn pearson(a: &[f32], b: &[f32]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn true_peak_alone_equals_the_full_analysis_figure() {
-        // A 0.45 fs-ish tone at an odd phase, whose true peak sits between samples.
-        let rate = 48_000u32;
-        let x: Vec<f32> = (0..rate)
-            .map(|i| {
-                0.8 * (2.0 * std::f32::consts::PI * 19_997.0 * i as f32 / rate as f32 + 0.7).sin()
-            })
-            .collect();
-        let full = analyze(&[&x, &x], rate).unwrap().true_peak_dbtp.unwrap();
-        let alone = true_peak_dbtp(&[&x, &x], rate).unwrap().unwrap();
-        assert_eq!(full, alone);
-        assert!(alone > 20.0 * 0.8f64.log10() - 0.5, "{alone}");
-        assert_eq!(true_peak_dbtp(&[&[0.0f32; 4800][..]], rate).unwrap(), None);
-    }
 
     use super::*;
     use std::f64::consts::PI;

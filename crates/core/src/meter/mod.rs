@@ -8,6 +8,7 @@ pub mod bus;
 pub mod feeds;
 pub mod history;
 pub mod loudness;
+pub mod peak;
 pub mod spectrum;
 pub mod spectrum_analyzer;
 pub mod stereo_meter;
