@@ -201,10 +201,15 @@ pub fn run_tagged(args: &MasterArgs, software_tag: Option<&'static str>) -> Resu
             );
             print_report(&job, &result?)
         }
-        Plan::Batch(files) if args.album => {
-            album::run(&files, &make_job, &options, threads, args.quiet)
-        }
-        Plan::Batch(files) => batch::run(&files, &make_job, &options, threads, args.quiet),
+        Plan::Batch { files, album_page } if args.album => album::run(
+            &files,
+            album_page.as_deref(),
+            &make_job,
+            &options,
+            threads,
+            args.quiet,
+        ),
+        Plan::Batch { files, .. } => batch::run(&files, &make_job, &options, threads, args.quiet),
     }
 }
 

@@ -93,6 +93,26 @@ fn an_album_reaches_its_target_keeps_its_levels_and_its_ceiling() {
         "4 x (JSON + HTML) + album"
     );
 
+    // The album's page is checked with every other output before anything is written.
+    std::fs::create_dir(dir.path().join("reports2")).unwrap();
+    std::fs::write(dir.path().join("reports2/album.html"), b"keep").unwrap();
+    let again = run_in(
+        dir.path(),
+        &[
+            "master", "tracks", "-o", "album2", "--album", "--report", "reports2",
+        ],
+    );
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "{err}");
+    assert!(
+        err.contains("album.html' already exists; add --force"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("album2").exists(),
+        "nothing written: {err}"
+    );
+
     let reference = ReferenceMeter::new();
     let mut mixed = Vec::new();
     let mut mastered = Vec::new();

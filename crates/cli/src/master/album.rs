@@ -31,18 +31,16 @@ use super::batch::{
 };
 use super::html::{AlbumRow, album_html};
 use super::report::write_text;
-use super::{AssistOptions, MASTER_RATE_RANGE_HZ, is_html, print_report};
+use super::{AssistOptions, MASTER_RATE_RANGE_HZ, print_report};
 use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::profile::{TrackFeatures, album_features, spectral_departure_db};
 use lacquer_core::meter::album::{TrackLoudness, album_lufs, track_loudness};
 use rayon::prelude::*;
+use std::path::Path;
 
 /// A track whose tonal balance departs from the album's by more than this (dB RMS over the
 /// bands, level aside) is decided on its own.
 pub const ALBUM_DEPARTURE_DB: f32 = 3.0;
-
-/// The album's page, beside the tracks' HTML reports.
-pub const ALBUM_PAGE: &str = "album.html";
 
 /// How close the written album's loudness must be to the target before a second pass, LU.
 pub const ALBUM_TOLERANCE_LU: f64 = 0.05;
@@ -89,6 +87,7 @@ fn analyse(file: &PlannedFile, allow_partial: bool) -> Result<Analysed, CliError
 /// Masters the planned files as an album.
 pub fn run(
     files: &[PlannedFile],
+    album_page: Option<&Path>,
     make_job: &MakeJob<'_>,
     options: &AssistOptions,
     threads: usize,
@@ -106,27 +105,6 @@ pub fn run(
     }
     let first_job = files.first().map(|f| make_job(0, f));
     let allow_partial = first_job.as_ref().is_some_and(|j| j.allow_partial);
-    let force = first_job.as_ref().is_some_and(|j| j.force);
-    // With reports, the album's own page goes beside the tracks' pages.
-    let album_page = files
-        .first()
-        .and_then(|f| f.report.iter().find(|p| is_html(p)))
-        .and_then(|p| p.parent())
-        .map(|dir| dir.join(ALBUM_PAGE));
-    if let Some(page) = &album_page {
-        if files.iter().any(|f| f.report.iter().any(|r| r == page)) {
-            return Err(CliError::new(format!(
-                "a track's report would be the album's page '{}'; rename that track",
-                page.display()
-            )));
-        }
-        if !force && page.exists() {
-            return Err(CliError::new(format!(
-                "the album's report '{}' already exists; add --force to overwrite it",
-                page.display()
-            )));
-        }
-    }
     let pool = worker_pool(threads)?;
     let analysed: Vec<Result<Analysed, CliError>> = pool.install(|| {
         files
@@ -285,7 +263,7 @@ pub fn run(
             format!("; decided on their own: {}", own.join(", "))
         }
     ))?;
-    if let Some(page) = &album_page {
+    if let Some(page) = album_page {
         let rows: Vec<AlbumRow<'_>> = files
             .iter()
             .zip(&outcomes)
@@ -306,7 +284,7 @@ pub fn run(
         let html = album_html(&rows, album_in, album_out, target, ceiling)?;
         let mut temp = TempOutput::create_beside(page)?;
         write_text(temp.file()?, page, &html)?;
-        commit_all(vec![(temp, page.as_path())], true)?;
+        commit_all(vec![(temp, page)], true)?;
     }
     finish(files, &outcomes, progress.elapsed_seconds(), threads)
 }

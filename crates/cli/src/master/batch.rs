@@ -34,8 +34,16 @@ pub enum Plan {
     /// One file, written where `-o` says.
     Single(PlannedFile),
     /// Several files into a folder.
-    Batch(Vec<PlannedFile>),
+    Batch {
+        /// The files.
+        files: Vec<PlannedFile>,
+        /// With `--album` and reports: the album's page beside the tracks' reports.
+        album_page: Option<PathBuf>,
+    },
 }
+
+/// The album's page, beside the tracks' HTML reports.
+pub const ALBUM_PAGE: &str = "album.html";
 
 /// One input and where its master (and report) go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,13 +214,22 @@ fn plan_creating(args: &MasterArgs, created: &mut Vec<PathBuf>) -> Result<Plan, 
             }),
         })
         .collect();
-    check_plan(&files, &args.references, args.force)?;
-    Ok(Plan::Batch(files))
+    let album_page = report_dir
+        .filter(|_| args.album)
+        .map(|dir| dir.join(ALBUM_PAGE));
+    check_plan(&files, album_page.as_deref(), &args.references, args.force)?;
+    Ok(Plan::Batch { files, album_page })
 }
 
-/// Every output against every input and reference, outputs against each other (two inputs
-/// with the same name would write the same master), existing files against `force`.
-fn check_plan(files: &[PlannedFile], references: &[PathBuf], force: bool) -> Result<(), CliError> {
+/// Every output (the album's page too) against every input and reference, outputs against each
+/// other (two inputs with the same name would write the same master), existing files against
+/// `force`.
+fn check_plan(
+    files: &[PlannedFile],
+    album_page: Option<&Path>,
+    references: &[PathBuf],
+    force: bool,
+) -> Result<(), CliError> {
     for (i, a) in files.iter().enumerate() {
         if let Some(b) = files[i + 1..].iter().find(|b| b.output == a.output) {
             return Err(CliError::new(format!(
@@ -247,6 +264,12 @@ fn check_plan(files: &[PlannedFile], references: &[PathBuf], force: bool) -> Res
                 wav: false,
             }),
     );
+    writes.extend(album_page.map(|path| WriteFile {
+        path,
+        role: "the album's report ",
+        advice: "rename the track called 'album', or choose another --report folder",
+        wav: false,
+    }));
     check_outputs(&reads, &writes, force)
 }
 

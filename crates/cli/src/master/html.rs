@@ -87,6 +87,15 @@ macro_rules! legend {
     };
 }
 
+/// A frequency axis label: "500", "2k".
+fn hz_label(hz: &f32) -> String {
+    if *hz >= 1000.0 {
+        format!("{:.0}k", hz / 1000.0)
+    } else {
+        format!("{hz:.0}")
+    }
+}
+
 /// Escapes text for HTML.
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -162,13 +171,7 @@ fn spectrum_plot(r: &HtmlInputs<'_>) -> Result<String, CliError> {
             .configure_mesh()
             .x_desc("Hz")
             .y_desc("dB")
-            .x_label_formatter(&|f| {
-                if *f >= 1000.0 {
-                    format!("{:.0}k", f / 1000.0)
-                } else {
-                    format!("{f:.0}")
-                }
-            })
+            .x_label_formatter(&hz_label)
             .draw()
             .map_err(plot_error)?;
         let band: Vec<(f32, f32)> = freqs
@@ -417,13 +420,7 @@ fn fold_down_plot(r: &HtmlInputs<'_>) -> Result<String, CliError> {
             .configure_mesh()
             .x_desc("Hz")
             .y_desc("dB")
-            .x_label_formatter(&|f| {
-                if *f >= 1000.0 {
-                    format!("{:.0}k", f / 1000.0)
-                } else {
-                    format!("{f:.0}")
-                }
-            })
+            .x_label_formatter(&hz_label)
             .draw()
             .map_err(plot_error)?;
         plot_line!(chart, before, BEFORE, "input");
