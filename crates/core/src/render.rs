@@ -11,7 +11,12 @@
 use crate::chain::{ChainSettings, MasteringChain};
 pub use crate::dsp::limiter::{ACTIVE_GAIN_REDUCTION_DB, GainReductionStats};
 use crate::meter::analysis::AnalysisError;
-use ebur128::{EbuR128, Mode};
+pub use stream::{
+    BlockSource, SinkResult, SliceSource, StreamRenderer, StreamSummary, measure_source,
+    render_source,
+};
+
+mod stream;
 
 /// Block size the chain is fed with, samples: what a typical host uses, so offline renders
 /// exercise the same block handling as the plugin.
@@ -108,32 +113,7 @@ pub fn measure_render(
     sample_rate_hz: u32,
     settings: &ChainSettings,
 ) -> Result<RenderLoudness, AnalysisError> {
-    let mut meter = EbuR128::new(input.len() as u32, sample_rate_hz, Mode::I)
-        .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
-    let mut chain = fresh_chain(sample_rate_hz, input.len(), settings);
-    let latency_samples = chain.latency_samples() as usize;
-    let mut meter_error = None;
-    render_streaming(
-        input,
-        latency_samples,
-        HOST_BLOCK_SAMPLES,
-        |block| chain.process(block),
-        |aligned| {
-            if meter_error.is_none()
-                && let Err(e) = meter.add_frames_planar_f32(aligned)
-            {
-                meter_error = Some(AnalysisError::Meter(format!("{e:?}")));
-            }
-        },
-    );
-    if let Some(e) = meter_error {
-        return Err(e);
-    }
-    let integrated = meter.loudness_global().ok().filter(|l| l.is_finite());
-    Ok(RenderLoudness {
-        integrated_lufs: integrated,
-        gain_reduction: chain.take_gain_reduction_stats().into(),
-    })
+    measure_source(&SliceSource::new(input, sample_rate_hz), settings)
 }
 
 /// Runs `process` over the planar audio `padded` in blocks of `block_samples` and removes a

@@ -101,6 +101,8 @@ pub enum AnalysisError {
     Meter(String),
     /// The sample rate (Hz) is outside [`ANALYSIS_RATE_RANGE_HZ`].
     UnsupportedRate(u32),
+    /// The audio could not be read (a streamed file's decoder, or a sink, failed).
+    Read(String),
 }
 
 impl fmt::Display for AnalysisError {
@@ -108,6 +110,7 @@ impl fmt::Display for AnalysisError {
         match self {
             Self::BadLayout(msg) => write!(f, "cannot measure this audio: {msg}"),
             Self::Meter(msg) => write!(f, "loudness meter error: {msg}"),
+            Self::Read(msg) => f.write_str(msg),
             Self::UnsupportedRate(rate) => write!(
                 f,
                 "the sample rate {rate} Hz is outside the range the loudness meters measure \

@@ -187,3 +187,97 @@ fn measuring_silence_reports_no_loudness() {
     assert_eq!(m.integrated_lufs, None);
     assert_eq!(m.gain_reduction, GainReductionSummary::default());
 }
+
+/// Pushes `input` into a [`StreamRenderer`] in blocks of the sizes `sizes` (cycled) and
+/// collects what it hands on.
+fn stream_render(
+    input: &[Vec<f32>],
+    rate: u32,
+    settings: &ChainSettings,
+    sizes: &[usize],
+) -> (Vec<Vec<f32>>, StreamSummary) {
+    let mut renderer = StreamRenderer::new(input.len(), rate, settings);
+    let mut out = vec![Vec::new(); input.len()];
+    let mut collect = |block: &[&[f32]]| -> SinkResult {
+        for (o, b) in out.iter_mut().zip(block) {
+            o.extend_from_slice(b);
+        }
+        Ok(())
+    };
+    let frames = input[0].len();
+    let mut start = 0;
+    for &size in sizes.iter().cycle() {
+        if start >= frames {
+            break;
+        }
+        let end = (start + size).min(frames);
+        let block: Vec<&[f32]> = input.iter().map(|c| &c[start..end]).collect();
+        renderer.push(&block, &mut collect).unwrap();
+        start = end;
+    }
+    let summary = renderer.finish(&mut collect).unwrap();
+    (out, summary)
+}
+
+#[test]
+fn the_stream_renderer_gives_the_in_place_render_for_any_blocks() {
+    // Hostile material into a driven limiter, at the lowest and highest rates, with short
+    // and long lookaheads (latencies under and over a host block).
+    for rate in [22_050u32, 44_100, 384_000] {
+        let n = rate as usize / 2 + 333;
+        let noise = lacquer_test_support::signals::noise(n, 7);
+        let square: Vec<f32> = (0..n)
+            .map(|i| if (i / 37) % 2 == 0 { 0.9 } else { -0.9 })
+            .collect();
+        let input = vec![noise, square];
+        for lookahead_ms in [0.5f32, 10.0] {
+            let settings = ChainSettings {
+                drive_db: 12.0,
+                lookahead_ms,
+                ..ChainSettings::default()
+            };
+            let whole = render(input.clone(), rate, &settings);
+            for sizes in [&[1usize, 7, 4096][..], &[512], &[511, 513], &[1 << 20]] {
+                let (out, summary) = stream_render(&input, rate, &settings, sizes);
+                assert_eq!(
+                    out, whole.channels,
+                    "{rate} Hz, {lookahead_ms} ms, {sizes:?}"
+                );
+                assert_eq!(summary.gain_reduction, whole.gain_reduction);
+                assert_eq!(
+                    summary.gain_reduction_per_block_db,
+                    whole.gain_reduction_per_block_db
+                );
+                assert_eq!(summary.frames, n);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_short_input_streams_whole_and_silence_streams_nothing() {
+    let settings = ChainSettings::default();
+    let input = vec![ramp(3, 0.1)];
+    let (out, _) = stream_render(&input, 48_000, &settings, &[1]);
+    assert_eq!(out, render(input, 48_000, &settings).channels);
+    let (out, summary) = stream_render(&[Vec::new()], 48_000, &settings, &[1]);
+    assert_eq!(out, vec![Vec::<f32>::new()]);
+    assert_eq!(summary.frames, 0);
+}
+
+#[test]
+fn a_sink_error_stops_the_render() {
+    let input = vec![vec![0.5f32; 48_000]];
+    let slices: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
+    let mut calls = 0;
+    let result = render_source(
+        &SliceSource::new(&slices, 48_000),
+        &ChainSettings::default(),
+        &mut |_| {
+            calls += 1;
+            Err("disk full".into())
+        },
+    );
+    assert_eq!(result, Err("disk full".to_string()));
+    assert_eq!(calls, 1);
+}

@@ -68,13 +68,36 @@ pub fn solve_loudness(
     drive_range_db: (f32, f32),
     max_gain_reduction_db: f32,
 ) -> Result<DriveSolution, AnalysisError> {
+    solve_loudness_from(
+        decision,
+        track,
+        &SliceSource::new(audio, sample_rate_hz),
+        amounts,
+        base,
+        drive_range_db,
+        max_gain_reduction_db,
+    )
+}
+
+/// [`solve_loudness`] over a [`BlockSource`]: every trial is a pass over the source, so a file
+/// that is never whole in memory is solved in constant memory. The chosen Drive's render is
+/// exactly [`render_source`]'s with the decided settings.
+pub fn solve_loudness_from(
+    decision: &mut Decision,
+    track: &TrackFeatures,
+    source: &dyn BlockSource,
+    amounts: Amounts,
+    base: &ChainSettings,
+    drive_range_db: (f32, f32),
+    max_gain_reduction_db: f32,
+) -> Result<DriveSolution, AnalysisError> {
     let settings = apply(decision, amounts, base);
     let measure = |drive_db: f32| {
         let trial = ChainSettings {
             drive_db,
             ..settings
         };
-        measure_render(audio, sample_rate_hz, &trial).map(|m| (measured(&m), ()))
+        measure_source(source, &trial).map(|m| (measured(&m), ()))
     };
     let search = DriveSearch {
         target_lufs: decision.loudness.target_lufs,
