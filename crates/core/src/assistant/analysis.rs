@@ -17,8 +17,17 @@
 
 use super::profile::{NUM_BANDS, TrackFeatures, band_edges_hz};
 use crate::dsp::loudness_match::k_weighting;
+use crate::meter::stream::StepBuffer;
 use ebur128::{EbuR128, Mode};
+use percussion::Percussion;
+#[cfg(test)]
 use realfft::RealFftPlanner;
+#[cfg(test)]
+use welch::bin_weights;
+use welch::{WelchBands, WindowPower};
+
+mod percussion;
+mod welch;
 
 /// Length of the windows the spectrum is gated by, seconds (the EBU short-term window,
 /// EBU Tech 3341).
@@ -95,67 +104,153 @@ pub fn k_weight_per_band() -> [f64; NUM_BANDS] {
     })
 }
 
-/// Band powers of one 3 s window, summed over its FFT frames.
-#[derive(Debug, Clone, Default)]
-struct WindowPower {
-    mid: [f64; NUM_BANDS],
-    side: [f64; NUM_BANDS],
-    low_mid: f64,
-    low_side: f64,
-    num_frames: usize,
-}
-
 /// Measures one track: `channels` holds one slice per channel (mono or stereo; a mono track
 /// has silence as its side; further channels are ignored; all are cut to the shortest),
 /// `sample_rate_hz` its rate. Silence or an empty track gives `None` loudness figures and a
 /// spectrum at the floor.
+///
+/// The whole-slice form of [`TrackAnalyzer`]: the same features, bit for bit.
 pub fn analyze_track(channels: &[&[f32]], sample_rate_hz: f32) -> TrackFeatures {
-    let chans: Vec<&[f32]> = channels.iter().take(2).copied().collect();
-    let num_frames = chans.iter().map(|c| c.len()).min().unwrap_or(0);
-    let chans: Vec<&[f32]> = chans.iter().map(|c| &c[..num_frames]).collect();
-    let rate = sample_rate_hz.max(1.0);
-    let window_len = ((WINDOW_S * rate).round() as usize).max(1);
+    let mut analyzer = TrackAnalyzer::new(channels.len(), sample_rate_hz);
+    analyzer.push(channels);
+    analyzer.finish()
+}
 
-    let loudness = measure_loudness(&chans, rate, window_len);
-    let (mid, side) = mid_side(&chans);
-    let windows = window_powers(&mid, side.as_deref(), rate, window_len);
+/// [`analyze_track`] in constant memory: audio is pushed block by block (planar, of any
+/// lengths) and [`TrackAnalyzer::finish`] gives the [`TrackFeatures`], bit-identical to
+/// [`analyze_track`] on the concatenated audio whatever the block sizes.
+///
+/// - The `ebur128` meter is fed one 3 s window per call, counted from the track's start (a
+///   window that straddles two blocks is gathered first: at most 3 s of the first two
+///   channels, 9 MB at 384 kHz), and read after each, as the whole-slice analysis did.
+/// - Mid and side go through a sliding buffer of one FFT frame ([`fft_len_for`]); each frame
+///   is transformed as soon as its last sample arrives, at the same positions as before.
+/// - Percussiveness keeps only the last 32 frame energies.
+///
+/// Memory per hour of audio: 65 band powers and one loudness per 3 s window (about 630 KB), plus `ebur128`'s gating history (one number per 100 ms block).
+pub struct TrackAnalyzer {
+    /// The rate, at least 1 Hz.
+    rate: f32,
+    num_channels: usize,
+    num_frames: usize,
+    loudness: WindowLoudness,
+    spectrum: WelchBands,
+    percussion: Percussion,
+    /// Mid and side of the current block (stereo).
+    mid: Vec<f32>,
+    side: Vec<f32>,
+}
 
-    let gated = gated_windows(&windows, &loudness.window_lufs);
-    let mut total = WindowPower::default();
-    for &w in &gated {
-        let src = &windows[w];
-        for band in 0..NUM_BANDS {
-            total.mid[band] += src.mid[band];
-            total.side[band] += src.side[band];
+impl std::fmt::Debug for TrackAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrackAnalyzer")
+            .field("num_channels", &self.num_channels)
+            .field("num_frames", &self.num_frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrackAnalyzer {
+    /// A track of `num_channels` channels (only the first two count) at `sample_rate_hz`.
+    pub fn new(num_channels: usize, sample_rate_hz: f32) -> Self {
+        let num_channels = num_channels.min(2);
+        let rate = sample_rate_hz.max(1.0);
+        let window_len = ((WINDOW_S * rate).round() as usize).max(1);
+        Self {
+            rate,
+            num_channels,
+            num_frames: 0,
+            loudness: WindowLoudness::new(num_channels, rate, window_len),
+            spectrum: WelchBands::new(rate, window_len),
+            percussion: Percussion::new(rate),
+            mid: Vec::new(),
+            side: Vec::new(),
         }
-        total.low_mid += src.low_mid;
-        total.low_side += src.low_side;
-        total.num_frames += src.num_frames;
     }
 
-    let (mid_db, side_db) = normalised_bands(&total.mid, &total.side);
-    let side_to_mid_db = std::array::from_fn(|b| clamp_ratio_db(side_db[b] - mid_db[b]));
-    let low_end_side_to_mid_db = if total.low_mid > 0.0 || total.low_side > 0.0 {
-        let ratio = total.low_side.max(f64::MIN_POSITIVE) / total.low_mid.max(f64::MIN_POSITIVE);
-        clamp_ratio_db((10.0 * ratio.log10()) as f32)
-    } else {
-        -SIDE_TO_MID_LIMIT_DB
-    };
+    /// Measures the next `block`: one slice per channel. Only the first two count, and they
+    /// are cut to the shortest of them (a missing one counts as empty), as [`analyze_track`]
+    /// cuts a whole track; give every block all channels at one length.
+    pub fn push(&mut self, block: &[&[f32]]) {
+        let chans = &block[..block.len().min(self.num_channels)];
+        let frames = if chans.len() < self.num_channels {
+            0
+        } else {
+            chans.iter().map(|c| c.len()).min().unwrap_or(0)
+        };
+        if frames == 0 {
+            return;
+        }
+        self.num_frames += frames;
+        match *chans {
+            [left, right] => {
+                let (left, right) = (&left[..frames], &right[..frames]);
+                self.loudness.push(&[left, right]);
+                self.mid.clear();
+                self.mid
+                    .extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)));
+                self.side.clear();
+                self.side
+                    .extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l - r)));
+                self.spectrum.push(&self.mid, Some(&self.side));
+                self.percussion.push(&self.mid);
+            }
+            [mono] => {
+                let mono = &mono[..frames];
+                self.loudness.push(&[mono]);
+                self.spectrum.push(mono, None);
+                self.percussion.push(mono);
+            }
+            _ => {}
+        }
+    }
 
-    TrackFeatures {
-        integrated_lufs: loudness.integrated_lufs,
-        loudness_range_lu: loudness.loudness_range_lu,
-        plr_db: match (loudness.true_peak_dbtp, loudness.integrated_lufs) {
-            (Some(tp), Some(i)) => Some(tp - i),
-            _ => None,
-        },
-        true_peak_dbtp: loudness.true_peak_dbtp,
-        mid_db,
-        side_db,
-        side_to_mid_db,
-        low_end_side_to_mid_db,
-        percussiveness: percussiveness(&mid, rate),
-        duration_s: num_frames as f32 / rate,
+    /// The [`TrackFeatures`] of everything pushed.
+    pub fn finish(self) -> TrackFeatures {
+        let num_frames = self.num_frames;
+        let loudness = self.loudness.finish(num_frames);
+        let windows = self.spectrum.finish();
+        let rate = self.rate;
+        let percussiveness = self.percussion.finish();
+
+        let gated = gated_windows(&windows, &loudness.window_lufs);
+        let mut total = WindowPower::default();
+        for &w in &gated {
+            let src = &windows[w];
+            for band in 0..NUM_BANDS {
+                total.mid[band] += src.mid[band];
+                total.side[band] += src.side[band];
+            }
+            total.low_mid += src.low_mid;
+            total.low_side += src.low_side;
+            total.num_frames += src.num_frames;
+        }
+
+        let (mid_db, side_db) = normalised_bands(&total.mid, &total.side);
+        let side_to_mid_db = std::array::from_fn(|b| clamp_ratio_db(side_db[b] - mid_db[b]));
+        let low_end_side_to_mid_db = if total.low_mid > 0.0 || total.low_side > 0.0 {
+            let ratio =
+                total.low_side.max(f64::MIN_POSITIVE) / total.low_mid.max(f64::MIN_POSITIVE);
+            clamp_ratio_db((10.0 * ratio.log10()) as f32)
+        } else {
+            -SIDE_TO_MID_LIMIT_DB
+        };
+
+        TrackFeatures {
+            integrated_lufs: loudness.integrated_lufs,
+            loudness_range_lu: loudness.loudness_range_lu,
+            plr_db: match (loudness.true_peak_dbtp, loudness.integrated_lufs) {
+                (Some(tp), Some(i)) => Some(tp - i),
+                _ => None,
+            },
+            true_peak_dbtp: loudness.true_peak_dbtp,
+            mid_db,
+            side_db,
+            side_to_mid_db,
+            low_end_side_to_mid_db,
+            percussiveness,
+            duration_s: num_frames as f32 / rate,
+        }
     }
 }
 
@@ -192,27 +287,6 @@ fn clamp_ratio_db(db: f32) -> f32 {
     db.clamp(-SIDE_TO_MID_LIMIT_DB, SIDE_TO_MID_LIMIT_DB)
 }
 
-/// Mid and side as planar Vecs (`None` side for mono).
-fn mid_side(chans: &[&[f32]]) -> (Vec<f32>, Option<Vec<f32>>) {
-    match chans {
-        [left, right] => {
-            let mid = left
-                .iter()
-                .zip(*right)
-                .map(|(l, r)| 0.5 * (l + r))
-                .collect();
-            let side = left
-                .iter()
-                .zip(*right)
-                .map(|(l, r)| 0.5 * (l - r))
-                .collect();
-            (mid, Some(side))
-        }
-        [mono] => (mono.to_vec(), None),
-        _ => (Vec::new(), None),
-    }
-}
-
 /// Level in dB per band, normalised so the K-weighted power sum of the mid bands is 0 dB
 /// (see [`TrackFeatures::mid_db`]); the side uses the same offset. A track with no mid at all
 /// (left = -right) is normalised by its side instead, so its side-to-mid ratio still says
@@ -246,177 +320,90 @@ struct Loudness {
 
 /// One `ebur128` pass in 3 s steps: after each full window, its short-term loudness is the
 /// loudness of exactly that window. A final partial window is kept only when it is the only
-/// one (tracks under 3 s).
-fn measure_loudness(chans: &[&[f32]], rate: f32, window_len: usize) -> Loudness {
-    let mut out = Loudness {
-        integrated_lufs: None,
-        loudness_range_lu: None,
-        true_peak_dbtp: None,
-        window_lufs: Vec::new(),
-    };
-    let num_frames = chans.first().map_or(0, |c| c.len());
-    let mode = Mode::I | Mode::S | Mode::LRA | Mode::TRUE_PEAK;
-    let Ok(mut meter) = EbuR128::new(chans.len() as u32, rate.round() as u32, mode) else {
-        return out;
-    };
-    let mut start = 0;
-    while start < num_frames {
-        let end = (start + window_len).min(num_frames);
-        let block: Vec<&[f32]> = chans.iter().map(|c| &c[start..end]).collect();
-        if meter.add_frames_planar_f32(&block).is_err() {
+/// one (tracks under 3 s). The meter gets one window per call, as the whole-slice analysis
+/// fed it.
+struct WindowLoudness {
+    num_channels: usize,
+    /// `None` when the meter could not be made; a failed call stops the measurement.
+    meter: Option<EbuR128>,
+    failed: bool,
+    steps: StepBuffer,
+    window_lufs: Vec<f64>,
+}
+
+impl WindowLoudness {
+    fn new(num_channels: usize, rate: f32, window_len: usize) -> Self {
+        let mode = Mode::I | Mode::S | Mode::LRA | Mode::TRUE_PEAK;
+        Self {
+            num_channels,
+            meter: EbuR128::new(num_channels as u32, rate.round() as u32, mode).ok(),
+            failed: false,
+            steps: StepBuffer::new(num_channels, window_len),
+            window_lufs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, block: &[&[f32]]) {
+        let Some(meter) = self.meter.as_mut().filter(|_| !self.failed) else {
+            return;
+        };
+        let window_lufs = &mut self.window_lufs;
+        let result = self
+            .steps
+            .push(block, |window| read_window(meter, window_lufs, window));
+        self.failed = result.is_err();
+    }
+
+    fn finish(mut self, num_frames: usize) -> Loudness {
+        let mut out = Loudness {
+            integrated_lufs: None,
+            loudness_range_lu: None,
+            true_peak_dbtp: None,
+            window_lufs: Vec::new(),
+        };
+        let Some(mut meter) = self.meter.take() else {
+            return out;
+        };
+        let rest = self.steps.remainder();
+        if !self.failed && rest.first().is_some_and(|c| !c.is_empty()) {
+            if self.window_lufs.is_empty() {
+                // The first window, partial: the track is shorter than a window.
+                self.failed = read_window(&mut meter, &mut self.window_lufs, &rest).is_err();
+            } else {
+                self.failed = meter.add_frames_planar_f32(&rest).is_err();
+            }
+        }
+        out.window_lufs = self.window_lufs;
+        if self.failed {
             return out;
         }
-        if end - start == window_len || start == 0 {
-            let lufs = meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
-            out.window_lufs.push(if lufs.is_nan() {
-                f64::NEG_INFINITY
-            } else {
-                lufs
-            });
+        let finite = |v: f64| v.is_finite().then_some(v as f32);
+        out.integrated_lufs = meter.loudness_global().ok().and_then(finite);
+        if out.integrated_lufs.is_some() && num_frames >= self.steps.step() {
+            out.loudness_range_lu = meter.loudness_range().ok().and_then(finite);
         }
-        start = end;
+        let peak = (0..self.num_channels as u32)
+            .map(|ch| meter.true_peak(ch).unwrap_or(0.0))
+            .fold(0.0f64, f64::max);
+        out.true_peak_dbtp = (peak > 0.0).then(|| (20.0 * peak.log10()) as f32);
+        out
     }
-    let finite = |v: f64| v.is_finite().then_some(v as f32);
-    out.integrated_lufs = meter.loudness_global().ok().and_then(finite);
-    if out.integrated_lufs.is_some() && num_frames >= window_len {
-        out.loudness_range_lu = meter.loudness_range().ok().and_then(finite);
-    }
-    let peak = (0..chans.len() as u32)
-        .map(|ch| meter.true_peak(ch).unwrap_or(0.0))
-        .fold(0.0f64, f64::max);
-    out.true_peak_dbtp = (peak > 0.0).then(|| (20.0 * peak.log10()) as f32);
-    out
 }
 
-/// Where one FFT bin's power goes: up to two bands (index [`NUM_BANDS`] = none) and the low
-/// end, each with the fraction of the bin's frequency interval (centre +/- half a bin) that
-/// lies inside it. Splitting the edge bins this way, instead of counting a bin wholly in or
-/// out by its centre, removes the bias of up to half a bin per edge: at 1.35 Hz bins the 31.5
-/// Hz band spans 5.4 bins, and whole-bin counting would read pink noise 0.5 dB high there.
-#[derive(Debug, Clone, Copy)]
-struct BinWeights {
-    bands: [(usize, f64); 2],
-    low: f64,
-}
-
-/// Overlap of `[a0, a1)` with `[b0, b1)` as a fraction of `a1 - a0`.
-fn overlap(a0: f64, a1: f64, b0: f64, b1: f64) -> f64 {
-    ((a1.min(b1) - a0.max(b0)) / (a1 - a0)).max(0.0)
-}
-
-/// [`BinWeights`] of every bin of a spectrum of `num_bins` bins spaced `bin_hz`.
-fn bin_weights(num_bins: usize, bin_hz: f32) -> Vec<BinWeights> {
-    let bin_hz = f64::from(bin_hz);
-    let edges: Vec<(f64, f64)> = (0..NUM_BANDS)
-        .map(|b| {
-            let (lo, hi) = band_edges_hz(b);
-            (f64::from(lo), f64::from(hi))
-        })
-        .collect();
-    let lowest_hz = edges[0].0;
-    (0..num_bins)
-        .map(|bin| {
-            let lo = (bin as f64 - 0.5) * bin_hz;
-            let hi = (bin as f64 + 0.5) * bin_hz;
-            let mut bands = [(NUM_BANDS, 0.0); 2];
-            let mut slot = 0;
-            for (band, &(b0, b1)) in edges.iter().enumerate() {
-                let w = overlap(lo, hi, b0, b1);
-                if w > 0.0 && slot < 2 {
-                    bands[slot] = (band, w);
-                    slot += 1;
-                }
-            }
-            let low = overlap(lo, hi, lowest_hz, f64::from(LOW_END_HZ));
-            BinWeights { bands, low }
-        })
-        .collect()
-}
-
-/// Welch power spectra of mid and side, summed into bands per 3 s window.
-fn window_powers(
-    mid: &[f32],
-    side: Option<&[f32]>,
-    rate: f32,
-    window_len: usize,
-) -> Vec<WindowPower> {
-    let len = mid.len();
-    let num_windows = len.div_ceil(window_len).max(1);
-    let mut windows = vec![WindowPower::default(); num_windows];
-    if len == 0 {
-        return windows;
-    }
-    let fft_len = fft_len_for(rate);
-    let hop = fft_len / 2;
-    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_len);
-    let mut input = fft.make_input_vec();
-    let mut spectrum = fft.make_output_vec();
-    let mut scratch = fft.make_scratch_vec();
-    // Periodic Hann window (the form whose 50 %-overlapped copies sum to a constant).
-    let hann: Vec<f32> = (0..fft_len)
-        .map(|n| {
-            let x = std::f32::consts::PI * n as f32 / fft_len as f32;
-            x.sin() * x.sin()
-        })
-        .collect();
-    let bins = bin_weights(spectrum.len(), rate / fft_len as f32);
-    // Frame starts: every hop while a whole frame fits; a short track gets one padded frame.
-    let num_ffts = if len >= fft_len {
-        (len - fft_len) / hop + 1
+/// Feeds one window to the meter and reads its short-term loudness.
+fn read_window(
+    meter: &mut EbuR128,
+    window_lufs: &mut Vec<f64>,
+    window: &[&[f32]],
+) -> Result<(), ebur128::Error> {
+    meter.add_frames_planar_f32(window)?;
+    let lufs = meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
+    window_lufs.push(if lufs.is_nan() {
+        f64::NEG_INFINITY
     } else {
-        1
-    };
-    // Power spectra are summed per window bin by bin (cheap, vectorised) and reduced to bands
-    // once per window, when the frames move on to the next window.
-    let mut acc_mid = vec![0.0f32; spectrum.len()];
-    let mut acc_side = vec![0.0f32; spectrum.len()];
-    let mut current = 0;
-    for frame in 0..num_ffts {
-        let start = frame * hop;
-        let centre = (start + fft_len / 2).min(len - 1);
-        let window = (centre / window_len).min(num_windows - 1);
-        if window != current {
-            reduce_to_bands(&acc_mid, &acc_side, &bins, &mut windows[current]);
-            acc_mid.fill(0.0);
-            acc_side.fill(0.0);
-            current = window;
-        }
-        windows[window].num_frames += 1;
-        let signals = [(Some(mid), &mut acc_mid), (side, &mut acc_side)];
-        for (signal, acc) in signals {
-            let Some(signal) = signal else { continue };
-            let chunk = &signal[start..(start + fft_len).min(len)];
-            for ((x, &s), &w) in input.iter_mut().zip(chunk).zip(&hann) {
-                *x = s * w;
-            }
-            input[chunk.len()..].fill(0.0);
-            if fft
-                .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
-                .is_ok()
-            {
-                for (a, bin) in acc.iter_mut().zip(&spectrum) {
-                    *a += bin.norm_sqr();
-                }
-            }
-        }
-    }
-    reduce_to_bands(&acc_mid, &acc_side, &bins, &mut windows[current]);
-    windows
-}
-
-/// Adds summed bin powers of mid and side into the bands and low end of `window`.
-fn reduce_to_bands(mid: &[f32], side: &[f32], bins: &[BinWeights], window: &mut WindowPower) {
-    for ((&m, &s), weights) in mid.iter().zip(side).zip(bins) {
-        let (m, s) = (f64::from(m), f64::from(s));
-        for &(band, weight) in &weights.bands {
-            if band < NUM_BANDS {
-                window.mid[band] += weight * m;
-                window.side[band] += weight * s;
-            }
-        }
-        window.low_mid += weights.low * m;
-        window.low_side += weights.low * s;
-    }
+        lufs
+    });
+    Ok(())
 }
 
 /// How percussive the track is, 0..1: the share of the energy of the pre-emphasised mid signal
@@ -432,49 +419,13 @@ fn reduce_to_bands(mid: &[f32], side: &[f32], bins: &[BinWeights], window: &mut 
 /// Bello et al., "A tutorial on onset detection in music signals" (IEEE TSAP 13(5), 2005),
 /// reduced to one number; it is cheap (one pass) and its meaning can be said in one sentence.
 pub fn percussiveness(mid: &[f32], sample_rate_hz: f32) -> f32 {
-    let frame_len = ((PERCUSSION_FRAME_MS / 1000.0 * sample_rate_hz).round() as usize).max(1);
-    let energies: Vec<f64> = mid
-        .chunks(frame_len)
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut prev = if i == 0 {
-                chunk[0]
-            } else {
-                mid[i * frame_len - 1]
-            };
-            chunk
-                .iter()
-                .map(|&x| {
-                    let d = f64::from(x - prev);
-                    prev = x;
-                    d * d
-                })
-                .sum()
-        })
-        .collect();
-    let total: f64 = energies.iter().sum();
-    if !(total > 0.0 && total.is_finite()) {
-        return 0.0;
-    }
-    // Prefix sums give each neighbourhood's mean in O(1).
-    let mut prefix = Vec::with_capacity(energies.len() + 1);
-    prefix.push(0.0f64);
-    for e in &energies {
-        prefix.push(prefix.last().copied().unwrap_or(0.0) + e);
-    }
-    let transient: f64 = energies
-        .iter()
-        .enumerate()
-        .filter(|&(i, &e)| {
-            let lo = i.saturating_sub(PERCUSSION_NEIGHBOURS);
-            let hi = (i + PERCUSSION_NEIGHBOURS + 1).min(energies.len());
-            let mean = (prefix[hi] - prefix[lo]) / (hi - lo) as f64;
-            e > 0.0 && e >= PERCUSSION_RATIO * mean
-        })
-        .map(|(_, &e)| e)
-        .sum();
-    (transient / total) as f32
+    let mut percussion = Percussion::new(sample_rate_hz);
+    percussion.push(mid);
+    percussion.finish()
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod stream_tests;

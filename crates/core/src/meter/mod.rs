@@ -12,6 +12,7 @@ pub mod peak;
 pub mod spectrum;
 pub mod spectrum_analyzer;
 pub mod stereo_meter;
+pub(crate) mod stream;
 pub mod timeline;
 
 pub use bus::MeterBus;
