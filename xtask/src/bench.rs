@@ -16,7 +16,7 @@ const USAGE: &str = "usage: cargo xtask bench-batch [--files N] [--seconds S] [-
 /// Largest batch wall time allowed, as a share of the single-file times' sum.
 const MAX_RATIO: f64 = 0.6;
 
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     xtask_dir.parent().unwrap_or(xtask_dir).to_path_buf()
 }
@@ -54,7 +54,7 @@ fn parse(args: &[String]) -> Result<(usize, f64, Vec<String>), String> {
 }
 
 /// The demo mix, planar stereo in -1..1.
-fn demo_mix(root: &Path) -> Result<[Vec<f32>; 2], String> {
+pub fn demo_mix(root: &Path) -> Result<[Vec<f32>; 2], String> {
     let path = root.join("assets/demo/demo-mix.wav");
     let mut reader = hound::WavReader::open(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;

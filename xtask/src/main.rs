@@ -9,9 +9,12 @@
 //!   folder (`--base`: the 55 tracks `docs/eval.md`'s figures were measured on);
 //! - `cargo xtask eval DIR`, `cargo xtask derive-targets DIR`: run on such a folder;
 //! - `cargo xtask msrv`: builds the workspace with the Rust version it declares;
-//! - `cargo xtask bench-batch`: times batch mastering against single files (whole-CLI figures).
+//! - `cargo xtask bench-batch`: times batch mastering against single files (whole-CLI figures);
+//! - `cargo xtask bench-memory`: the peak memory of a 1-hour 96 kHz master, and streamed masters
+//!   against in-memory ones.
 
 mod bench;
+mod bench_memory;
 mod corpus;
 mod demo;
 mod eval;
@@ -29,6 +32,7 @@ fn main() {
         Some("eval") => eval::run(&args[1..]),
         Some("msrv") => msrv::run(&args[1..]),
         Some("bench-batch") => bench::run(&args[1..]),
+        Some("bench-memory") => bench_memory::run(&args[1..]),
         Some("derive-targets") => targets::run(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };

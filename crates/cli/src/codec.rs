@@ -2,9 +2,9 @@
 //!
 //! A lossy codec removes and smears content, and the decoded waveform can peak higher than the
 //! master it was made from (the reason a -1 dBTP ceiling exists at all). The check encodes the
-//! master in memory the way the services deliver it, decodes it again with the same decoder
-//! `lacquer` reads files with, and measures the decoded signal's true peak with the same meter
-//! as the master's:
+//! master the way the services deliver it (into anonymous temporary files, as it is written),
+//! decodes it again with the same decoder `lacquer` reads files with, and measures the decoded
+//! signal's true peak with the same meter as the master's:
 //!
 //! - MP3, 320 kb/s CBR (LAME 3.100, `-q 2`), the stores' and many services' download and
 //!   stream format; a master at 32, 44.1 or 48 kHz is encoded at its rate, any other at
@@ -12,13 +12,18 @@
 //! - Ogg Vorbis at quality 5 (libvorbis, aoTuV; about 160 kb/s for 44.1 kHz stereo, Spotify's
 //!   "high" stream), at the master's rate.
 //!
-//! The two are encoded on two threads. `--codec-safe` lowers the ceiling until the worst codec
+//! The two are encoded on two threads, block by block as the master is rendered, so memory
+//! does not grow with its length. `--codec-safe` lowers the ceiling until the worst codec
 //! stays under [`CODEC_SAFE_DBTP`] (see `master`).
 
-use super::decode::decode_bytes;
-use lacquer_core::meter::peak::true_peak_dbtp;
+use super::decode::decode_media;
+use lacquer_core::meter::peak::TruePeakMeter;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::num::{NonZeroU8, NonZeroU32};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// Where `--codec-safe` keeps every codec's decoded true peak, dBTP.
 pub const CODEC_SAFE_DBTP: f64 = -0.1;
@@ -40,26 +45,151 @@ const MP3: &str = "MP3 320 kb/s";
 const VORBIS: &str = "Ogg Vorbis q5";
 
 /// Encodes `channels` (planar, -1..1) at `sample_rate_hz` with each codec, decodes and
-/// measures the true peak. Never fails as a whole: a codec that cannot run says why.
+/// measures the true peak. Never fails as a whole: a codec that cannot run says why. (`master`
+/// feeds a [`CodecCheck`] as it writes; this is the same for a buffer, for the tests.)
+#[cfg(test)]
 pub fn check(channels: &[Vec<f32>], sample_rate_hz: u32) -> Vec<CodecPeak> {
-    let (mp3, vorbis) = std::thread::scope(|s| {
-        let mp3 = s.spawn(|| measure(encode_mp3(channels, sample_rate_hz), "check.mp3"));
-        let vorbis = measure(encode_vorbis(channels, sample_rate_hz), "check.ogg");
-        let mp3 = mp3
-            .join()
-            .unwrap_or_else(|_| Err("the encoder failed".to_string()));
-        (mp3, vorbis)
-    });
-    vec![
-        CodecPeak {
-            codec: MP3,
-            true_peak_dbtp: mp3,
-        },
-        CodecPeak {
-            codec: VORBIS,
-            true_peak_dbtp: vorbis,
-        },
-    ]
+    let mut check = CodecCheck::start(channels.len(), sample_rate_hz);
+    let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    check.push(&slices);
+    check.finish()
+}
+
+/// Frames handed to the encoders at a time.
+const CHUNK_FRAMES: usize = 8192;
+
+/// Chunks that may wait for an encoder (bounds the memory when one lags behind).
+const QUEUE_CHUNKS: usize = 16;
+
+/// A chunk of planar audio shared by the encoders' threads.
+type Chunk = Arc<Vec<Vec<f32>>>;
+
+/// [`check`] for a master that arrives block by block: each codec encodes on its own thread
+/// into an anonymous temporary file as the blocks come, and [`Self::finish`] decodes the files
+/// block by block, so memory does not grow with the master's length.
+pub struct CodecCheck {
+    senders: Vec<SyncSender<Chunk>>,
+    threads: Vec<(&'static str, JoinHandle<Result<f64, String>>)>,
+    pending: Vec<Vec<f32>>,
+}
+
+impl std::fmt::Debug for CodecCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodecCheck").finish_non_exhaustive()
+    }
+}
+
+impl CodecCheck {
+    /// Starts both codecs for `num_channels` at `sample_rate_hz`.
+    pub fn start(num_channels: usize, sample_rate_hz: u32) -> Self {
+        let mut senders = Vec::new();
+        let mut threads = Vec::new();
+        for (codec, name) in [(MP3, "check.mp3"), (VORBIS, "check.ogg")] {
+            let (tx, rx) = sync_channel::<Chunk>(QUEUE_CHUNKS);
+            let thread = std::thread::spawn(move || {
+                encode_and_measure(codec, name, num_channels, sample_rate_hz, &rx)
+            });
+            senders.push(tx);
+            threads.push((codec, thread));
+        }
+        Self {
+            senders,
+            threads,
+            pending: vec![Vec::with_capacity(CHUNK_FRAMES); num_channels],
+        }
+    }
+
+    /// Hands the next planar block of the master to the codecs.
+    pub fn push(&mut self, block: &[&[f32]]) {
+        let frames = block.first().map_or(0, |c| c.len());
+        let mut offset = 0;
+        while offset < frames {
+            let filled = self.pending.first().map_or(0, Vec::len);
+            let take = (CHUNK_FRAMES - filled).min(frames - offset);
+            for (p, c) in self.pending.iter_mut().zip(block) {
+                p.extend_from_slice(&c[offset..offset + take]);
+            }
+            offset += take;
+            if filled + take == CHUNK_FRAMES {
+                self.send();
+            }
+        }
+    }
+
+    fn send(&mut self) {
+        let fresh = vec![Vec::with_capacity(CHUNK_FRAMES); self.pending.len()];
+        let chunk: Chunk = Arc::new(std::mem::replace(&mut self.pending, fresh));
+        for tx in &self.senders {
+            // A codec that failed has dropped its receiver; its thread reports why.
+            let _ = tx.send(Arc::clone(&chunk));
+        }
+    }
+
+    /// Ends the master, waits for the codecs and measures their decodes.
+    pub fn finish(mut self) -> Vec<CodecPeak> {
+        if self.pending.first().is_some_and(|p| !p.is_empty()) {
+            self.send();
+        }
+        self.senders.clear();
+        self.threads
+            .into_iter()
+            .map(|(codec, thread)| CodecPeak {
+                codec,
+                true_peak_dbtp: thread
+                    .join()
+                    .unwrap_or_else(|_| Err("the encoder failed".to_string())),
+            })
+            .collect()
+    }
+}
+
+/// One codec's thread: encodes the chunks from `rx` into a temporary file, then decodes it
+/// (`name` gives the decoder its format hint) and measures the true peak.
+fn encode_and_measure(
+    codec: &str,
+    name: &str,
+    num_channels: usize,
+    sample_rate_hz: u32,
+    rx: &Receiver<Chunk>,
+) -> Result<f64, String> {
+    let io = |e: std::io::Error| format!("cannot write the {codec} check's temporary file: {e}");
+    let mut file = tempfile::tempfile().map_err(io)?;
+    {
+        let sink = BufWriter::new(&mut file);
+        if codec == MP3 {
+            encode_mp3(rx, num_channels, sample_rate_hz, sink)?;
+        } else {
+            encode_vorbis(rx, num_channels, sample_rate_hz, sink)?;
+        }
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut meter: Option<TruePeakMeter> = None;
+    let mut error = None;
+    decode_media(file, Path::new(name), &mut |block, rate| {
+        let slices: Vec<&[f32]> = block.iter().map(Vec::as_slice).collect();
+        if meter.is_none() {
+            meter = match TruePeakMeter::new(slices.len(), rate) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    error = Some(format!("cannot measure: {e}"));
+                    return Err(super::CliError::new("cannot measure"));
+                }
+            };
+        }
+        if let Some(m) = meter.as_mut()
+            && let Err(e) = m.push(&slices)
+        {
+            error = Some(format!("cannot measure: {e}"));
+            return Err(super::CliError::new("cannot measure"));
+        }
+        Ok(())
+    })
+    .map_err(|e| error.take().unwrap_or_else(|| e.to_string()))?;
+    let peak = match meter {
+        Some(m) => m.finish().map_err(|e| format!("cannot measure: {e}"))?,
+        None => None,
+    };
+    Ok(peak.unwrap_or(f64::NEG_INFINITY))
 }
 
 /// The highest measured codec peak, dBTP, if any codec was measured.
@@ -70,21 +200,18 @@ pub fn worst_dbtp(peaks: &[CodecPeak]) -> Option<f64> {
         .reduce(f64::max)
 }
 
-/// Decodes an encoded file and measures its true peak.
-fn measure(encoded: Result<Vec<u8>, String>, name: &str) -> Result<f64, String> {
-    let (decoded, rate) = decode_bytes(encoded?, Path::new(name)).map_err(|e| e.to_string())?;
-    let slices: Vec<&[f32]> = decoded.iter().map(Vec::as_slice).collect();
-    let peak = true_peak_dbtp(&slices, rate).map_err(|e| format!("cannot measure: {e}"))?;
-    Ok(peak.unwrap_or(f64::NEG_INFINITY))
-}
-
-/// MP3 at 320 kb/s, LAME quality 2.
-fn encode_mp3(channels: &[Vec<f32>], sample_rate_hz: u32) -> Result<Vec<u8>, String> {
+/// MP3 at 320 kb/s, LAME quality 2, of the chunks from `rx`, into `sink`.
+fn encode_mp3(
+    rx: &Receiver<Chunk>,
+    num_channels: usize,
+    sample_rate_hz: u32,
+    mut sink: impl Write,
+) -> Result<(), String> {
     use mp3lame_encoder::{Bitrate, Builder, DualPcm, FlushNoGap, MonoPcm, Quality};
     let fail = |what: &str| format!("the MP3 encoder {what}");
     let mut builder = Builder::new().ok_or_else(|| fail("could not start"))?;
     builder
-        .set_num_channels(channels.len() as u8)
+        .set_num_channels(num_channels as u8)
         .map_err(|e| fail(&format!("refused the channels ({e})")))?;
     builder
         .set_sample_rate(sample_rate_hz)
@@ -103,58 +230,64 @@ fn encode_mp3(channels: &[Vec<f32>], sample_rate_hz: u32) -> Result<Vec<u8>, Str
     let mut encoder = builder
         .build()
         .map_err(|e| fail(&format!("could not start ({e})")))?;
-    let frames = channels.first().map_or(0, Vec::len);
+    let written = |e: std::io::Error| fail(&format!("could not write ({e})"));
     // LAME's output for a chunk grows with its resampling ratio (up to 44.1 kHz from 8 kHz).
-    let chunk = 8192;
-    let room = mp3lame_encoder::max_required_buffer_size(chunk * 6);
+    let room = mp3lame_encoder::max_required_buffer_size(CHUNK_FRAMES * 6);
     let mut out = Vec::new();
-    let mut start = 0;
-    while start < frames {
-        let end = (start + chunk).min(frames);
+    for chunk in rx {
+        out.clear();
         out.reserve(room);
-        match channels {
-            [mono] => encoder.encode_to_vec(MonoPcm(&mono[start..end]), &mut out),
-            [left, right] => encoder.encode_to_vec(
-                DualPcm {
-                    left: &left[start..end],
-                    right: &right[start..end],
-                },
-                &mut out,
-            ),
+        match chunk.as_slice() {
+            [mono] => encoder.encode_to_vec(MonoPcm(mono), &mut out),
+            [left, right] => encoder.encode_to_vec(DualPcm { left, right }, &mut out),
             _ => return Err("the codec check takes mono or stereo".into()),
         }
         .map_err(|e| fail(&format!("failed ({e})")))?;
-        start = end;
+        sink.write_all(&out).map_err(written)?;
     }
+    out.clear();
     out.reserve(7200);
     encoder
         .flush_to_vec::<FlushNoGap>(&mut out)
         .map_err(|e| fail(&format!("failed at the end ({e})")))?;
-    Ok(out)
+    sink.write_all(&out).map_err(written)?;
+    sink.flush().map_err(written)
 }
 
-/// Ogg Vorbis at quality 5.
-fn encode_vorbis(channels: &[Vec<f32>], sample_rate_hz: u32) -> Result<Vec<u8>, String> {
+/// Frames the Vorbis encoder analyses per call.
+const VORBIS_BLOCK_FRAMES: usize = 4096;
+
+/// Ogg Vorbis at quality 5 of the chunks from `rx`, into `sink`.
+fn encode_vorbis(
+    rx: &Receiver<Chunk>,
+    num_channels: usize,
+    sample_rate_hz: u32,
+    sink: impl Write,
+) -> Result<(), String> {
     use vorbis_rs::{VorbisBitrateManagementStrategy, VorbisEncoderBuilder};
     let fail = |e: vorbis_rs::VorbisError| format!("the Ogg Vorbis encoder failed ({e})");
     let rate = NonZeroU32::new(sample_rate_hz).ok_or("no sample rate")?;
-    let count = NonZeroU8::new(channels.len() as u8).ok_or("no channels")?;
-    let mut builder = VorbisEncoderBuilder::new_with_serial(rate, count, Vec::new(), 1);
+    let count = NonZeroU8::new(num_channels as u8).ok_or("no channels")?;
+    let mut builder = VorbisEncoderBuilder::new_with_serial(rate, count, sink, 1);
     // Quality 5 (0.5 here), about 160 kb/s for 44.1 kHz stereo: a quality, not a bitrate, so
     // that every rate and channel count has a mode (libvorbis has no 160 kb/s at 22 kHz mono).
     builder.bitrate_management_strategy(VorbisBitrateManagementStrategy::QualityVbr {
         target_quality: 0.5,
     });
     let mut encoder = builder.build().map_err(fail)?;
-    let frames = channels.first().map_or(0, Vec::len);
-    let mut start = 0;
-    while start < frames {
-        let end = (start + 4096).min(frames);
-        let block: Vec<&[f32]> = channels.iter().map(|c| &c[start..end]).collect();
-        encoder.encode_audio_block(&block).map_err(fail)?;
-        start = end;
+    for chunk in rx {
+        let frames = chunk.first().map_or(0, Vec::len);
+        let mut start = 0;
+        while start < frames {
+            let end = (start + VORBIS_BLOCK_FRAMES).min(frames);
+            let block: Vec<&[f32]> = chunk.iter().map(|c| &c[start..end]).collect();
+            encoder.encode_audio_block(&block).map_err(fail)?;
+            start = end;
+        }
     }
-    encoder.finish().map_err(fail)
+    let mut sink = encoder.finish().map_err(fail)?;
+    sink.flush()
+        .map_err(|e| format!("the Ogg Vorbis encoder could not write ({e})"))
 }
 
 #[cfg(test)]

@@ -2,21 +2,26 @@
 //! symphonia 0.6. Mono and stereo only: the mastering chain is built for those.
 
 use super::CliError;
+use ogg::ogg_file_ends_stream;
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{ErrorKind, Read, Seek, SeekFrom};
+use std::io::ErrorKind;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::well_known::FORMAT_ID_OGG;
-use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::{MetadataOptions, StandardTag};
+use symphonia::core::meta::MetadataOptions;
+use tags::text_tags;
 
 /// The formats we promise to read, for error messages.
 const SUPPORTED: &str = "WAV, FLAC, MP3, Ogg Vorbis or AIFF";
+
+mod ogg;
+mod tags;
 
 /// A decoded file: one `Vec` per channel (1 or 2), all the same length, full scale ±1.0.
 /// Every sample is finite and none is subnormal (see [`decode_file_with`]).
@@ -28,9 +33,6 @@ pub struct DecodedAudio {
     pub sample_rate_hz: u32,
     /// Samples that were NaN or infinite in the file (now 0), over all channels.
     pub non_finite_samples: usize,
-    /// The file's common text tags as Vorbis comment fields (`KEY`, value), in file order (see
-    /// [`vorbis_comment_of`]); empty when it has none. Written into a FLAC output.
-    pub tags: Vec<(String, String)>,
 }
 
 impl DecodedAudio {
@@ -48,34 +50,49 @@ impl DecodedAudio {
         range: (u32, u32),
         purpose: &str,
     ) -> Result<(), CliError> {
-        let rate = self.sample_rate_hz;
-        if (range.0..=range.1).contains(&rate) {
-            return Ok(());
-        }
-        Err(CliError::new(format!(
-            "'{}' has a sample rate of {rate} Hz; lacquer {purpose} {} to {} Hz only, so \
-             resample it into that range first",
-            path.display(),
-            range.0,
-            range.1
-        )))
+        check_rate(self.sample_rate_hz, path, range, purpose)
     }
 
     /// One line for stderr when the file held NaN or infinite samples, else `None`.
     pub fn non_finite_warning(&self, path: &Path) -> Option<String> {
-        let n = self.non_finite_samples;
-        (n > 0).then(|| {
-            format!(
-                "'{}' has {n} sample{} that {} not a finite number (NaN or infinity); {} \
-                 read as 0 (silence), as the chain's sanitize stage would play {}",
-                path.display(),
-                if n == 1 { "" } else { "s" },
-                if n == 1 { "is" } else { "are" },
-                if n == 1 { "it is" } else { "they are" },
-                if n == 1 { "it" } else { "them" },
-            )
-        })
+        non_finite_warning(self.non_finite_samples, path)
     }
+}
+
+/// One line for stderr when the file `path` held `n` NaN or infinite samples, else `None`.
+pub fn non_finite_warning(n: usize, path: &Path) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "'{}' has {n} sample{} that {} not a finite number (NaN or infinity); {} \
+             read as 0 (silence), as the chain's sanitize stage would play {}",
+            path.display(),
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "it is" } else { "they are" },
+            if n == 1 { "it" } else { "them" },
+        )
+    })
+}
+
+/// Refuses a sample `rate` of `path` outside `range` (Hz, inclusive) with one line naming the
+/// rate, the range and what to do; `purpose` says what needs the range ("measures" or
+/// "masters").
+pub fn check_rate(
+    rate: u32,
+    path: &Path,
+    range: (u32, u32),
+    purpose: &str,
+) -> Result<(), CliError> {
+    if (range.0..=range.1).contains(&rate) {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "'{}' has a sample rate of {rate} Hz; lacquer {purpose} {} to {} Hz only, so \
+         resample it into that range first",
+        path.display(),
+        range.0,
+        range.1
+    )))
 }
 
 /// Checks that `path` names a readable, non-empty regular file, with one clear message for
@@ -118,17 +135,68 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
 /// noise floor, so zero is exact), and no path (measurement, assistant, chain) can miss the
 /// cleaning.
 pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio, CliError> {
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let info = decode_stream(path, allow_partial, &mut |block, _| {
+        if channels.is_empty() {
+            channels = vec![Vec::new(); block.len()];
+        }
+        for (out, plane) in channels.iter_mut().zip(block) {
+            out.extend_from_slice(plane);
+        }
+        Ok(())
+    })?;
+    Ok(DecodedAudio {
+        channels,
+        sample_rate_hz: info.sample_rate_hz,
+        non_finite_samples: info.non_finite_samples,
+    })
+}
+
+/// Where a streamed decode hands its packets: planar, cleaned, with their rate.
+pub type DecodedSink<'a> = dyn FnMut(&[Vec<f32>], u32) -> Result<(), CliError> + 'a;
+
+/// What a streamed decode found (see [`decode_stream`]).
+#[derive(Debug, Clone)]
+pub struct StreamInfo {
+    /// Sample rate, Hz.
+    pub sample_rate_hz: u32,
+    /// Channels (1 or 2).
+    pub num_channels: usize,
+    /// Frames decoded.
+    pub num_frames: usize,
+    /// Samples that were NaN or infinite in the file (handed on as 0), over all channels.
+    pub non_finite_samples: usize,
+    /// The file's common text tags as Vorbis comment fields (`KEY`, value), in file order (see
+    /// [`vorbis_comment_of`]); empty when it has none. Written into a FLAC output.
+    pub tags: Vec<(String, String)>,
+}
+
+/// Decodes `path` as [`decode_file_with`] does (the same checks, cleaning and errors), handing
+/// each decoded packet to `sink` (planar, cleaned, with its rate) instead of keeping it: memory stays at one
+/// packet whatever the file's length. The checks on the length come at the end, so `sink` may
+/// have seen audio of a file that then turns out to be truncated.
+pub fn decode_stream(
+    path: &Path,
+    allow_partial: bool,
+    sink: &mut DecodedSink<'_>,
+) -> Result<StreamInfo, CliError> {
     check_input(path)?;
     let shown = path.display();
+    let mut non_finite_samples = 0;
     let RawDecode {
-        mut channels,
+        num_channels,
+        decoded_frames,
         sample_rate_hz,
         declared_frames,
         verify_ok,
         is_ogg,
         tags,
-    } = catch_decoder_panic(path, || read_with_symphonia(path))?;
-    let decoded_frames = channels.first().map_or(0, Vec::len) as u64;
+    } = catch_decoder_panic(path, || {
+        read_with_symphonia(path, &mut |block, rate| {
+            non_finite_samples += clean(block);
+            sink(block, rate)
+        })
+    })?;
     let rate = f64::from(sample_rate_hz.max(1));
     // Why the decode is partial, if it is: one clause naming how much was read.
     let partial = if let Some(declared) = declared_frames
@@ -165,7 +233,7 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
             "'{shown}' failed its integrity check (checksum mismatch); re-export it from the source"
         )));
     }
-    if channels.first().is_none_or(Vec::is_empty) {
+    if decoded_frames == 0 {
         return Err(CliError::new(format!(
             "'{shown}' contains no audio samples"
         )));
@@ -175,22 +243,44 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
             "'{shown}' does not state its sample rate"
         )));
     }
-    let non_finite_samples = channels
-        .iter_mut()
-        .map(|c| lacquer_core::dsp::sanitize::flush_non_finite_and_subnormal(c))
-        .sum();
-    Ok(DecodedAudio {
-        channels,
+    Ok(StreamInfo {
         sample_rate_hz,
+        num_channels,
+        num_frames: decoded_frames as usize,
         non_finite_samples,
         tags,
     })
 }
 
+/// Decodes `path` again (a file [`decode_stream`] has accepted), handing `sink` the same
+/// cleaned packets, in order.
+pub fn redecode(path: &Path, sink: &mut DecodedSink<'_>) -> Result<(), CliError> {
+    catch_decoder_panic(path, || {
+        read_with_symphonia(path, &mut |block, rate| {
+            clean(block);
+            sink(block, rate)
+        })
+    })
+    .map(|_| ())
+}
+
+/// NaN and infinite samples become 0 (counted, the count returned) and subnormal ones 0:
+/// every meter, FFT and filter after this then sees normal numbers (subnormals slow x86
+/// arithmetic many times over; as audio they lie 600 dB under any noise floor, so zero is
+/// exact), and no path (measurement, assistant, chain) can miss the cleaning.
+fn clean(block: &mut [Vec<f32>]) -> usize {
+    block
+        .iter_mut()
+        .map(|c| lacquer_core::dsp::sanitize::flush_non_finite_and_subnormal(c))
+        .sum()
+}
+
 /// What symphonia read from one file, before the checks on its length.
 struct RawDecode {
-    /// Planar samples as decoded (not yet sanitised).
-    channels: Vec<Vec<f32>>,
+    /// Channels of the decoded packets (0 if none was decoded).
+    num_channels: usize,
+    /// Frames decoded.
+    decoded_frames: u64,
     /// Sample rate, Hz (0 if neither the file nor a decoded packet stated one).
     sample_rate_hz: u32,
     /// The length the container declares, frames, if it declares one.
@@ -257,25 +347,31 @@ fn catch_decoder_panic<T>(
 
 /// Probes and decodes the default audio track of `path` with symphonia (the part of
 /// [`decode_file_with`] that calls into it, run under [`catch_decoder_panic`]).
-fn read_with_symphonia(path: &Path) -> Result<RawDecode, CliError> {
+fn read_with_symphonia(path: &Path, sink: &mut PacketSink<'_>) -> Result<RawDecode, CliError> {
     let file = File::open(path)
         .map_err(|e| CliError::new(format!("cannot read '{}': {e}", path.display())))?;
-    read_source(Box::new(file), path)
+    read_source(Box::new(file), path, sink)
 }
 
-/// Decodes an encoded file held in memory (the codec check's MP3 and Ogg Vorbis) to planar
-/// samples and their rate. `name` is for messages, and its extension is the format's hint.
-pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<(Vec<Vec<f32>>, u32), CliError> {
-    let raw = catch_decoder_panic(name, || {
-        read_source(Box::new(std::io::Cursor::new(bytes)), name)
-    })?;
-    Ok((raw.channels, raw.sample_rate_hz))
+/// Where decoded packets go: planar, as decoded (the sink may change them in place), with
+/// their rate.
+type PacketSink<'a> = dyn FnMut(&mut [Vec<f32>], u32) -> Result<(), CliError> + 'a;
+
+/// Decodes an encoded file (the codec check's MP3 or Ogg Vorbis, in a temporary file) block by
+/// block, handing `sink` each packet, planar, with its rate. `name` is for messages, and its
+/// extension is the format's hint.
+pub fn decode_media(file: File, name: &Path, sink: &mut DecodedSink<'_>) -> Result<(), CliError> {
+    catch_decoder_panic(name, || {
+        read_source(Box::new(file), name, &mut |block, rate| sink(block, rate))
+    })
+    .map(|_| ())
 }
 
 /// Decodes everything `source` holds; `path` names it in messages and hints its format.
 fn read_source(
     source: Box<dyn symphonia::core::io::MediaSource>,
     path: &Path,
+    sink: &mut PacketSink<'_>,
 ) -> Result<RawDecode, CliError> {
     let shown = path.display();
     let mss = MediaSourceStream::new(source, Default::default());
@@ -331,7 +427,8 @@ fn read_source(
             "'{shown}' is damaged or truncated ({e}); re-export it from the source"
         ))
     };
-    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let mut num_channels = 0;
+    let mut decoded_frames = 0u64;
     let mut sample_rate_hz = params.sample_rate.unwrap_or(0);
     let mut scratch: Vec<Vec<f32>> = Vec::new();
     loop {
@@ -359,196 +456,30 @@ fn read_source(
         let spec = buffer.spec();
         let count = spec.channels().count();
         check_channel_count(path, count)?;
-        if channels.is_empty() {
-            channels = vec![Vec::new(); count];
+        if num_channels == 0 {
+            num_channels = count;
             sample_rate_hz = spec.rate();
-        } else if count != channels.len() || spec.rate() != sample_rate_hz {
+        } else if count != num_channels || spec.rate() != sample_rate_hz {
             return Err(CliError::new(format!(
                 "'{shown}' changes channel count or sample rate part-way; \
                  convert it to a single WAV or FLAC first"
             )));
         }
         buffer.copy_to_vecs_planar::<f32>(&mut scratch);
-        for (out, plane) in channels.iter_mut().zip(&scratch) {
-            out.extend_from_slice(plane);
-        }
+        scratch.truncate(count);
+        decoded_frames += scratch.first().map_or(0, |c| c.len() as u64);
+        sink(&mut scratch, sample_rate_hz)?;
     }
     let verify_ok = decoder.finalize().verify_ok;
     Ok(RawDecode {
-        channels,
+        num_channels,
+        decoded_frames,
         sample_rate_hz,
         declared_frames,
         verify_ok,
         is_ogg,
         tags,
     })
-}
-
-/// The common text tags of the file open in `format` (those read before the first packet:
-/// the container's own tags and any ID3/APE tag the probe found), for the whole file and for
-/// the audio track `track_id`, as Vorbis comment fields (see [`vorbis_comment_of`]). When the
-/// file holds several tag revisions (e.g. an ID3v2 tag and an ID3v1 tag), a field in a later
-/// one replaces every value of that field from earlier ones. Pictures and other tags are left
-/// out.
-fn text_tags(format: &mut dyn FormatReader, track_id: u32) -> Vec<(String, String)> {
-    let mut tags: Vec<(String, String)> = Vec::new();
-    let mut metadata = format.metadata();
-    loop {
-        if let Some(revision) = metadata.current() {
-            let track_tags = revision
-                .per_track
-                .iter()
-                .filter(|t| t.track_id == u64::from(track_id))
-                .flat_map(|t| &t.metadata.tags);
-            let mut fields: Vec<(String, String)> = Vec::new();
-            // A year alone counts as DATE only when the revision has no full date.
-            let mut year = None;
-            for tag in revision.media.tags.iter().chain(track_tags) {
-                if let Some(StandardTag::RecordingYear(y) | StandardTag::ReleaseYear(y)) = &tag.std
-                {
-                    year.get_or_insert_with(|| y.to_string());
-                } else if let Some((key, value)) = tag.std.as_ref().and_then(vorbis_comment_of)
-                    && !value.is_empty()
-                {
-                    let field = (key.to_string(), value);
-                    if !fields.contains(&field) {
-                        fields.push(field);
-                    }
-                }
-            }
-            if let Some(year) = year
-                && !fields.iter().any(|(k, _)| k == "DATE")
-            {
-                fields.push(("DATE".to_string(), year));
-            }
-            tags.retain(|(key, _)| !fields.iter().any(|(k, _)| k == key));
-            tags.extend(fields);
-        }
-        if metadata.pop().is_none() {
-            break;
-        }
-    }
-    tags
-}
-
-/// The Vorbis comment field (name, value) for a standard tag Lacquer carries over: title,
-/// artist, album, album artist, track and disc number and total, date, genre, comment (and
-/// description), composer and ISRC; `None` for any other tag. A year alone (ID3v2.3's TYER,
-/// a Vorbis YEAR) is not mapped here: [`text_tags`] writes it as DATE when there is no date.
-fn vorbis_comment_of(tag: &StandardTag) -> Option<(&'static str, String)> {
-    use StandardTag as S;
-    let (key, value) = match tag {
-        S::TrackTitle(v) => ("TITLE", v.to_string()),
-        S::Artist(v) => ("ARTIST", v.to_string()),
-        S::Album(v) => ("ALBUM", v.to_string()),
-        S::AlbumArtist(v) => ("ALBUMARTIST", v.to_string()),
-        S::TrackNumber(n) => ("TRACKNUMBER", n.to_string()),
-        S::TrackTotal(n) => ("TRACKTOTAL", n.to_string()),
-        S::DiscNumber(n) => ("DISCNUMBER", n.to_string()),
-        S::DiscTotal(n) => ("DISCTOTAL", n.to_string()),
-        S::RecordingDate(v) | S::ReleaseDate(v) => ("DATE", v.to_string()),
-        S::Genre(v) => ("GENRE", v.to_string()),
-        S::Comment(v) => ("COMMENT", v.to_string()),
-        // The Vorbis comment specification's own field for a comment (ffmpeg writes one there).
-        S::Description(v) => ("DESCRIPTION", v.to_string()),
-        S::Composer(v) => ("COMPOSER", v.to_string()),
-        S::IdentIsrc(v) => ("ISRC", v.to_string()),
-        _ => return None,
-    };
-    Some((key, value))
-}
-
-// ---- Ogg: does the file end with an end-of-stream page? ----
-//
-// An Ogg file is a run of pages (RFC 3533). Each starts with a 27-byte header:
-//
-//   0..4   capture pattern "OggS"        14..18 stream serial number
-//   4      version (0)                   18..22 page sequence number
-//   5      header type flags             22..26 CRC-32 of the whole page (this field as 0)
-//   6..14  granule position              26     number of segments (lacing values)
-//
-// then the segment table (one lacing value, 0 to 255, per segment) and the page's data, as
-// many bytes as the lacing values add up to. The header type's bit 0x04 marks the last page
-// of a logical stream (end of stream), which every complete stream ends with. A file cut short
-// ends instead with an incomplete page, or, cut at a page boundary, with a complete page
-// without that flag; and symphonia's Ogg reader then declares no length, so the decoded length
-// cannot be compared with one.
-
-/// The largest Ogg page: header, 255 lacing values, and 255 segments of 255 bytes.
-const OGG_MAX_PAGE_BYTES: usize = 27 + 255 + 255 * 255;
-
-/// How much of the end of an Ogg file is read: always more than a whole page.
-const OGG_TAIL_BYTES: u64 = 64 * 1024;
-
-/// Whether the Ogg file `path` ends with a complete end-of-stream page (see
-/// [`ogg_tail_ends_stream`]); reads only its last [`OGG_TAIL_BYTES`].
-fn ogg_file_ends_stream(path: &Path) -> Result<bool, CliError> {
-    let cannot_read =
-        |e: std::io::Error| CliError::new(format!("cannot read '{}': {e}", path.display()));
-    let mut file = File::open(path).map_err(cannot_read)?;
-    let len = file.metadata().map_err(cannot_read)?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(OGG_TAIL_BYTES)))
-        .map_err(cannot_read)?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail).map_err(cannot_read)?;
-    Ok(ogg_tail_ends_stream(&tail))
-}
-
-/// Whether the last genuine Ogg page in `tail` (the end of a file, at least
-/// [`OGG_MAX_PAGE_BYTES`] long unless it is the whole file) is complete and has the
-/// end-of-stream flag.
-///
-/// "OggS" can occur by chance inside compressed data, so a page counts only if it is whole
-/// and its CRC matches; the search goes backwards from the end to the first such page. A file
-/// cut inside its last page has, before the cut, a whole page without the flag (or, if even
-/// that lies outside `tail`, no whole page at all), so it is refused either way. Bytes after a
-/// whole end-of-stream page (e.g. a tag a program appended) are ignored: the stream itself is
-/// complete. The flag may belong to any of the file's logical streams; in a file holding
-/// several, the last page written is the end of one of them.
-fn ogg_tail_ends_stream(tail: &[u8]) -> bool {
-    debug_assert!(OGG_MAX_PAGE_BYTES as u64 <= OGG_TAIL_BYTES);
-    let mut end = tail.len();
-    while let Some(start) = tail[..end].windows(4).rposition(|w| w == b"OggS") {
-        if let Some(page) = whole_ogg_page(&tail[start..]) {
-            return page[5] & 0x04 != 0;
-        }
-        // Look for a page starting before this one.
-        end = start + 3;
-    }
-    false
-}
-
-/// The Ogg page at the start of `bytes` if it is whole (header, segment table and data all
-/// present), of version 0, and its CRC matches; else `None`.
-fn whole_ogg_page(bytes: &[u8]) -> Option<&[u8]> {
-    let header = bytes.get(..27)?;
-    if &header[..4] != b"OggS" || header[4] != 0 {
-        return None;
-    }
-    let segments = usize::from(header[26]);
-    let table = bytes.get(27..27 + segments)?;
-    let data_len: usize = table.iter().map(|&n| usize::from(n)).sum();
-    let page = bytes.get(..27 + segments + data_len)?;
-    let stored = u32::from_le_bytes([page[22], page[23], page[24], page[25]]);
-    (ogg_crc(page) == stored).then_some(page)
-}
-
-/// The Ogg CRC-32 of a page: polynomial 0x04C11DB7, initial value 0, no bit reflection, no
-/// final XOR, computed with the CRC field (bytes 22..26) taken as zero.
-fn ogg_crc(page: &[u8]) -> u32 {
-    let mut crc = 0u32;
-    for (i, &byte) in page.iter().enumerate() {
-        let byte = if (22..26).contains(&i) { 0 } else { byte };
-        crc ^= u32::from(byte) << 24;
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04C1_1DB7
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
 }
 
 /// Refuses anything but mono or stereo with a message that says what to do.
@@ -564,107 +495,5 @@ fn check_channel_count(path: &Path, count: usize) -> Result<(), CliError> {
              stereo first",
             path.display()
         ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// One Ogg page with a correct CRC: `flags` in the header type, `data` in segments.
-    fn page(flags: u8, sequence: u32, data: &[u8]) -> Vec<u8> {
-        let mut lacing = vec![255u8; data.len() / 255];
-        lacing.push((data.len() % 255) as u8);
-        // 255 full segments: the packet goes on in the next page (no closing 0).
-        lacing.truncate(255);
-        let mut page = b"OggS".to_vec();
-        page.push(0); // version
-        page.push(flags);
-        page.extend_from_slice(&1000u64.to_le_bytes()); // granule position
-        page.extend_from_slice(&7u32.to_le_bytes()); // serial
-        page.extend_from_slice(&sequence.to_le_bytes());
-        page.extend_from_slice(&[0; 4]); // CRC, filled in below
-        page.push(lacing.len() as u8);
-        page.extend_from_slice(&lacing);
-        page.extend_from_slice(data);
-        let crc = ogg_crc(&page);
-        page[22..26].copy_from_slice(&crc.to_le_bytes());
-        page
-    }
-
-    /// Data that holds the capture pattern by chance, as compressed audio can.
-    fn data(len: usize) -> Vec<u8> {
-        let mut d: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-        d[len / 2..len / 2 + 4].copy_from_slice(b"OggS");
-        d
-    }
-
-    #[test]
-    fn the_ogg_crc_is_the_standard_one() {
-        // The same CRC as POSIX cksum's (CRC-32/CKSUM, check value 0x765E7680 for
-        // "123456789") without its final XOR with all ones.
-        let mut bytes = vec![0u8; 26];
-        bytes.extend_from_slice(b"123456789");
-        // Bytes 22..26 count as zero anyway; with all 26 leading zeros the CRC (init 0) is
-        // that of the nine digits alone.
-        assert_eq!(ogg_crc(&bytes), 0x765E_7680 ^ 0xFFFF_FFFF);
-    }
-
-    #[test]
-    fn a_complete_end_of_stream_page_is_accepted() {
-        let mut file = page(0x02, 0, &data(30)); // beginning of stream
-        file.extend(page(0, 1, &data(600)));
-        file.extend(page(0x04, 2, &data(300)));
-        assert!(ogg_tail_ends_stream(&file));
-        // Also when the tail starts inside an earlier page, and with bytes appended.
-        assert!(ogg_tail_ends_stream(&file[40..]));
-        let mut tagged = file.clone();
-        tagged.extend_from_slice(b"TAG and some trailing bytes");
-        assert!(ogg_tail_ends_stream(&tagged));
-        // A single page that both begins and ends its stream.
-        assert!(ogg_tail_ends_stream(&page(0x06, 0, &data(100))));
-        // An end-of-stream page holding only an empty packet.
-        let mut empty_last = page(0, 0, &data(100));
-        empty_last.extend(page(0x04, 1, &[]));
-        assert!(ogg_tail_ends_stream(&empty_last));
-    }
-
-    #[test]
-    fn a_last_page_without_the_end_of_stream_flag_is_refused() {
-        let mut file = page(0x02, 0, &data(30));
-        file.extend(page(0, 1, &data(600)));
-        file.extend(page(0, 2, &data(300)));
-        assert!(!ogg_tail_ends_stream(&file));
-    }
-
-    #[test]
-    fn a_truncated_last_page_is_refused() {
-        let mut file = page(0x02, 0, &data(30));
-        file.extend(page(0, 1, &data(600)));
-        let last = page(0x04, 2, &data(300));
-        for cut in [1, 10, 27, 29, last.len() / 2, last.len() - 1] {
-            let mut cut_file = file.clone();
-            cut_file.extend_from_slice(&last[..cut]);
-            assert!(!ogg_tail_ends_stream(&cut_file), "cut after {cut} bytes");
-            // The cut last page alone (no whole page in the tail at all).
-            assert!(!ogg_tail_ends_stream(&last[..cut]), "alone, {cut} bytes");
-        }
-        // A whole page whose bytes are damaged fails its CRC and does not count.
-        let mut damaged = file.clone();
-        let mut last_damaged = last.clone();
-        let n = last_damaged.len();
-        last_damaged[n - 5] ^= 0x40;
-        damaged.extend(last_damaged);
-        assert!(!ogg_tail_ends_stream(&damaged));
-        assert!(!ogg_tail_ends_stream(b""));
-        assert!(!ogg_tail_ends_stream(b"OggS"));
-    }
-
-    #[test]
-    fn the_tail_holds_a_whole_page_of_the_largest_size() {
-        let big = page(0x04, 0, &vec![0x55; 255 * 255]);
-        assert_eq!(big.len(), OGG_MAX_PAGE_BYTES);
-        assert!(OGG_MAX_PAGE_BYTES as u64 <= OGG_TAIL_BYTES);
-        assert!(ogg_tail_ends_stream(&big));
     }
 }

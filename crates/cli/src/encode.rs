@@ -1,5 +1,7 @@
-//! Writing the mastered audio: requantisation with TPDF dither (16/24-bit), the WAV file
-//! itself (hound) and the FLAC file (flacenc, 16/24-bit). Quantisation happens in place first,
+//! Writing the mastered audio, block by block as it is rendered: requantisation with TPDF
+//! dither (16/24-bit), the WAV file itself (hound) and the FLAC file (flacenc, 16/24-bit).
+//! The whole-buffer forms (`quantize_in_place`, `write_wav`, `write_flac`) are the same
+//! writers fed one block, for the tests. Quantisation happens in place first,
 //! so the buffer that is measured for the "after" column holds exactly the values written to
 //! the file, in either format.
 
@@ -12,23 +14,49 @@ use std::path::Path;
 /// (frame by frame, channel by channel, so the result is deterministic). Returns the number of
 /// samples that had to be clamped to full scale. 32-bit float is left untouched (no dither:
 /// float has no fixed LSB to decorrelate).
+#[cfg(test)]
 pub fn quantize_in_place(channels: &mut [Vec<f32>], depth: BitDepth, seed: u64) -> usize {
-    if depth == BitDepth::Float32 {
-        return 0;
+    let mut quantizer = Quantizer::new(depth, seed);
+    let mut block: Vec<&mut [f32]> = channels.iter_mut().map(Vec::as_mut_slice).collect();
+    quantizer.apply(&mut block);
+    quantizer.num_clipped
+}
+
+/// [`quantize_in_place`] block by block: the same dither sequence whatever the blocks, so a
+/// file quantised in pieces is exactly the file quantised whole.
+#[derive(Debug)]
+pub struct Quantizer {
+    dither: Option<TpdfDither>,
+    /// Samples clamped to full scale so far.
+    pub num_clipped: usize,
+}
+
+impl Quantizer {
+    /// A quantiser to `depth` (none for 32-bit float) with dither seeded by `seed`.
+    pub fn new(depth: BitDepth, seed: u64) -> Self {
+        Self {
+            dither: (depth != BitDepth::Float32)
+                .then(|| TpdfDither::new(u32::from(depth.bits()), seed)),
+            num_clipped: 0,
+        }
     }
-    let mut dither = TpdfDither::new(u32::from(depth.bits()), seed);
-    let num_frames = channels.first().map_or(0, Vec::len);
-    let mut num_clipped = 0;
-    for frame in 0..num_frames {
-        for channel in channels.iter_mut() {
-            if let Some(sample) = channel.get_mut(frame) {
-                let (code, clipped) = dither.quantize(*sample);
-                num_clipped += usize::from(clipped);
-                *sample = dither.code_to_sample(code);
+
+    /// Requantises the next planar block in place.
+    pub fn apply(&mut self, block: &mut [&mut [f32]]) {
+        let Some(dither) = self.dither.as_mut() else {
+            return;
+        };
+        let num_frames = block.first().map_or(0, |c| c.len());
+        for frame in 0..num_frames {
+            for channel in block.iter_mut() {
+                if let Some(sample) = channel.get_mut(frame) {
+                    let (code, clipped) = dither.quantize(*sample);
+                    self.num_clipped += usize::from(clipped);
+                    *sample = dither.code_to_sample(code);
+                }
             }
         }
     }
-    num_clipped
 }
 
 /// The integer code of a sample that is already on the grid of a `bits`-bit integer format.
@@ -42,40 +70,27 @@ fn code_of(sample: f32, bits: u16) -> i32 {
 /// Writes planar audio as an interleaved WAV to `sink`. For integer depths the samples must
 /// already be quantised by [`quantize_in_place`]; they are written exactly. With `software`,
 /// a `LIST`/`INFO` chunk naming it (`ISFT`) follows the audio (see [`software_tag`]).
+#[cfg(test)]
 pub fn write_wav<W: Write + Seek>(
     mut sink: W,
     channels: &[Vec<f32>],
     sample_rate_hz: u32,
     depth: BitDepth,
     software: Option<&str>,
-) -> Result<(), hound::Error> {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: sample_rate_hz,
-        bits_per_sample: depth.bits(),
-        sample_format: match depth {
-            BitDepth::Float32 => hound::SampleFormat::Float,
-            BitDepth::Int16 | BitDepth::Int24 => hound::SampleFormat::Int,
-        },
-    };
-    let mut writer = hound::WavWriter::new(&mut sink, spec)?;
-    let num_frames = channels.first().map_or(0, Vec::len);
-    for frame in 0..num_frames {
-        for channel in channels {
-            let sample = channel.get(frame).copied().unwrap_or(0.0);
-            match depth {
-                BitDepth::Float32 => writer.write_sample(sample)?,
-                BitDepth::Int16 => writer.write_sample(code_of(sample, 16) as i16)?,
-                BitDepth::Int24 => writer.write_sample(code_of(sample, 24))?,
-            }
-        }
-    }
-    writer.finalize()?;
+) -> std::io::Result<()> {
+    let mut writer = SampleWriter::wav(&mut sink, channels.len(), sample_rate_hz, depth)?;
+    writer.write(&planar(channels))?;
+    writer.finish()?;
+    finish_wav(&mut sink, software)
+}
+
+/// Ends a WAV file [`SampleWriter::wav`] wrote to `sink`: the software chunk, if any (see
+/// [`write_wav`]), and a flush.
+pub fn finish_wav<W: Write + Seek>(sink: &mut W, software: Option<&str>) -> std::io::Result<()> {
     if let Some(software) = software {
-        append_software_chunk(&mut sink, software)?;
+        append_software_chunk(sink, software)?;
     }
-    sink.flush()?;
-    Ok(())
+    sink.flush()
 }
 
 /// Writes planar audio as a FLAC stream to `sink` (flacenc's default encoder settings, fixed
@@ -87,6 +102,7 @@ pub fn write_wav<W: Write + Seek>(
 /// STREAMINFO, with [`FLAC_VENDOR`] as its vendor string and `tags` (Vorbis comment field
 /// names and values, e.g. `("TITLE", "…")`) as its comments; with no tags it holds the vendor
 /// string alone.
+#[cfg(test)]
 pub fn write_flac<W: Write + Seek>(
     mut sink: W,
     channels: &[Vec<f32>],
@@ -94,89 +110,252 @@ pub fn write_flac<W: Write + Seek>(
     depth: BitDepth,
     tags: &[(String, String)],
 ) -> std::io::Result<()> {
-    use flacenc::bitsink::ByteSink;
-    use flacenc::component::{BitRepr, MetadataBlockData, Stream, StreamInfo};
-    use flacenc::error::Verify;
-    use flacenc::source::{Context, FrameBuf, Source};
-    let encoder_error = |what: &str, e: &dyn std::fmt::Display| {
-        std::io::Error::other(format!("the FLAC encoder failed ({what}: {e})"))
-    };
-    let bits = match depth {
-        BitDepth::Int16 | BitDepth::Int24 => depth.bits(),
-        BitDepth::Float32 => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "FLAC has no 32-bit float samples",
+    let mut writer = SampleWriter::flac(&mut sink, channels.len(), sample_rate_hz, depth, tags)?;
+    writer.write(&planar(channels))?;
+    writer.finish()?;
+    sink.flush()
+}
+
+#[cfg(test)]
+fn planar(channels: &[Vec<f32>]) -> Vec<&[f32]> {
+    channels.iter().map(Vec::as_slice).collect()
+}
+
+fn hound_error(e: hound::Error) -> std::io::Error {
+    match e {
+        hound::Error::IoError(io) => io,
+        other => std::io::Error::other(other.to_string()),
+    }
+}
+
+/// Writes quantised planar audio block by block as WAV ([`write_wav`]) or FLAC
+/// ([`write_flac`]): the file of the whole buffer, written in pieces.
+pub enum SampleWriter<'a, W: Write + Seek> {
+    /// A WAV file.
+    Wav {
+        /// hound's writer.
+        writer: hound::WavWriter<&'a mut W>,
+        /// Sample format.
+        depth: BitDepth,
+    },
+    /// A FLAC stream.
+    Flac(Box<FlacStream<'a, W>>),
+}
+
+impl<'a, W: Write + Seek> SampleWriter<'a, W> {
+    /// Starts a WAV file in `sink`; end it with [`Self::finish`], then [`finish_wav`].
+    pub fn wav(
+        sink: &'a mut W,
+        num_channels: usize,
+        sample_rate_hz: u32,
+        depth: BitDepth,
+    ) -> std::io::Result<Self> {
+        let spec = hound::WavSpec {
+            channels: num_channels as u16,
+            sample_rate: sample_rate_hz,
+            bits_per_sample: depth.bits(),
+            sample_format: match depth {
+                BitDepth::Float32 => hound::SampleFormat::Float,
+                BitDepth::Int16 | BitDepth::Int24 => hound::SampleFormat::Int,
+            },
+        };
+        Ok(Self::Wav {
+            writer: hound::WavWriter::new(sink, spec).map_err(hound_error)?,
+            depth,
+        })
+    }
+
+    /// Starts a FLAC stream in `sink` with `tags` (see [`write_flac`]).
+    pub fn flac(
+        sink: &'a mut W,
+        num_channels: usize,
+        sample_rate_hz: u32,
+        depth: BitDepth,
+        tags: &[(String, String)],
+    ) -> std::io::Result<Self> {
+        FlacStream::new(sink, num_channels, sample_rate_hz, depth, tags)
+            .map(|f| Self::Flac(Box::new(f)))
+    }
+
+    /// Writes the next planar block.
+    pub fn write(&mut self, block: &[&[f32]]) -> std::io::Result<()> {
+        match self {
+            Self::Wav { writer, depth } => {
+                let num_frames = block.first().map_or(0, |c| c.len());
+                for frame in 0..num_frames {
+                    for channel in block {
+                        let sample = channel.get(frame).copied().unwrap_or(0.0);
+                        match depth {
+                            BitDepth::Float32 => writer.write_sample(sample),
+                            BitDepth::Int16 => writer.write_sample(code_of(sample, 16) as i16),
+                            BitDepth::Int24 => writer.write_sample(code_of(sample, 24)),
+                        }
+                        .map_err(hound_error)?;
+                    }
+                }
+                Ok(())
+            }
+            Self::Flac(flac) => flac.write(block),
+        }
+    }
+
+    /// Ends the audio (the WAV header's lengths, or the FLAC's last block and header).
+    pub fn finish(self) -> std::io::Result<()> {
+        match self {
+            Self::Wav { writer, .. } => writer.finalize().map_err(hound_error),
+            Self::Flac(flac) => flac.finish(),
+        }
+    }
+}
+
+/// A FLAC stream being written (see [`write_flac`]).
+pub struct FlacStream<'a, W: Write + Seek> {
+    sink: &'a mut W,
+    config: flacenc::error::Verified<flacenc::config::Encoder>,
+    info: flacenc::component::StreamInfo,
+    comments: Vec<u8>,
+    header_len: usize,
+    bits: u16,
+    num_channels: usize,
+    buffers: (flacenc::source::FrameBuf, flacenc::source::Context),
+    /// The current block, interleaved integer codes.
+    block: Vec<i32>,
+    bytes: flacenc::bitsink::ByteSink,
+}
+
+fn encoder_error(what: &str, e: &dyn std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(format!("the FLAC encoder failed ({what}: {e})"))
+}
+
+impl<'a, W: Write + Seek> FlacStream<'a, W> {
+    fn new(
+        sink: &'a mut W,
+        num_channels: usize,
+        sample_rate_hz: u32,
+        depth: BitDepth,
+        tags: &[(String, String)],
+    ) -> std::io::Result<Self> {
+        use flacenc::error::Verify;
+        use flacenc::source::{Context, FrameBuf};
+        let bits = match depth {
+            BitDepth::Int16 | BitDepth::Int24 => depth.bits(),
+            BitDepth::Float32 => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "FLAC has no 32-bit float samples",
+                ));
+            }
+        };
+        let config = flacenc::config::Encoder::default()
+            .into_verified()
+            .map_err(|(_, e)| encoder_error("configuration", &e))?;
+        let block_size = config.block_size;
+        let info = flacenc::component::StreamInfo::new(
+            sample_rate_hz as usize,
+            num_channels,
+            usize::from(bits),
+        )
+        .map_err(|e| encoder_error("format", &e))?;
+        let comments = vorbis_comment_block(FLAC_VENDOR, tags);
+        // The header written at the end: `fLaC`, STREAMINFO, then the VORBIS_COMMENT block
+        // (its 4-byte block header and its content).
+        let header_len = FLAC_HEADER_LEN + 4 + comments.len();
+        sink.write_all(&vec![0; header_len])?;
+        let buffers = (
+            FrameBuf::with_size(num_channels, block_size)
+                .map_err(|e| encoder_error("block", &e))?,
+            Context::new(usize::from(bits), num_channels),
+        );
+        Ok(Self {
+            sink,
+            config,
+            info,
+            comments,
+            header_len,
+            bits,
+            num_channels,
+            buffers,
+            block: Vec::with_capacity(block_size * num_channels),
+            bytes: flacenc::bitsink::ByteSink::new(),
+        })
+    }
+
+    fn write(&mut self, block: &[&[f32]]) -> std::io::Result<()> {
+        let block_size = self.config.block_size;
+        let num_frames = block.first().map_or(0, |c| c.len());
+        for frame in 0..num_frames {
+            for channel in block {
+                let sample = channel.get(frame).copied().unwrap_or(0.0);
+                self.block.push(code_of(sample, self.bits));
+            }
+            if self.block.len() == block_size * self.num_channels {
+                self.encode_block()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes the frames gathered in `block` as one FLAC frame and writes it.
+    fn encode_block(&mut self) -> std::io::Result<()> {
+        use flacenc::component::BitRepr;
+        use flacenc::source::Fill;
+        self.buffers
+            .fill_interleaved(&self.block)
+            .map_err(|e| encoder_error("reading", &e))?;
+        self.block.clear();
+        let number = self.buffers.1.current_frame_number().unwrap_or(0);
+        let frame =
+            flacenc::encode_fixed_size_frame(&self.config, &self.buffers.0, number, &self.info)
+                .map_err(|e| encoder_error("encoding", &e))?;
+        self.info.update_frame_info(&frame);
+        self.bytes.clear();
+        frame
+            .write(&mut self.bytes)
+            .map_err(|e| encoder_error("writing", &e))?;
+        self.sink.write_all(self.bytes.as_slice())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        use flacenc::component::{BitRepr, MetadataBlockData, Stream};
+        if !self.block.is_empty() {
+            self.encode_block()?;
+        }
+        let block_size = self.config.block_size;
+        let mut info = self.info;
+        info.set_md5_digest(&self.buffers.1.md5_digest());
+        info.set_total_samples(self.buffers.1.total_samples());
+        // A fixed-blocksize stream states its block size as both minimum and maximum (the
+        // format excludes the shorter last block, as libFLAC writes it; flacenc's own
+        // bookkeeping counts it, and symphonia refuses fixed-size frames when the two differ).
+        info.set_block_sizes(block_size, block_size)
+            .map_err(|e| encoder_error("block size", &e))?;
+        let mut bytes = flacenc::bitsink::ByteSink::new();
+        let mut stream = Stream::with_stream_info(info);
+        // flacenc writes the block header (type 4, the 24-bit length) and sets the last-block
+        // flag on this block alone.
+        stream.add_metadata_block(
+            MetadataBlockData::new_unknown(FLAC_VORBIS_COMMENT, &self.comments)
+                .map_err(|e| encoder_error("tags", &e))?,
+        );
+        stream
+            .write(&mut bytes)
+            .map_err(|e| encoder_error("header", &e))?;
+        if bytes.as_slice().len() != self.header_len {
+            return Err(encoder_error(
+                "header",
+                &format!(
+                    "{} bytes instead of {}",
+                    bytes.as_slice().len(),
+                    self.header_len
+                ),
             ));
         }
-    };
-    let config = flacenc::config::Encoder::default()
-        .into_verified()
-        .map_err(|(_, e)| encoder_error("configuration", &e))?;
-    let block_size = config.block_size;
-    let mut source = PlanarSource {
-        channels,
-        bits,
-        sample_rate_hz,
-        next_frame: 0,
-        block: Vec::new(),
-    };
-    let mut info = StreamInfo::new(source.sample_rate(), channels.len(), usize::from(bits))
-        .map_err(|e| encoder_error("format", &e))?;
-    let comments = vorbis_comment_block(FLAC_VENDOR, tags);
-    // The header written at the end: `fLaC`, STREAMINFO, then the VORBIS_COMMENT block (its
-    // 4-byte block header and its content).
-    let header_len = FLAC_HEADER_LEN + 4 + comments.len();
-    sink.write_all(&vec![0; header_len])?;
-    let mut buffers = (
-        FrameBuf::with_size(channels.len(), block_size).map_err(|e| encoder_error("block", &e))?,
-        Context::new(usize::from(bits), channels.len()),
-    );
-    let mut bytes = ByteSink::new();
-    while source
-        .read_samples(block_size, &mut buffers)
-        .map_err(|e| encoder_error("reading", &e))?
-        > 0
-    {
-        let number = buffers.1.current_frame_number().unwrap_or(0);
-        let frame = flacenc::encode_fixed_size_frame(&config, &buffers.0, number, &info)
-            .map_err(|e| encoder_error("encoding", &e))?;
-        info.update_frame_info(&frame);
-        bytes.clear();
-        frame
-            .write(&mut bytes)
-            .map_err(|e| encoder_error("writing", &e))?;
-        sink.write_all(bytes.as_slice())?;
+        let end = self.sink.stream_position()?;
+        self.sink.seek(SeekFrom::Start(0))?;
+        self.sink.write_all(bytes.as_slice())?;
+        self.sink.seek(SeekFrom::Start(end))?;
+        Ok(())
     }
-    info.set_md5_digest(&buffers.1.md5_digest());
-    info.set_total_samples(buffers.1.total_samples());
-    // A fixed-blocksize stream states its block size as both minimum and maximum (the format
-    // excludes the shorter last block, as libFLAC writes it; flacenc's own bookkeeping counts
-    // it, and symphonia refuses fixed-size frames when the two differ).
-    info.set_block_sizes(block_size, block_size)
-        .map_err(|e| encoder_error("block size", &e))?;
-    bytes.clear();
-    let mut stream = Stream::with_stream_info(info);
-    // flacenc writes the block header (type 4, the 24-bit length) and sets the last-block flag
-    // on this block alone.
-    stream.add_metadata_block(
-        MetadataBlockData::new_unknown(FLAC_VORBIS_COMMENT, &comments)
-            .map_err(|e| encoder_error("tags", &e))?,
-    );
-    stream
-        .write(&mut bytes)
-        .map_err(|e| encoder_error("header", &e))?;
-    if bytes.as_slice().len() != header_len {
-        return Err(encoder_error(
-            "header",
-            &format!("{} bytes instead of {header_len}", bytes.as_slice().len()),
-        ));
-    }
-    let end = sink.stream_position()?;
-    sink.seek(SeekFrom::Start(0))?;
-    sink.write_all(bytes.as_slice())?;
-    sink.seek(SeekFrom::Start(end))?;
-    sink.flush()
 }
 
 /// The `fLaC` marker and the STREAMINFO block (a 4-byte header and 34 bytes): the bytes
@@ -218,55 +397,6 @@ fn vorbis_comment_block(vendor: &str, tags: &[(String, String)]) -> Vec<u8> {
         block.extend_from_slice(comment.as_bytes());
     }
     block
-}
-
-/// Feeds quantised planar audio to flacenc one block at a time, as integer codes (no copy of
-/// the whole file in another layout).
-struct PlanarSource<'a> {
-    channels: &'a [Vec<f32>],
-    bits: u16,
-    sample_rate_hz: u32,
-    next_frame: usize,
-    /// The current block, interleaved.
-    block: Vec<i32>,
-}
-
-impl flacenc::source::Source for PlanarSource<'_> {
-    fn channels(&self) -> usize {
-        self.channels.len()
-    }
-
-    fn bits_per_sample(&self) -> usize {
-        usize::from(self.bits)
-    }
-
-    fn sample_rate(&self) -> usize {
-        self.sample_rate_hz as usize
-    }
-
-    fn read_samples<F: flacenc::source::Fill>(
-        &mut self,
-        block_size: usize,
-        dest: &mut F,
-    ) -> Result<usize, flacenc::error::SourceError> {
-        let num_frames = self.channels.first().map_or(0, Vec::len);
-        let start = self.next_frame.min(num_frames);
-        let end = (start + block_size).min(num_frames);
-        self.block.clear();
-        for frame in start..end {
-            for channel in self.channels {
-                let sample = channel.get(frame).copied().unwrap_or(0.0);
-                self.block.push(code_of(sample, self.bits));
-            }
-        }
-        dest.fill_interleaved(&self.block)?;
-        self.next_frame = end;
-        Ok(end - start)
-    }
-
-    fn len_hint(&self) -> Option<usize> {
-        Some(self.channels.first().map_or(0, Vec::len))
-    }
 }
 
 /// Appends a `LIST`/`INFO` chunk with `ISFT` = `software` to the complete RIFF file in `sink`

@@ -18,7 +18,7 @@ use lacquer_core::assistant::eval::{
 use lacquer_core::assistant::profile::TrackFeatures;
 use lacquer_core::chain::ChainSettings;
 use lacquer_core::contract;
-use lacquer_core::render::render;
+use lacquer_core::render::{SliceSource, render};
 use serde::Serialize;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -143,11 +143,11 @@ fn run(
     } else {
         Some(NO_REFERENCE_TARGET_LUFS)
     };
-    let mut a = assist(audio, sample_rate_hz, &base, &job(target), references)?;
-    let out = match a.rendered.take() {
-        Some(r) => r,
-        None => render(audio.to_vec(), sample_rate_hz, &a.settings),
-    };
+    let audio_slices = slices(audio);
+    let features = analyze_track(&audio_slices, sample_rate_hz as f32);
+    let source = SliceSource::new(&audio_slices, sample_rate_hz);
+    let a = assist(&source, features, &base, &job(target), references)?;
+    let out = render(audio.to_vec(), sample_rate_hz, &a.settings);
     let result = analyze_track(&slices(&out.channels), sample_rate_hz as f32);
     if verbose {
         for line in &a.explanations {

@@ -14,6 +14,7 @@ mod eval;
 mod master;
 mod output;
 mod progress;
+mod source;
 mod table;
 mod target;
 

@@ -9,34 +9,31 @@ pub mod album;
 pub mod assist;
 pub mod batch;
 pub mod html;
+pub mod pass;
 pub mod report;
 
 use super::analyze::polarity_warning;
 use super::args::{BitDepth, FlipChannel, MasterArgs, drive_range_db};
 use super::codec::{self, CODEC_SAFE_DBTP, CODEC_WARNING_DBTP, CodecPeak};
-use super::decode::{check_input, decode_file_with};
-use super::encode::{quantize_in_place, write_flac, write_wav};
+use super::decode::{check_input, non_finite_warning};
 use super::output::{
-    OutputFormat, ReadFile, TempOutput, WriteFile, check_outputs, commit_all, describe_io,
-    master_output,
+    OutputFormat, ReadFile, TempOutput, WriteFile, check_outputs, commit_all, master_output,
 };
 use super::progress::{Phase, Progress, RunProgress};
+use super::source::InputAudio;
 use super::table::{LimiterFigures, before_after_table, codec_table, limiter_table};
 use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
 use super::{CliError, print_stdout};
 use assist::{AssistJob, Assisted, load_references};
 use batch::{Plan, PlannedFile};
-use lacquer_core::assistant::analysis::analyze_track;
 use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::chain::ChainSettings;
 use lacquer_core::contract;
-use lacquer_core::dsp::dither::DEFAULT_SEED;
-use lacquer_core::meter::album::{TrackLoudness, track_loudness};
-use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, analyze};
-use lacquer_core::meter::timeline::timeline;
+use lacquer_core::meter::album::TrackLoudness;
+use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis};
 use lacquer_core::platform::Platform;
-use lacquer_core::render::{GainReductionSummary, render};
-use std::io::BufWriter;
+use lacquer_core::render::GainReductionSummary;
+use pass::{Wants, WriteSpec, Written};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -382,31 +379,28 @@ pub fn master_with(
         panic!("LACQUER_DEBUG_PANIC_WHILE_WRITING is set");
     }
     progress.phase(Phase::Decoding);
-    let mut audio = decode_file_with(&job.input, job.allow_partial)?;
+    let audio = InputAudio::open(&job.input, job.allow_partial, job.flip_polarity)?;
     audio.check_rate(&job.input, MASTER_RATE_RANGE_HZ, "masters")?;
-    if let Some(channel) = job.flip_polarity {
-        let stereo = audio.channels.len() == 2;
-        let Some(samples) = audio.channels.get_mut(channel.index()).filter(|_| stereo) else {
-            return Err(CliError::new(format!(
-                "'{}' is mono; --flip-polarity needs a stereo input",
-                job.input.display()
-            )));
-        };
-        for s in samples.iter_mut() {
-            *s = -*s;
-        }
-    }
     let mut input_warnings: Vec<String> =
-        audio.non_finite_warning(&job.input).into_iter().collect();
-    let sample_rate_hz = audio.sample_rate_hz;
-    let measure = |channels: &[Vec<f32>], what: &Path| -> Result<Analysis, CliError> {
-        let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-        analyze(&slices, sample_rate_hz)
-            .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", what.display())))
-    };
+        non_finite_warning(audio.info.non_finite_samples, &job.input)
+            .into_iter()
+            .collect();
+    let sample_rate_hz = audio.info.sample_rate_hz;
+    let seconds = audio.seconds();
+    let too_short = options.assist.is_some() && seconds < MIN_ASSIST_SECONDS;
+    let assist_job = options.assist.as_ref().filter(|_| !too_short);
     progress.phase(Phase::Analysing);
-    let mut before = measure(&audio.channels, &job.input)?;
-    before.non_finite_samples = audio.non_finite_samples;
+    let measured = pass::measure(
+        &audio,
+        &job.input,
+        Wants {
+            features: assist_job.is_some(),
+            timeline: wants_html && assist_job.is_some(),
+            loudness: false,
+        },
+    )?;
+    let mut before = measured.analysis;
+    before.non_finite_samples = audio.info.non_finite_samples;
     // Measured after any --flip-polarity: a flip of the wrong file is caught too.
     input_warnings.extend(polarity_warning(
         &job.input,
@@ -421,8 +415,6 @@ pub fn master_with(
     let mut settings = job.settings;
     let mut target = job.target;
     let mut assisted = None;
-    let seconds = audio.channels.first().map_or(0, Vec::len) as f32 / sample_rate_hz as f32;
-    let too_short = options.assist.is_some() && seconds < MIN_ASSIST_SECONDS;
     let assist_skipped = too_short.then(|| {
         format!(
             "'{}' is {seconds:.1} s long; the assistant needs at least {MIN_ASSIST_SECONDS:.0} s \
@@ -435,14 +427,13 @@ pub fn master_with(
             }
         )
     });
-    let assist_job = options.assist.as_ref().filter(|_| !too_short);
     if assist_job.is_some() || job.target.is_some() {
         progress.phase(Phase::Deciding);
     }
-    let solution = match (assist_job, &job.target) {
-        (Some(a), _) => {
+    let solution = match (assist_job, &job.target, measured.features) {
+        (Some(a), _, Some(features)) => {
             let references = load_references(&a.references, job.allow_partial)?;
-            let result = assist::assist(&audio.channels, sample_rate_hz, &settings, a, references)?;
+            let mut result = assist::assist(&audio, features, &settings, a, references)?;
             settings = result.settings;
             target = (!a.fixed_drive).then_some(LoudnessTarget {
                 target_lufs: result.goal.target_lufs,
@@ -450,7 +441,6 @@ pub fn master_with(
                 platform: options.platform,
             });
             let solution = result.solution;
-            let mut result = result;
             if let Some(channel) = job.flip_polarity {
                 result.explanations.insert(
                     0,
@@ -465,10 +455,9 @@ pub fn master_with(
             assisted = Some(result);
             solution
         }
-        (None, Some(target)) => {
+        (None, Some(target), _) => {
             let solution = find_drive(
-                &audio.channels,
-                sample_rate_hz,
+                &audio,
                 &settings,
                 target,
                 before.integrated_lufs,
@@ -477,50 +466,31 @@ pub fn master_with(
             settings.drive_db = drive_to_use(&solution);
             Some(solution)
         }
-        (None, None) => None,
+        _ => None,
     };
-    // The HTML report's loudness over time, measured before the render takes the input.
-    let timeline_before =
-        if wants_html && assisted.is_some() {
-            let slices: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
-            Some(timeline(&slices, sample_rate_hz).map_err(|e| {
-                CliError::new(format!("cannot measure '{}': {e}", job.input.display()))
-            })?)
-        } else {
-            None
-        };
+    let timeline_before = measured.timeline;
     progress.phase(Phase::Rendering);
-    let output = match assisted
-        .as_mut()
-        .and_then(|a: &mut Assisted| a.rendered.take())
-    {
-        Some(rendered) => rendered,
-        // `--codec-safe` may render again, so it keeps the input.
-        None if job.codec_safe => render(audio.channels.clone(), sample_rate_hz, &settings),
-        None => render(
-            std::mem::take(&mut audio.channels),
-            sample_rate_hz,
-            &settings,
-        ),
+    let temp_file = temp.file()?;
+    let spec = WriteSpec {
+        output: &job.output,
+        bit_depth: job.bit_depth,
+        software_tag: job.software_tag,
+        tags: &audio.info.tags,
+        codec_check: job.codec_check,
     };
-    let mut gain_reduction = output.gain_reduction;
-    let mut gain_reduction_per_block_db = output.gain_reduction_per_block_db;
-    let mut rendered = output.channels;
-    progress.phase(Phase::Writing);
-    let mut num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
-    let mut after = measure(&rendered, &job.output)?;
-    let mut codec = if job.codec_check {
-        codec::check(&rendered, sample_rate_hz)
-    } else {
-        Vec::new()
+    let wants_after = Wants {
+        features: assisted.is_some(),
+        timeline: timeline_before.is_some(),
+        loudness: job.measure_loudness,
     };
+    let mut written = pass::write(&audio, &settings, temp_file, &spec, wants_after)?;
     let asked_ceiling = settings.ceiling_dbtp;
     if job.codec_safe {
         let lowest = contract::float("ceiling").range().0;
         // Each round lowers the ceiling by the worst codec's excess (codec overshoot scales
         // with the level going in) and a little more; two rounds are usually enough.
         for _ in 0..MAX_CODEC_SAFE_ROUNDS {
-            let Some(worst) = codec::worst_dbtp(&codec) else {
+            let Some(worst) = codec::worst_dbtp(&written.codec) else {
                 break;
             };
             if worst <= CODEC_SAFE_DBTP || settings.ceiling_dbtp <= lowest {
@@ -529,13 +499,7 @@ pub fn master_with(
             let excess = (worst - CODEC_SAFE_DBTP) as f32 + CODEC_SAFE_MARGIN_DB;
             settings.ceiling_dbtp = ((settings.ceiling_dbtp - excess) * 10.0).floor() / 10.0;
             settings.ceiling_dbtp = settings.ceiling_dbtp.max(lowest);
-            let again = render(audio.channels.clone(), sample_rate_hz, &settings);
-            gain_reduction = again.gain_reduction;
-            gain_reduction_per_block_db = again.gain_reduction_per_block_db;
-            rendered = again.channels;
-            num_clipped = quantize_in_place(&mut rendered, job.bit_depth, DEFAULT_SEED);
-            after = measure(&rendered, &job.output)?;
-            codec = codec::check(&rendered, sample_rate_hz);
+            written = pass::write(&audio, &settings, temp_file, &spec, wants_after)?;
         }
         if let Some(a) = assisted.as_mut()
             && settings.ceiling_dbtp < asked_ceiling
@@ -545,59 +509,28 @@ pub fn master_with(
                 "Ceiling lowered from {asked_ceiling:.1} to {:.1} dBTP (--codec-safe) so that \
                  the MP3 and Ogg Vorbis decodes peak at {} (at most {CODEC_SAFE_DBTP:.1} dBTP)",
                 settings.ceiling_dbtp,
-                codec::worst_dbtp(&codec).map_or("n/a".into(), |w| format!("{w:.1} dBTP"))
+                codec::worst_dbtp(&written.codec).map_or("n/a".into(), |w| format!("{w:.1} dBTP"))
             ));
         }
     }
-    let features_after = assisted.as_ref().map(|_| {
-        let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
-        analyze_track(&slices, sample_rate_hz as f32)
-    });
-
-    let write_error =
-        |why: String| CliError::new(format!("cannot write '{}': {why}", job.output.display()));
-    if format == Some(OutputFormat::Flac) {
-        write_flac(
-            BufWriter::new(temp.file()?),
-            &rendered,
-            sample_rate_hz,
-            job.bit_depth,
-            &audio.tags,
-        )
-        .map_err(|e| write_error(describe_io(&e)))?;
-    } else {
-        write_wav(
-            BufWriter::new(temp.file()?),
-            &rendered,
-            sample_rate_hz,
-            job.bit_depth,
-            job.software_tag,
-        )
-        .map_err(|e| write_error(describe_hound(&e)))?;
-    }
-    let loudness = if job.measure_loudness {
-        let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
-        Some(Arc::new(track_loudness(&slices, sample_rate_hz).map_err(
-            |e| CliError::new(format!("cannot measure '{}': {e}", job.output.display())),
-        )?))
-    } else {
-        None
-    };
+    let Written {
+        measured: after_measured,
+        num_clipped,
+        gain_reduction,
+        gain_reduction_per_block_db,
+        codec,
+    } = written;
+    let after = after_measured.analysis;
+    let loudness = after_measured.loudness.map(Arc::new);
     let mut temps = vec![(temp, job.output.as_path())];
-    if let (Some(a), Some(features_after)) = (&assisted, &features_after) {
-        let timelines = match &timeline_before {
-            Some(before) if wants_html => {
-                let slices: Vec<&[f32]> = rendered.iter().map(Vec::as_slice).collect();
-                let after = timeline(&slices, sample_rate_hz).map_err(|e| {
-                    CliError::new(format!("cannot measure '{}': {e}", job.output.display()))
-                })?;
-                Some((before, after))
-            }
+    if let (Some(a), Some(features_after)) = (&assisted, &after_measured.features) {
+        let timelines = match (&timeline_before, &after_measured.timeline) {
+            (Some(before), Some(after)) if wants_html => Some((before, after)),
             _ => None,
         };
         for (mut report_temp, path) in report_temps {
             if is_html(path) {
-                let Some((timeline_before, timeline_after)) = &timelines else {
+                let Some((timeline_before, timeline_after)) = timelines else {
                     continue;
                 };
                 let page = html::report_html(&html::HtmlInputs {
@@ -658,11 +591,4 @@ pub fn master_with(
         codec_safe_from_dbtp: (settings.ceiling_dbtp < asked_ceiling).then_some(asked_ceiling),
         loudness,
     })
-}
-
-fn describe_hound(e: &hound::Error) -> String {
-    match e {
-        hound::Error::IoError(io) => describe_io(io),
-        other => other.to_string(),
-    }
 }

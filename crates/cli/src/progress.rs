@@ -22,10 +22,8 @@ pub enum Phase {
     /// The assistant's analysis, decisions and loudness search (or the Drive search for
     /// `--target-lufs` without it).
     Deciding,
-    /// Rendering through the chain.
+    /// Rendering through the chain, writing the master and measuring it as it is written.
     Rendering,
-    /// Measuring the master and writing the files.
-    Writing,
 }
 
 impl Phase {
@@ -35,8 +33,7 @@ impl Phase {
             Self::Decoding => "decoding",
             Self::Analysing => "analysing",
             Self::Deciding => "deciding",
-            Self::Rendering => "rendering",
-            Self::Writing => "writing",
+            Self::Rendering => "rendering and writing",
         }
     }
 
@@ -49,7 +46,6 @@ impl Phase {
             Self::Analysing => 50,
             Self::Deciding => 150,
             Self::Rendering => 750,
-            Self::Writing => 900,
         }
     }
 }
@@ -231,7 +227,6 @@ mod tests {
             Phase::Analysing,
             Phase::Deciding,
             Phase::Rendering,
-            Phase::Writing,
         ];
         for pair in phases.windows(2) {
             assert!(
@@ -241,7 +236,7 @@ mod tests {
                 pair[1]
             );
         }
-        assert!(Phase::Writing.start_per_mille() < 1000);
+        assert!(Phase::Rendering.start_per_mille() < 1000);
         let labels: std::collections::HashSet<&str> = phases.iter().map(|p| p.label()).collect();
         assert_eq!(labels.len(), phases.len(), "every phase has its own label");
     }

@@ -1,6 +1,6 @@
 //! Loudness targeting for `lacquer master --target-lufs X` / `--platform NAME`: find the Drive
 //! that puts the written file's integrated loudness on the target by rendering the real chain
-//! ([`lacquer_core::assistant::loudness::solve_drive`] over [`lacquer_core::render::measure_render`]),
+//! ([`lacquer_core::assistant::loudness::solve_drive`] over [`lacquer_core::render::measure_source`]),
 //! and say in one line when the target could not be met and why.
 
 use super::CliError;
@@ -8,8 +8,9 @@ use lacquer_core::assistant::loudness::{
     DriveSearch, DriveSolution, TargetOutcome, TrialMeasurement, solve_drive,
 };
 use lacquer_core::chain::ChainSettings;
+use lacquer_core::meter::analysis::AnalysisError;
 use lacquer_core::platform::Platform;
-use lacquer_core::render::measure_render;
+use lacquer_core::render::{BlockSource, measure_source};
 
 /// Lowest and highest loudness target `--target-lufs` accepts, LUFS: from broadcast-quiet
 /// (below EBU R128's -23) to louder than any streaming reference (docs/standards.md,
@@ -38,19 +39,17 @@ pub struct LoudnessTarget {
     pub platform: Option<Platform>,
 }
 
-/// Finds the Drive for `target` by rendering `audio` (planar, at `sample_rate_hz`) through the
+/// Finds the Drive for `target` by rendering `audio` (a pass over it per trial) through the
 /// chain with `settings` (whose `drive_db` is ignored) and measuring each trial. The first
 /// guess is the target minus the input's loudness minus the output trim: exact while the
 /// limiter is idle.
 pub fn find_drive(
-    audio: &[Vec<f32>],
-    sample_rate_hz: u32,
+    audio: &dyn BlockSource,
     settings: &ChainSettings,
     target: &LoudnessTarget,
     input_lufs: Option<f64>,
     drive_range_db: (f32, f32),
 ) -> Result<DriveSolution, CliError> {
-    let slices: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
     let initial_drive_db =
         input_lufs.map_or(0.0, |i| target.target_lufs - i as f32 - settings.output_db);
     let search = DriveSearch {
@@ -64,8 +63,10 @@ pub fn find_drive(
             drive_db,
             ..*settings
         };
-        let m = measure_render(&slices, sample_rate_hz, &trial)
-            .map_err(|e| CliError::new(format!("cannot measure a trial render: {e}")))?;
+        let m = measure_source(audio, &trial).map_err(|e| match e {
+            AnalysisError::Read(e) => CliError::new(e),
+            e => CliError::new(format!("cannot measure a trial render: {e}")),
+        })?;
         Ok(TrialMeasurement {
             integrated_lufs: m.integrated_lufs.map(|l| l as f32),
             max_gain_reduction_db: m.gain_reduction.max_db,

@@ -3,6 +3,10 @@
 //! is a fixed set of flags; the pinned value is a 64-bit FNV-1a hash of the written WAV, and
 //! the hashes were checked equal to the renders of the commit before the workspace split.
 //! A deliberate change of the sound updates a hash here and says why in its commit.
+//!
+//! Each case is rendered twice: with the input decoded into memory (a song's usual path) and
+//! streamed, decoded again for every pass as an hour-long file is
+//! (`LACQUER_IN_MEMORY_LIMIT=0`); both must give the pinned bytes.
 
 use std::path::Path;
 use std::process::Command;
@@ -14,11 +18,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn render_hash(flags: &[&str]) -> (u64, usize) {
+fn render_hash(flags: &[&str], streamed: bool) -> (u64, usize) {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/demo-mix.wav");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.wav");
-    let run = Command::new(env!("CARGO_BIN_EXE_lacquer"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lacquer"));
+    if streamed {
+        command.env("LACQUER_IN_MEMORY_LIMIT", "0");
+    }
+    let run = command
         .arg("master")
         .arg(&demo)
         .arg("-o")
@@ -65,12 +73,16 @@ const CASES: [(&[&str], u64, usize); 3] = [
 fn demo_renders_are_bit_identical_to_the_pinned_ones() {
     let mut changed = Vec::new();
     for (flags, hash, len) in CASES {
-        let (got, got_len) = render_hash(flags);
-        println!("{flags:?}: {got:#018x}, {got_len} bytes");
-        if (got, got_len) != (hash, len) {
-            changed.push(format!(
-                "{flags:?}: pinned {hash:#018x} ({len} bytes), now {got:#018x} ({got_len} bytes)"
-            ));
+        for streamed in [false, true] {
+            let (got, got_len) = render_hash(flags, streamed);
+            let how = if streamed { "streamed" } else { "in memory" };
+            println!("{flags:?} {how}: {got:#018x}, {got_len} bytes");
+            if (got, got_len) != (hash, len) {
+                changed.push(format!(
+                    "{flags:?} {how}: pinned {hash:#018x} ({len} bytes), now {got:#018x} \
+                     ({got_len} bytes)"
+                ));
+            }
         }
     }
     assert!(

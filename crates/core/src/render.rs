@@ -12,7 +12,7 @@ use crate::chain::{ChainSettings, MasteringChain};
 pub use crate::dsp::limiter::{ACTIVE_GAIN_REDUCTION_DB, GainReductionStats};
 use crate::meter::analysis::AnalysisError;
 pub use stream::{
-    BlockSource, SinkResult, SliceSource, StreamRenderer, StreamSummary, measure_source,
+    BlockSink, BlockSource, SinkResult, SliceSource, StreamRenderer, StreamSummary, measure_source,
     render_source,
 };
 

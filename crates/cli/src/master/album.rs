@@ -21,7 +21,7 @@
 
 use super::super::CliError;
 use super::super::codec;
-use super::super::decode::decode_file_with;
+use super::super::decode::{check_rate, decode_stream};
 use super::super::output::{TempOutput, commit_all};
 use super::super::progress::RunProgress;
 use super::super::target::TARGET_LUFS_RANGE;
@@ -32,9 +32,9 @@ use super::batch::{
 use super::html::{AlbumRow, album_html};
 use super::report::write_text;
 use super::{AssistOptions, MASTER_RATE_RANGE_HZ, print_report};
-use lacquer_core::assistant::analysis::analyze_track;
+use lacquer_core::assistant::analysis::TrackAnalyzer;
 use lacquer_core::assistant::profile::{TrackFeatures, album_features, spectral_departure_db};
-use lacquer_core::meter::album::{TrackLoudness, album_lufs, track_loudness};
+use lacquer_core::meter::album::{TrackLoudness, album_lufs};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -74,14 +74,37 @@ struct Analysed {
     loudness: TrackLoudness,
 }
 
+/// Decodes and measures one track as it decodes (nothing of it is kept).
 fn analyse(file: &PlannedFile, allow_partial: bool) -> Result<Analysed, CliError> {
-    let audio = decode_file_with(&file.input, allow_partial)?;
-    audio.check_rate(&file.input, MASTER_RATE_RANGE_HZ, "masters")?;
-    let slices: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
-    let features = analyze_track(&slices, audio.sample_rate_hz as f32);
-    let loudness = track_loudness(&slices, audio.sample_rate_hz)
-        .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", file.input.display())))?;
-    Ok(Analysed { features, loudness })
+    let measure_error =
+        |e: String| CliError::new(format!("cannot measure '{}': {e}", file.input.display()));
+    let mut meters: Option<(TrackAnalyzer, TrackLoudness)> = None;
+    decode_stream(&file.input, allow_partial, &mut |block, rate| {
+        let slices: Vec<&[f32]> = block.iter().map(Vec::as_slice).collect();
+        let (features, loudness) = match meters.as_mut() {
+            Some(m) => m,
+            None => {
+                check_rate(rate, &file.input, MASTER_RATE_RANGE_HZ, "masters")?;
+                let loudness = TrackLoudness::new(slices.len(), rate)
+                    .map_err(|e| measure_error(e.to_string()))?;
+                meters.insert((TrackAnalyzer::new(slices.len(), rate as f32), loudness))
+            }
+        };
+        features.push(&slices);
+        loudness
+            .push(&slices)
+            .map_err(|e| measure_error(e.to_string()))
+    })?;
+    let Some((features, loudness)) = meters else {
+        return Err(CliError::new(format!(
+            "'{}' contains no audio samples",
+            file.input.display()
+        )));
+    };
+    Ok(Analysed {
+        features: features.finish(),
+        loudness,
+    })
 }
 
 /// Masters the planned files as an album.

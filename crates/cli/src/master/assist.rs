@@ -4,17 +4,19 @@
 //! (`lacquer eval-corpus`) calls the same [`assist`].
 
 use crate::CliError;
-use crate::decode::decode_file_with;
-use lacquer_core::assistant::analysis::analyze_track;
+use crate::decode::{check_rate, decode_stream};
+use lacquer_core::assistant::analysis::TrackAnalyzer;
 use lacquer_core::assistant::decide::{
-    Amounts, Decision, Goal, apply, decide, polarity_corrected, polarity_inverted, solve_and_render,
+    Amounts, Decision, Goal, apply, decide, polarity_corrected, polarity_inverted,
+    solve_loudness_from,
 };
 use lacquer_core::assistant::explain::explain;
 use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::assistant::profile::{TargetProfile, TrackFeatures};
 use lacquer_core::assistant::targets::{family_target, profile_from_references};
 use lacquer_core::chain::ChainSettings;
-use lacquer_core::render::Rendered;
+use lacquer_core::meter::analysis::ANALYSIS_RATE_RANGE_HZ;
+use lacquer_core::render::BlockSource;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -93,19 +95,12 @@ pub struct Assisted {
     pub settings: ChainSettings,
     /// How the Drive search ended (`None` with a fixed Drive).
     pub solution: Option<DriveSolution>,
-    /// The render at the solved Drive (`None` with a fixed Drive: render it yourself).
-    pub rendered: Option<Rendered>,
     /// One sentence per decision.
     pub explanations: Vec<String>,
 }
 
-/// Planar slices of owned channels.
-fn slices(channels: &[Vec<f32>]) -> Vec<&[f32]> {
-    channels.iter().map(Vec::as_slice).collect()
-}
-
-/// Decodes and analyses each reference file (a truncated one is refused unless
-/// `allow_partial`).
+/// Decodes and analyses each reference file as it decodes (nothing of it is kept, so a long
+/// reference costs no memory); a truncated one is refused unless `allow_partial`.
 pub fn load_references(
     references: &[(PathBuf, f32)],
     allow_partial: bool,
@@ -113,20 +108,26 @@ pub fn load_references(
     references
         .iter()
         .map(|(path, weight)| {
-            crate::decode::check_input(path)?;
-            let audio = decode_file_with(path, allow_partial)?;
-            audio.check_rate(
-                path,
-                lacquer_core::meter::analysis::ANALYSIS_RATE_RANGE_HZ,
-                "measures references at",
-            )?;
-            let features = analyze_track(&slices(&audio.channels), audio.sample_rate_hz as f32);
-            if features.integrated_lufs.is_none() {
+            let mut analyzer: Option<TrackAnalyzer> = None;
+            decode_stream(path, allow_partial, &mut |block, rate| {
+                let analyzer = match analyzer.as_mut() {
+                    Some(a) => a,
+                    None => {
+                        check_rate(rate, path, ANALYSIS_RATE_RANGE_HZ, "measures references at")?;
+                        analyzer.insert(TrackAnalyzer::new(block.len(), rate as f32))
+                    }
+                };
+                let slices: Vec<&[f32]> = block.iter().map(Vec::as_slice).collect();
+                analyzer.push(&slices);
+                Ok(())
+            })?;
+            let features = analyzer.map(TrackAnalyzer::finish);
+            let Some(features) = features.filter(|f| f.integrated_lufs.is_some()) else {
                 return Err(CliError::new(format!(
                     "reference '{}' is silent; use a reference with music in it",
                     path.display()
                 )));
-            }
+            };
             Ok(ReferenceInfo {
                 file: path.display().to_string(),
                 weight: *weight,
@@ -156,17 +157,16 @@ fn choose_target(
     family_target(features, name).map_err(CliError::new)
 }
 
-/// Runs the assistant on `audio` (planar, at `sample_rate_hz`) with `base` as the user's
-/// settings, returning the decided settings with the Drive solved (see the module docs).
+/// Runs the assistant on `audio` (whose features the caller measured: `features`) with `base`
+/// as the user's settings, returning the decided settings with the Drive solved (see the
+/// module docs); each trial of the Drive search is a pass over `audio`.
 pub fn assist(
-    audio: &[Vec<f32>],
-    sample_rate_hz: u32,
+    audio: &dyn BlockSource,
+    features: TrackFeatures,
     base: &ChainSettings,
     job: &AssistJob,
     references: Vec<ReferenceInfo>,
 ) -> Result<Assisted, CliError> {
-    let audio_slices = slices(audio);
-    let features = analyze_track(&audio_slices, sample_rate_hz as f32);
     // A polarity-inverted track's music is in its side: classify what it sounds like flipped.
     // In an album, the shared direction is decided on the album's features.
     let direction = job
@@ -189,22 +189,24 @@ pub fn assist(
         ceiling_dbtp: base.ceiling_dbtp,
     };
     let mut decision = decide(direction, &target, &goal);
-    let (solution, rendered) = if job.fixed_drive {
+    let solution = if job.fixed_drive {
         decision.loudness.drive_db = Some(base.drive_db);
-        (None, None)
+        None
     } else {
-        let (solution, rendered) = solve_and_render(
+        let solution = solve_loudness_from(
             &mut decision,
             &features,
             audio,
-            sample_rate_hz,
             job.amounts,
             base,
             job.drive_range_db,
             job.max_gain_reduction_db,
         )
-        .map_err(|e| CliError::new(format!("cannot measure a trial render: {e}")))?;
-        (Some(solution), Some(rendered))
+        .map_err(|e| match e {
+            lacquer_core::meter::analysis::AnalysisError::Read(e) => CliError::new(e),
+            e => CliError::new(format!("cannot measure a trial render: {e}")),
+        })?;
+        Some(solution)
     };
     let settings = apply(&decision, job.amounts, base);
     let mut explanations = explain(&decision, &settings);
@@ -220,7 +222,6 @@ pub fn assist(
         decision,
         settings,
         solution,
-        rendered,
         explanations,
     })
 }

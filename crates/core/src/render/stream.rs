@@ -11,6 +11,12 @@ use crate::chain::{ChainSettings, MasteringChain};
 use crate::meter::analysis::AnalysisError;
 use ebur128::{EbuR128, Mode};
 
+/// A sink's answer: go on, or the error that stops the pass.
+pub type SinkResult = Result<(), String>;
+
+/// Where a pass hands its planar blocks (one slice per channel, all the same length).
+pub type BlockSink<'a> = dyn FnMut(&[&[f32]]) -> SinkResult + 'a;
+
 /// Planar audio that can be read from its start, block by block, any number of times (a
 /// buffer in memory, or a file decoded again for every pass).
 pub trait BlockSource {
@@ -23,10 +29,7 @@ pub trait BlockSource {
     /// Calls `sink` with consecutive planar blocks (one slice per channel, all the same
     /// length, of any length) covering the whole audio once, in order. Stops at the first
     /// error, the source's (reading a file) or the sink's, and returns it.
-    fn for_each_block(
-        &self,
-        sink: &mut dyn FnMut(&[&[f32]]) -> Result<(), String>,
-    ) -> Result<(), String>;
+    fn for_each_block(&self, sink: &mut BlockSink<'_>) -> Result<(), String>;
 }
 
 /// Frames a [`SliceSource`] hands out at a time.
@@ -62,10 +65,7 @@ impl BlockSource for SliceSource<'_> {
         self.channels.iter().map(|c| c.len()).min().unwrap_or(0)
     }
 
-    fn for_each_block(
-        &self,
-        sink: &mut dyn FnMut(&[&[f32]]) -> Result<(), String>,
-    ) -> Result<(), String> {
+    fn for_each_block(&self, sink: &mut BlockSink<'_>) -> Result<(), String> {
         let frames = self.num_frames();
         let mut start = 0;
         let mut block: Vec<&[f32]> = Vec::with_capacity(self.channels.len());
@@ -117,9 +117,6 @@ impl std::fmt::Debug for StreamRenderer {
     }
 }
 
-/// A sink's answer: go on, or the error that stops the render.
-pub type SinkResult = Result<(), String>;
-
 impl StreamRenderer {
     /// A renderer of `num_channels` at `sample_rate_hz` with `settings` (no ramps).
     pub fn new(num_channels: usize, sample_rate_hz: u32, settings: &ChainSettings) -> Self {
@@ -144,11 +141,7 @@ impl StreamRenderer {
 
     /// Feeds `block` (planar, one slice per channel of the same length); whole host blocks
     /// are rendered at once and their aligned output handed to `sink`.
-    pub fn push(
-        &mut self,
-        block: &[&[f32]],
-        sink: &mut dyn FnMut(&[&[f32]]) -> SinkResult,
-    ) -> SinkResult {
+    pub fn push(&mut self, block: &[&[f32]], sink: &mut BlockSink<'_>) -> SinkResult {
         let len = block.first().map_or(0, |c| c.len());
         debug_assert!(block.iter().all(|c| c.len() == len));
         self.pushed += len;
@@ -169,10 +162,7 @@ impl StreamRenderer {
 
     /// Flushes the chain's delayed tail (zeros pushed for its latency), renders the last
     /// partial block and reports what the limiter did.
-    pub fn finish(
-        mut self,
-        sink: &mut dyn FnMut(&[&[f32]]) -> SinkResult,
-    ) -> Result<StreamSummary, String> {
+    pub fn finish(mut self, sink: &mut BlockSink<'_>) -> Result<StreamSummary, String> {
         let mut left = self.latency_samples;
         while left > 0 {
             let take = (HOST_BLOCK_SAMPLES - self.fill).min(left);
@@ -196,7 +186,7 @@ impl StreamRenderer {
     }
 
     /// Renders the `fill` frames in the scratch block and hands on what lies past the latency.
-    fn process(&mut self, sink: &mut dyn FnMut(&[&[f32]]) -> SinkResult) -> SinkResult {
+    fn process(&mut self, sink: &mut BlockSink<'_>) -> SinkResult {
         let len = self.fill;
         self.fill = 0;
         {
@@ -222,7 +212,7 @@ impl StreamRenderer {
 pub fn render_source(
     source: &dyn BlockSource,
     settings: &ChainSettings,
-    sink: &mut dyn FnMut(&[&[f32]]) -> SinkResult,
+    sink: &mut BlockSink<'_>,
 ) -> Result<StreamSummary, String> {
     let mut renderer =
         StreamRenderer::new(source.num_channels(), source.sample_rate_hz(), settings);

@@ -267,7 +267,7 @@ fn a_short_input_streams_whole_and_silence_streams_nothing() {
 
 #[test]
 fn a_sink_error_stops_the_render() {
-    let input = vec![vec![0.5f32; 48_000]];
+    let input = [vec![0.5f32; 48_000]];
     let slices: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
     let mut calls = 0;
     let result = render_source(

@@ -81,7 +81,7 @@ pub fn solve_loudness(
 
 /// [`solve_loudness`] over a [`BlockSource`]: every trial is a pass over the source, so a file
 /// that is never whole in memory is solved in constant memory. The chosen Drive's render is
-/// exactly [`render_source`]'s with the decided settings.
+/// exactly [`crate::render::render_source`]'s with the decided settings.
 pub fn solve_loudness_from(
     decision: &mut Decision,
     track: &TrackFeatures,
