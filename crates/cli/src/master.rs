@@ -19,7 +19,7 @@ use super::decode::{check_input, non_finite_warning};
 use super::output::{
     OutputFormat, ReadFile, TempOutput, WriteFile, check_outputs, commit_all, master_output,
 };
-use super::progress::{Phase, Progress, RunProgress};
+use super::progress::{Phase, Progress, ProgressSource, RunProgress};
 use super::source::InputAudio;
 use super::table::{LimiterFigures, before_after_table, codec_table, limiter_table};
 use super::target::{LoudnessTarget, drive_to_use, find_drive, shortfall_warning};
@@ -389,9 +389,11 @@ pub fn master_with(
     let seconds = audio.seconds();
     let too_short = options.assist.is_some() && seconds < MIN_ASSIST_SECONDS;
     let assist_job = options.assist.as_ref().filter(|_| !too_short);
-    progress.phase(Phase::Analysing);
+    // Every pass over the input moves the file's progress bar (a long file takes minutes).
+    let source = ProgressSource::new(&audio, progress);
+    source.phase(Phase::Analysing);
     let measured = pass::measure(
-        &audio,
+        &source,
         &job.input,
         Wants {
             features: assist_job.is_some(),
@@ -428,12 +430,12 @@ pub fn master_with(
         )
     });
     if assist_job.is_some() || job.target.is_some() {
-        progress.phase(Phase::Deciding);
+        source.phase(Phase::Deciding);
     }
     let solution = match (assist_job, &job.target, measured.features) {
         (Some(a), _, Some(features)) => {
             let references = load_references(&a.references, job.allow_partial)?;
-            let mut result = assist::assist(&audio, features, &settings, a, references)?;
+            let mut result = assist::assist(&source, features, &settings, a, references)?;
             settings = result.settings;
             target = (!a.fixed_drive).then_some(LoudnessTarget {
                 target_lufs: result.goal.target_lufs,
@@ -457,7 +459,7 @@ pub fn master_with(
         }
         (None, Some(target), _) => {
             let solution = find_drive(
-                &audio,
+                &source,
                 &settings,
                 target,
                 before.integrated_lufs,
@@ -469,7 +471,7 @@ pub fn master_with(
         _ => None,
     };
     let timeline_before = measured.timeline;
-    progress.phase(Phase::Rendering);
+    source.phase(Phase::Rendering);
     let temp_file = temp.file()?;
     let spec = WriteSpec {
         output: &job.output,
@@ -483,7 +485,7 @@ pub fn master_with(
         timeline: timeline_before.is_some(),
         loudness: job.measure_loudness,
     };
-    let mut written = pass::write(&audio, &settings, temp_file, &spec, wants_after)?;
+    let mut written = pass::write(&source, &settings, temp_file, &spec, wants_after)?;
     let asked_ceiling = settings.ceiling_dbtp;
     if job.codec_safe {
         let lowest = contract::float("ceiling").range().0;
@@ -499,7 +501,7 @@ pub fn master_with(
             let excess = (worst - CODEC_SAFE_DBTP) as f32 + CODEC_SAFE_MARGIN_DB;
             settings.ceiling_dbtp = ((settings.ceiling_dbtp - excess) * 10.0).floor() / 10.0;
             settings.ceiling_dbtp = settings.ceiling_dbtp.max(lowest);
-            written = pass::write(&audio, &settings, temp_file, &spec, wants_after)?;
+            written = pass::write(&source, &settings, temp_file, &spec, wants_after)?;
         }
         if let Some(a) = assisted.as_mut()
             && settings.ceiling_dbtp < asked_ceiling

@@ -8,8 +8,11 @@
 //! warnings are printed whatever the display.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lacquer_core::render::{BlockSink, BlockSource};
+use std::cell::Cell;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The stages of one file's mastering, in order.
@@ -37,15 +40,34 @@ impl Phase {
         }
     }
 
+    /// Share of a file's work done when the phase ends, per mille (the next phase's start).
+    pub fn end_per_mille(self) -> u64 {
+        match self {
+            Self::Decoding => Self::Analysing.start_per_mille(),
+            Self::Analysing => Self::Deciding.start_per_mille(),
+            Self::Deciding => Self::Rendering.start_per_mille(),
+            Self::Rendering => 1000,
+        }
+    }
+
+    /// All phases, in order.
+    const ALL: [Self; 4] = [
+        Self::Decoding,
+        Self::Analysing,
+        Self::Deciding,
+        Self::Rendering,
+    ];
+
     /// Share of a file's work done when the phase starts, per mille: rough shares measured on
-    /// one-minute songs with the assistant (decode about 5 %, measuring 10 %, the assistant's
-    /// analysis and loudness search most of the rest, the final render and writing the end).
+    /// a 5-minute song with the assistant and the codec check (decoding 3 %, measuring 17 %,
+    /// the loudness search's trial renders 25 %, the final render with the meters and the
+    /// codec's encoders beside it the rest).
     pub fn start_per_mille(self) -> u64 {
         match self {
             Self::Decoding => 0,
-            Self::Analysing => 50,
-            Self::Deciding => 150,
-            Self::Rendering => 750,
+            Self::Analysing => 30,
+            Self::Deciding => 200,
+            Self::Rendering => 450,
         }
     }
 }
@@ -54,19 +76,49 @@ impl Phase {
 pub trait Progress: Sync {
     /// The file's work has reached `phase`.
     fn phase(&self, phase: Phase);
+
+    /// Within the current phase, pass `pass` (from 1) over the input has got through
+    /// `fraction` (0..=1) of it: a long file's bar moves during each pass (the measurement,
+    /// every trial render of the loudness search, the final render).
+    fn pass(&self, _pass: usize, _fraction: f32) {}
 }
 
 /// One file's bar (or nothing).
 pub struct FileProgress {
     bar: Option<ProgressBar>,
+    /// The current phase's index in [`Phase::ALL`].
+    phase: AtomicUsize,
 }
 
 impl Progress for FileProgress {
     fn phase(&self, phase: Phase) {
+        let index = Phase::ALL.iter().position(|&p| p == phase).unwrap_or(0);
+        self.phase.store(index, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
             bar.set_position(phase.start_per_mille());
             bar.set_message(phase.label());
         }
+    }
+
+    fn pass(&self, pass: usize, fraction: f32) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        let phase = Phase::ALL[self.phase.load(Ordering::Relaxed).min(Phase::ALL.len() - 1)];
+        let (start, end) = (phase.start_per_mille(), phase.end_per_mille());
+        let fraction = fraction.clamp(0.0, 1.0);
+        // The bar never moves back: a second trial pass shows in the message until it
+        // overtakes the first.
+        let position = start + ((end - start) as f32 * fraction) as u64;
+        if position > bar.position() {
+            bar.set_position(position);
+        }
+        let percent = (fraction * 100.0) as u32;
+        bar.set_message(if pass > 1 {
+            format!("{} (pass {pass}) {percent} %", phase.label())
+        } else {
+            format!("{} {percent} %", phase.label())
+        });
     }
 }
 
@@ -156,13 +208,22 @@ impl RunProgress {
                 bar.set_style(file_style());
                 bar.set_prefix(name);
                 bar.enable_steady_tick(Duration::from_millis(250));
-                FileProgress { bar: Some(bar) }
+                FileProgress {
+                    bar: Some(bar),
+                    phase: AtomicUsize::new(0),
+                }
             }
             Display::Lines => {
                 eprintln!("lacquer: [{number}/{}] mastering '{name}'", self.files);
-                FileProgress { bar: None }
+                FileProgress {
+                    bar: None,
+                    phase: AtomicUsize::new(0),
+                }
             }
-            Display::Quiet => FileProgress { bar: None },
+            Display::Quiet => FileProgress {
+                bar: None,
+                phase: AtomicUsize::new(0),
+            },
         }
     }
 
@@ -216,6 +277,61 @@ fn short_name(path: &Path) -> String {
     )
 }
 
+/// A [`BlockSource`] that tells a [`Progress`] how far each pass over it has got.
+pub struct ProgressSource<'a> {
+    inner: &'a dyn BlockSource,
+    progress: &'a dyn Progress,
+    passes: Cell<usize>,
+}
+
+impl<'a> ProgressSource<'a> {
+    /// `inner`, reporting to `progress`.
+    pub fn new(inner: &'a dyn BlockSource, progress: &'a dyn Progress) -> Self {
+        Self {
+            inner,
+            progress,
+            passes: Cell::new(0),
+        }
+    }
+
+    /// A new phase starts: its passes count from 1 again.
+    pub fn phase(&self, phase: Phase) {
+        self.passes.set(0);
+        self.progress.phase(phase);
+    }
+}
+
+impl BlockSource for ProgressSource<'_> {
+    fn num_channels(&self) -> usize {
+        self.inner.num_channels()
+    }
+
+    fn sample_rate_hz(&self) -> u32 {
+        self.inner.sample_rate_hz()
+    }
+
+    fn num_frames(&self) -> usize {
+        self.inner.num_frames()
+    }
+
+    fn for_each_block(&self, sink: &mut BlockSink<'_>) -> Result<(), String> {
+        let pass = self.passes.get() + 1;
+        self.passes.set(pass);
+        let total = self.inner.num_frames().max(1);
+        // About a hundred reports a pass, however long the file.
+        let step = (total / 100).max(1);
+        let (mut done, mut next) = (0usize, step);
+        self.inner.for_each_block(&mut |block| {
+            done += block.first().map_or(0, |c| c.len());
+            if done >= next {
+                self.progress.pass(pass, done as f32 / total as f32);
+                next = done + step;
+            }
+            sink(block)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +353,55 @@ mod tests {
             );
         }
         assert!(Phase::Rendering.start_per_mille() < 1000);
+        assert_eq!(phases, Phase::ALL);
+        for p in phases {
+            assert!(p.start_per_mille() < p.end_per_mille(), "{p:?}");
+        }
         let labels: std::collections::HashSet<&str> = phases.iter().map(|p| p.label()).collect();
         assert_eq!(labels.len(), phases.len(), "every phase has its own label");
+    }
+
+    /// Records what it is told.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<(usize, f32)>>);
+
+    impl Progress for Recorder {
+        fn phase(&self, _phase: Phase) {}
+        fn pass(&self, pass: usize, fraction: f32) {
+            self.0.lock().unwrap().push((pass, fraction));
+        }
+    }
+
+    #[test]
+    fn every_pass_reports_its_progress_up_to_the_end() {
+        let audio = vec![vec![0.1f32; 1_000_003]; 2];
+        let slices: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
+        let inner = lacquer_core::render::SliceSource::new(&slices, 48_000);
+        let recorder = Recorder::default();
+        let source = ProgressSource::new(&inner, &recorder);
+        let mut frames = 0;
+        for _ in 0..2 {
+            source
+                .for_each_block(&mut |b| {
+                    frames += b[0].len();
+                    Ok(())
+                })
+                .unwrap();
+        }
+        assert_eq!(frames, 2 * 1_000_003, "the blocks pass through whole");
+        let seen = recorder.0.lock().unwrap().clone();
+        for pass in [1, 2] {
+            let fractions: Vec<f32> = seen
+                .iter()
+                .filter(|(p, _)| *p == pass)
+                .map(|(_, f)| *f)
+                .collect();
+            assert!(fractions.len() >= 10, "pass {pass}: {fractions:?}");
+            assert!(fractions.windows(2).all(|w| w[0] < w[1]), "{fractions:?}");
+            assert_eq!(fractions.last().copied(), Some(1.0));
+        }
+        source.phase(Phase::Rendering);
+        source.for_each_block(&mut |_| Ok(())).unwrap();
+        assert_eq!(recorder.0.lock().unwrap().last().map(|r| r.0), Some(1));
     }
 }
