@@ -244,7 +244,8 @@ pub fn codec_table(peaks: &[crate::codec::CodecPeak]) -> String {
     if peaks.is_empty() {
         return String::new();
     }
-    let mut out = String::from("\nTrue peak after the codecs (the master encoded and decoded again):\n");
+    let mut out =
+        String::from("\nTrue peak after the codecs (the master encoded and decoded again):\n");
     for p in peaks {
         let value = match &p.true_peak_dbtp {
             Ok(dbtp) => format!("{dbtp:.1} dBTP"),
