@@ -20,7 +20,9 @@ use tags::text_tags;
 /// The formats we promise to read, for error messages.
 const SUPPORTED: &str = "WAV, FLAC, MP3, Ogg Vorbis or AIFF";
 
+#[path = "decode/ogg.rs"]
 mod ogg;
+#[path = "decode/tags.rs"]
 mod tags;
 
 /// A decoded file: one `Vec` per channel (1 or 2), all the same length, full scale ±1.0.
