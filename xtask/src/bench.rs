@@ -117,15 +117,11 @@ fn timed(lacquer: &Path, args: &[&Path], extra: &[&str]) -> Result<f64, String> 
     Ok(seconds)
 }
 
-/// Runs the benchmark.
-pub fn run(args: &[String]) -> Result<(), String> {
-    let (files, seconds, flags) = parse(args)?;
-    let mut extra: Vec<&str> = vec!["--quiet"];
-    extra.extend(flags.iter().map(String::as_str));
-    let root = workspace_root();
+/// Builds the release `lacquer`; returns the target folder and the binary's path.
+pub fn build_release_lacquer(root: &Path) -> Result<(PathBuf, PathBuf), String> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "-p", "lacquer-cli"])
-        .current_dir(&root)
+        .current_dir(root)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -134,6 +130,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let lacquer = target.join("release").join("lacquer");
+    Ok((target, lacquer))
+}
+
+/// Runs the benchmark.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let (files, seconds, flags) = parse(args)?;
+    let mut extra: Vec<&str> = vec!["--quiet"];
+    extra.extend(flags.iter().map(String::as_str));
+    let root = workspace_root();
+    let (target, lacquer) = build_release_lacquer(&root)?;
     let work = target.join("bench-batch");
     let _ = std::fs::remove_dir_all(&work);
     let (songs, single, batch) = (work.join("songs"), work.join("single"), work.join("batch"));

@@ -11,7 +11,7 @@
 //!    `/usr/bin/time -v`, printing the wall time and the peak resident memory. It fails above
 //!    300 MB.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -139,17 +139,7 @@ fn streaming_changes_nothing(
 pub fn run(args: &[String]) -> Result<(), String> {
     let (minutes, rate, flags) = parse(args)?;
     let root = super::bench::workspace_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "lacquer-cli"])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("`cargo build --release -p lacquer-cli` failed".into());
-    }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let lacquer = target.join("release").join("lacquer");
+    let (target, lacquer) = super::bench::build_release_lacquer(&root)?;
     let work = target.join("bench-memory");
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let mix = super::bench::demo_mix(&root)?;
