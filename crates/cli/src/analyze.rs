@@ -1,23 +1,47 @@
 //! `lacquer analyze FILE [--json]`: decode, measure, print a table or one JSON object.
 
 use super::args::AnalyzeArgs;
-use super::decode::decode_file_with;
+use super::decode::{check_rate, decode_stream, non_finite_warning};
 use super::table::analysis_table;
 use super::{CliError, print_stdout};
-use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, analyze};
+use lacquer_core::meter::analysis::{ANALYSIS_RATE_RANGE_HZ, Analysis, AnalysisError, Analyzer};
 use std::path::Path;
 
-/// Measures `path` with [`analyze`], mapping failures to one-line errors; a rate outside
+/// Measures `path` with an [`Analyzer`] as it decodes (so a file of any length takes the
+/// same memory), mapping failures to one-line errors; a rate outside
 /// [`ANALYSIS_RATE_RANGE_HZ`] is refused. Warns (one line each, stderr) about samples that
 /// were not finite and about a polarity-inverted channel.
 pub fn measure(path: &Path, allow_partial: bool) -> Result<Analysis, CliError> {
-    let audio = decode_file_with(path, allow_partial)?;
-    audio.check_rate(path, ANALYSIS_RATE_RANGE_HZ, "measures")?;
-    let mut analysis = analyze(&audio.slices(), audio.sample_rate_hz)
-        .map_err(|e| CliError::new(format!("cannot measure '{}': {e}", path.display())))?;
+    let measure_error =
+        |e: AnalysisError| CliError::new(format!("cannot measure '{}': {e}", path.display()));
+    let mut analyzer: Option<Analyzer> = None;
+    let info = decode_stream(path, allow_partial, &mut |block, rate| {
+        let analyzer = match analyzer.as_mut() {
+            Some(a) => a,
+            None => {
+                check_rate(rate, path, ANALYSIS_RATE_RANGE_HZ, "measures")?;
+                analyzer.insert(Analyzer::new(block.len(), rate).map_err(measure_error)?)
+            }
+        };
+        let slices: Vec<&[f32]> = block.iter().map(Vec::as_slice).collect();
+        analyzer.push(&slices).map_err(measure_error)
+    })?;
+    check_rate(
+        info.sample_rate_hz,
+        path,
+        ANALYSIS_RATE_RANGE_HZ,
+        "measures",
+    )?;
+    let Some(analyzer) = analyzer else {
+        return Err(CliError::new(format!(
+            "'{}' contains no audio samples",
+            path.display()
+        )));
+    };
+    let mut analysis = analyzer.finish().map_err(measure_error)?;
     // The decoder zeroed them, so the meters saw 0; the count is the decoder's.
-    analysis.non_finite_samples = audio.non_finite_samples;
-    if let Some(warning) = audio.non_finite_warning(path) {
+    analysis.non_finite_samples = info.non_finite_samples;
+    if let Some(warning) = non_finite_warning(info.non_finite_samples, path) {
         eprintln!("lacquer: warning: {warning}");
     }
     if let Some(warning) =

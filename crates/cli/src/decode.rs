@@ -33,31 +33,12 @@ pub struct DecodedAudio {
     pub channels: Vec<Vec<f32>>,
     /// Sample rate, Hz.
     pub sample_rate_hz: u32,
-    /// Samples that were NaN or infinite in the file (now 0), over all channels.
-    pub non_finite_samples: usize,
 }
 
 impl DecodedAudio {
     /// The channels as slices, for the analysis.
     pub fn slices(&self) -> Vec<&[f32]> {
         self.channels.iter().map(Vec::as_slice).collect()
-    }
-
-    /// Refuses a sample rate outside `range` (Hz, inclusive) with one line naming the rate,
-    /// the range and what to do; `purpose` says what needs the range ("measures" or
-    /// "masters").
-    pub fn check_rate(
-        &self,
-        path: &Path,
-        range: (u32, u32),
-        purpose: &str,
-    ) -> Result<(), CliError> {
-        check_rate(self.sample_rate_hz, path, range, purpose)
-    }
-
-    /// One line for stderr when the file held NaN or infinite samples, else `None`.
-    pub fn non_finite_warning(&self, path: &Path) -> Option<String> {
-        non_finite_warning(self.non_finite_samples, path)
     }
 }
 
@@ -150,7 +131,6 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
     Ok(DecodedAudio {
         channels,
         sample_rate_hz: info.sample_rate_hz,
-        non_finite_samples: info.non_finite_samples,
     })
 }
 

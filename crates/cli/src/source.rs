@@ -122,7 +122,7 @@ impl InputAudio {
         matches!(self.samples, Samples::Memory(_))
     }
 
-    /// Refuses a sample rate outside `range`, as [`crate::decode::DecodedAudio::check_rate`].
+    /// Refuses a sample rate outside `range` (see [`crate::decode::check_rate`]).
     pub fn check_rate(
         &self,
         path: &Path,
