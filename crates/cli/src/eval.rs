@@ -11,7 +11,7 @@ use super::master::assist::{AssistJob, FamilyChoice, ReferenceInfo, assist};
 use super::print_stdout;
 use super::target::{DEFAULT_MAX_GAIN_REDUCTION_DB, TARGET_LUFS_RANGE};
 use lacquer_core::assistant::analysis::analyze_track;
-use lacquer_core::assistant::decide::Amounts;
+use lacquer_core::assistant::decide::{Amounts, fold_down_loss_db};
 use lacquer_core::assistant::eval::{
     Damage, damage_for, mean, mid_error_db, true_peak_16x_dbtp, width_error_db,
 };
@@ -68,6 +68,10 @@ pub struct RunFigures {
     pub true_peak_dbtp: f32,
     /// Largest EQ move (shelves, bells, tilt), dB.
     pub max_eq_move_db: f32,
+    /// Whether the assistant switched Bass Mono on.
+    pub bass_mono: bool,
+    /// How much the input's low end (below 120 Hz) loses in the mono fold-down, dB.
+    pub low_end_fold_down_loss_db: f32,
 }
 
 /// One track's figures.
@@ -175,6 +179,8 @@ fn run(
             .map_or(f32::NAN, |l| l - a.goal.target_lufs),
         true_peak_dbtp: true_peak_16x_dbtp(&out.channels).unwrap_or(f32::NEG_INFINITY),
         max_eq_move_db: max_eq_move_db(&a.settings),
+        bass_mono: a.settings.macros.bass_mono_on,
+        low_end_fold_down_loss_db: fold_down_loss_db(a.features.low_end_side_to_mid_db),
     })
 }
 
@@ -338,6 +344,19 @@ fn table(tracks: &[TrackFigures]) -> String {
     let all: Vec<&TrackFigures> = tracks.iter().collect();
     let held: Vec<&TrackFigures> = tracks.iter().filter(|t| t.held_out).collect();
     let rest: Vec<&TrackFigures> = tracks.iter().filter(|t| !t.held_out).collect();
+    let bass_mono: Vec<&TrackFigures> = tracks.iter().filter(|t| t.never_harm.bass_mono).collect();
+    let _ = writeln!(
+        s,
+        "never harm: Bass Mono on {} of {} masters; the least low-end fold-down loss among them \
+         {}",
+        bass_mono.len(),
+        tracks.len(),
+        bass_mono
+            .iter()
+            .map(|t| t.never_harm.low_end_fold_down_loss_db)
+            .reduce(f32::min)
+            .map_or("-".to_string(), |l| format!("{l:.2} dB"))
+    );
     s.push_str("averages (LU: mean |error|; dBTP and EQmax: maximum)\n");
     for (label, set) in [("all", &all), ("held out", &held), ("target corpus", &rest)] {
         if let Some(row) = average_row(label, set) {

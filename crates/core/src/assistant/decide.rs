@@ -61,10 +61,20 @@ pub use shape::CLIFF_DB;
 /// less than before (`r` = side/mid power ratio of the band, `w` = width gain).
 pub const MAX_MONO_LOSS_DB: f32 = 1.0;
 
-/// Low-end side/mid ratio (below 120 Hz) above which the low end counts as wide, dB: -12 dB
-/// is where low-frequency side energy starts to cost cutting-lathe tracking and mono
-/// compatibility (bass parts in masters usually sit 20-40 dB below their mid).
-pub const BASS_MONO_TRIGGER_DB: f32 = -12.0;
+/// Loss of the low end (below 120 Hz) in the mono fold-down above which bass mono is decided,
+/// dB: a mono playback of `(L + R) / 2` keeps the mid and drops the side, so the low end comes
+/// out `10 log10(1 + S/M)` dB quieter ([`fold_down_loss_db`]); 1 dB is where the loss starts to
+/// be heard and matches a low-end side/mid of -5.9 dB ([`BASS_MONO_TRIGGER_DB`]). A low end
+/// that folds down with less (a natural stereo bass, the room of an orchestral recording, a
+/// wide synth bass mixed with care) loses nothing in mono that bass mono would fix, and bass
+/// mono would only take its width away; the target's being narrower is no reason.
+pub const BASS_MONO_FOLD_DOWN_LOSS_DB: f32 = 1.0;
+
+/// Low-end side/mid ratio (below 120 Hz) above which the fold-down loses more than
+/// [`BASS_MONO_FOLD_DOWN_LOSS_DB`], dB: `10 log10(10^(1/10) - 1)` = -5.87 dB. (It was -12 dB,
+/// a level relative to the target, until the never-harm measurement showed bass mono switched
+/// on for masters whose low end lost 0.3 to 1 dB in mono.)
+pub const BASS_MONO_TRIGGER_DB: f32 = -5.868;
 
 /// How far the track's low-end side/mid must exceed the target's, band by band (median), for
 /// bass mono, dB.

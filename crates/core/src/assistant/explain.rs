@@ -7,7 +7,9 @@
 //! [`super::decide::apply`] made, so a sentence says exactly what was set; the reasons come
 //! from the analysis.
 
-use super::decide::{CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, Q_STEP, snap};
+use super::decide::{
+    CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, Q_STEP, fold_down_loss_db, snap,
+};
 use super::profile::{NUM_BANDS, TargetKind, band_centre_hz};
 use crate::chain::ChainSettings;
 use crate::dsp::macros::tone_to_tilt_db;
@@ -253,8 +255,10 @@ pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
     if let Some(b) = &decision.bass_mono {
         out.push(if applied.macros.bass_mono_on {
             format!(
-                "Bass mono below {}: low-end side/mid {:.1} dB against {:.1} dB in the target",
+                "Bass mono below {}: the low end loses {:.1} dB when played in mono (side/mid \
+                 {:.1} dB, against {:.1} dB in the target)",
                 format_hz(b.freq_hz),
+                fold_down_loss_db(b.track_low_end_side_to_mid_db),
                 b.track_low_end_side_to_mid_db,
                 b.target_low_end_side_to_mid_db
             )

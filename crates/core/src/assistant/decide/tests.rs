@@ -407,6 +407,47 @@ fn a_wide_low_end_gets_bass_mono_when_the_target_is_mono_there() {
 }
 
 #[test]
+fn bass_mono_only_where_the_low_end_loses_more_than_a_db_in_mono() {
+    // The fold-down loss is 10 log10(1 + S/M): 3 dB for equal mid and side, 1 dB at -5.87 dB.
+    assert!((fold_down_loss_db(0.0) - 3.01).abs() < 0.01);
+    assert!((fold_down_loss_db(BASS_MONO_TRIGGER_DB) - BASS_MONO_FOLD_DOWN_LOSS_DB).abs() < 1e-3);
+    let curve = music_curve();
+    let mut t = target(curve, 1.0);
+    for k in 0..NUM_BANDS {
+        if band_centre_hz(k) < 200.0 {
+            t.side_to_mid_db[k] = pct(-30.0, -25.0, -20.0);
+        }
+    }
+    // Side/mid from -12 to -6.5 dB: far wider than the mono target, but the low end loses only
+    // 0.3 to 0.9 dB in mono; a natural stereo bass is left alone.
+    for low in [-12.0, -9.0, -6.5] {
+        let d = decide(&track(curve, low), &t, &GOAL);
+        assert!(
+            d.bass_mono.is_none(),
+            "side/mid {low} dB: {:?}",
+            d.bass_mono
+        );
+    }
+    // From -5.5 dB on (1.1 dB of loss and more) it is decided, and the explanation gives the
+    // loss it fixes.
+    for low in [-5.5, -3.0, -1.0] {
+        let d = decide(&track(curve, low), &t, &GOAL);
+        let b = d
+            .bass_mono
+            .unwrap_or_else(|| panic!("side/mid {low} dB: no bass mono"));
+        assert_eq!(b.track_low_end_side_to_mid_db, low);
+        let settings = apply(&d, Amounts::default(), &ChainSettings::default());
+        let lines = crate::assistant::explain::explain(&d, &settings);
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("Bass mono below"))
+            .expect("a bass mono line");
+        let loss = format!("loses {:.1} dB", fold_down_loss_db(low));
+        assert!(line.contains(&loss), "{line}");
+    }
+}
+
+#[test]
 fn dynamics_follow_the_plr_excess() {
     let curve = music_curve();
     let t = target(curve, 1.0);

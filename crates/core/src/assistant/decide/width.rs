@@ -252,7 +252,14 @@ pub fn mono_safe_width_gain(
     cap.min(f64::from(WIDTH_RANGE_PCT.1 / 100.0)) as f32
 }
 
-/// Bass mono when the track's low end is wide (side/mid above [`BASS_MONO_TRIGGER_DB`]) and the
+/// How much quieter a band whose side/mid power ratio is `side_to_mid_db` comes out in the mono
+/// fold-down `(L + R) / 2` than in stereo, dB (>= 0): `10 log10(1 + S/M)`.
+pub fn fold_down_loss_db(side_to_mid_db: f32) -> f32 {
+    (10.0 * (1.0 + db_to_power(side_to_mid_db)).log10()) as f32
+}
+
+/// Bass mono when the track's low end loses more than [`BASS_MONO_FOLD_DOWN_LOSS_DB`] in the mono
+/// fold-down (side/mid above [`BASS_MONO_TRIGGER_DB`]) and the
 /// target's is mono there (median side/mid under -15 dB). The frequency is the highest
 /// 1/3-octave centre up to 160 Hz below which the target stays mono, within the stage's range.
 pub(super) fn decide_bass_mono(
@@ -262,7 +269,7 @@ pub(super) fn decide_bass_mono(
     let low = track.low_end_side_to_mid_db;
     // More side than mid in the low end is opposite phase, not width: summing it to mono would
     // cancel the bass.
-    if low.is_nan() || low <= BASS_MONO_TRIGGER_DB || low > 0.0 {
+    if low.is_nan() || fold_down_loss_db(low) <= BASS_MONO_FOLD_DOWN_LOSS_DB || low > 0.0 {
         return None;
     }
     let mut freq_hz = None;
