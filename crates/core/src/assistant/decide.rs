@@ -304,4 +304,6 @@ pub use solve::*;
 pub use width::*;
 
 #[cfg(test)]
+mod bass_mono_tests;
+#[cfg(test)]
 mod tests;

@@ -1,14 +1,14 @@
 use super::*;
 use crate::assistant::profile::band_centre_hz;
 
-fn pct(p10: f32, p50: f32, p90: f32) -> Percentiles {
+pub(super) fn pct(p10: f32, p50: f32, p90: f32) -> Percentiles {
     Percentiles { p10, p50, p90 }
 }
 
 /// A target whose mid spectrum is `curve` +/- `spread` dB and whose side sits 10 dB under the
 /// mid (+/- 2 dB): a reference (named as [`crate::assistant::targets::profile_from_references`]
 /// makes it) for spread 0, else a family.
-fn target(curve: [f32; NUM_BANDS], spread: f32) -> TargetProfile {
+pub(super) fn target(curve: [f32; NUM_BANDS], spread: f32) -> TargetProfile {
     let (kind, name) = if spread == 0.0 {
         (
             TargetKind::Reference,
@@ -35,7 +35,7 @@ fn target(curve: [f32; NUM_BANDS], spread: f32) -> TargetProfile {
 }
 
 /// A track with mid spectrum `mid` and side `side_to_mid_db` under it in every band.
-fn track(mid: [f32; NUM_BANDS], side_to_mid_db: f32) -> TrackFeatures {
+pub(super) fn track(mid: [f32; NUM_BANDS], side_to_mid_db: f32) -> TrackFeatures {
     TrackFeatures {
         integrated_lufs: Some(-20.0),
         loudness_range_lu: Some(6.0),
@@ -51,24 +51,24 @@ fn track(mid: [f32; NUM_BANDS], side_to_mid_db: f32) -> TrackFeatures {
 }
 
 /// A pink-ish music curve: -3 dB per octave above 100 Hz, flat below (level irrelevant).
-fn music_curve() -> [f32; NUM_BANDS] {
+pub(super) fn music_curve() -> [f32; NUM_BANDS] {
     std::array::from_fn(|k| -3.0 * (band_centre_hz(k) / 100.0).log2().max(0.0))
 }
 
 /// A smooth bump of `gain_db` at `centre_hz`, Gaussian in octaves (sigma 0.5 octave).
-fn bump(centre_hz: f32, gain_db: f32) -> [f32; NUM_BANDS] {
+pub(super) fn bump(centre_hz: f32, gain_db: f32) -> [f32; NUM_BANDS] {
     std::array::from_fn(|k| {
         let oct = (band_centre_hz(k) / centre_hz).log2();
         gain_db * (-oct * oct / (2.0 * 0.25)).exp()
     })
 }
 
-fn add(a: [f32; NUM_BANDS], b: [f32; NUM_BANDS]) -> [f32; NUM_BANDS] {
+pub(super) fn add(a: [f32; NUM_BANDS], b: [f32; NUM_BANDS]) -> [f32; NUM_BANDS] {
     std::array::from_fn(|k| a[k] + b[k])
 }
 
 /// RMS over 40 Hz..12.5 kHz of `a - b` after removing the mean difference, dB.
-fn rms_shape_error(a: &[f32; NUM_BANDS], b: &[f32; NUM_BANDS]) -> f32 {
+pub(super) fn rms_shape_error(a: &[f32; NUM_BANDS], b: &[f32; NUM_BANDS]) -> f32 {
     let ks: Vec<usize> = (0..NUM_BANDS)
         .filter(|&k| (39.0..=12_600.0).contains(&band_centre_hz(k)))
         .collect();
@@ -81,11 +81,11 @@ fn rms_shape_error(a: &[f32; NUM_BANDS], b: &[f32; NUM_BANDS]) -> f32 {
 }
 
 /// The decided EQ's response at each band centre, by the EQ itself.
-fn eq_curve(eq: &EqSettings) -> [f32; NUM_BANDS] {
+pub(super) fn eq_curve(eq: &EqSettings) -> [f32; NUM_BANDS] {
     std::array::from_fn(|k| eq.response_db(band_centre_hz(k), 48_000.0))
 }
 
-const GOAL: Goal = Goal {
+pub(super) const GOAL: Goal = Goal {
     target_lufs: -14.0,
     ceiling_dbtp: -1.0,
 };
@@ -195,7 +195,7 @@ fn a_family_never_asks_for_moves_outside_31_5_hz_to_16_khz_and_a_reference_does(
 }
 
 /// Half-width of a +/-3 dB family interval as the decision reads it, dB.
-fn family_tolerance_db() -> f32 {
+pub(super) fn family_tolerance_db() -> f32 {
     3.0 + FAMILY_MARGIN_DB
 }
 
@@ -289,7 +289,7 @@ fn moves_stay_within_six_db() {
 }
 
 /// Mono fold-down loss of a band with side/mid ratio `r_db` widened by `gain`, dB.
-fn mono_loss_db(r_db: f32, gain: f32) -> f32 {
+pub(super) fn mono_loss_db(r_db: f32, gain: f32) -> f32 {
     let r = 10f32.powf(r_db / 10.0);
     10.0 * ((1.0 + gain * gain * r) / (1.0 + r)).log10()
 }
@@ -383,68 +383,6 @@ fn a_reference_width_is_restored_past_the_1_db_rule_to_its_own_fold_down() {
     reference.side_to_mid_db = vec![pct(3.0, 3.0, 3.0); NUM_BANDS];
     let d = decide(&track(curve, -9.0), &reference, &GOAL);
     assert_eq!(d.width.band_width_pct, [200.0; 3]);
-}
-
-#[test]
-fn a_wide_low_end_gets_bass_mono_when_the_target_is_mono_there() {
-    let curve = music_curve();
-    let mut t = target(curve, 1.0);
-    for k in 0..NUM_BANDS {
-        if band_centre_hz(k) < 200.0 {
-            t.side_to_mid_db[k] = pct(-30.0, -25.0, -20.0);
-        }
-    }
-    let wide = decide(&track(curve, -5.0), &t, &GOAL);
-    let b = wide.bass_mono.expect("bass mono");
-    assert!((80.0..=160.0).contains(&b.freq_hz), "{b:?}");
-    assert!(decide(&track(curve, -30.0), &t, &GOAL).bass_mono.is_none());
-    // A target that is wide in the lows does not ask for it.
-    assert!(
-        decide(&track(curve, -5.0), &target(curve, 1.0), &GOAL)
-            .bass_mono
-            .is_none()
-    );
-}
-
-#[test]
-fn bass_mono_only_where_the_low_end_loses_more_than_a_db_in_mono() {
-    // The fold-down loss is 10 log10(1 + S/M): 3 dB for equal mid and side, 1 dB at -5.87 dB.
-    assert!((fold_down_loss_db(0.0) - 3.01).abs() < 0.01);
-    assert!((fold_down_loss_db(BASS_MONO_TRIGGER_DB) - BASS_MONO_FOLD_DOWN_LOSS_DB).abs() < 1e-3);
-    let curve = music_curve();
-    let mut t = target(curve, 1.0);
-    for k in 0..NUM_BANDS {
-        if band_centre_hz(k) < 200.0 {
-            t.side_to_mid_db[k] = pct(-30.0, -25.0, -20.0);
-        }
-    }
-    // Side/mid from -12 to -6.5 dB: far wider than the mono target, but the low end loses only
-    // 0.3 to 0.9 dB in mono; a natural stereo bass is left alone.
-    for low in [-12.0, -9.0, -6.5] {
-        let d = decide(&track(curve, low), &t, &GOAL);
-        assert!(
-            d.bass_mono.is_none(),
-            "side/mid {low} dB: {:?}",
-            d.bass_mono
-        );
-    }
-    // From -5.5 dB on (1.1 dB of loss and more) it is decided, and the explanation gives the
-    // loss it fixes.
-    for low in [-5.5, -3.0, -1.0] {
-        let d = decide(&track(curve, low), &t, &GOAL);
-        let b = d
-            .bass_mono
-            .unwrap_or_else(|| panic!("side/mid {low} dB: no bass mono"));
-        assert_eq!(b.track_low_end_side_to_mid_db, low);
-        let settings = apply(&d, Amounts::default(), &ChainSettings::default());
-        let lines = crate::assistant::explain::explain(&d, &settings);
-        let line = lines
-            .iter()
-            .find(|l| l.starts_with("Bass mono below"))
-            .expect("a bass mono line");
-        let loss = format!("loses {:.1} dB", fold_down_loss_db(low));
-        assert!(line.contains(&loss), "{line}");
-    }
 }
 
 #[test]
@@ -642,7 +580,7 @@ fn the_predicted_loudness_change_follows_the_eq() {
 
 /// A stereo noise "mix" at 48 kHz: a pink-ish left and a right that is the left times
 /// `right_gain`, plus `independent` of its own noise (so a wide or inverted image).
-fn noise_mix(seconds: f32, right_gain: f32, independent: f32) -> (Vec<f32>, Vec<f32>) {
+pub(super) fn noise_mix(seconds: f32, right_gain: f32, independent: f32) -> (Vec<f32>, Vec<f32>) {
     let n = (48_000.0 * seconds) as usize;
     let mut state = 0x9e37_79b9u32;
     let mut white = move || {
@@ -662,49 +600,6 @@ fn noise_mix(seconds: f32, right_gain: f32, independent: f32) -> (Vec<f32>, Vec<
         r.push(right_gain * x + independent * 4.0 * pr);
     }
     (l, r)
-}
-
-#[test]
-fn a_polarity_inverted_track_is_never_narrowed_or_made_bass_mono() {
-    // Right = -left: the mono fold-down is silent, the side/mid ratio +60 dB everywhere. The
-    // old width logic read that as 70 dB "too wide" and narrowed every band to 0 %.
-    let (l, r) = noise_mix(12.0, -1.0, 0.0);
-    let features = crate::assistant::analysis::analyze_track(&[&l, &r], 48_000.0);
-    assert!(polarity_inverted(&features));
-    let c = track_correlation(&features).unwrap();
-    assert!(c < -0.99, "{c}");
-    let t = target(music_curve(), 2.0);
-    let d = decide(&features, &t, &GOAL);
-    assert!(d.width.polarity_inverted);
-    assert_eq!(d.width.band_width_pct, [100.0; NUM_SPLIT], "{:?}", d.width);
-    assert!(d.bass_mono.is_none());
-    let applied = apply(&d, Amounts::default(), &ChainSettings::default());
-    assert!(
-        applied
-            .stages
-            .stereo
-            .band_width_pct
-            .iter()
-            .all(|&w| w == 100.0),
-        "{:?}",
-        applied.stages.stereo
-    );
-    assert!(!applied.macros.bass_mono_on);
-    // The tone is judged on the corrected view: the same as for the track with right = left.
-    let fixed: Vec<f32> = r.iter().map(|x| -x).collect();
-    let upright = crate::assistant::analysis::analyze_track(&[&l, &fixed], 48_000.0);
-    assert_eq!(d.eq.settings, decide(&upright, &t, &GOAL).eq.settings);
-    let said = crate::assistant::explain::explain(&d, &applied);
-    assert!(
-        said.iter()
-            .any(|s| s.contains("right channel is the left inverted")
-                && s.contains("correlation -1.00")),
-        "{said:?}"
-    );
-    // An ordinary wide mix is not taken for one.
-    let (l, r) = noise_mix(12.0, 0.3, 1.0);
-    let wide = crate::assistant::analysis::analyze_track(&[&l, &r], 48_000.0);
-    assert!(!polarity_inverted(&wide), "{:?}", track_correlation(&wide));
 }
 
 #[test]
