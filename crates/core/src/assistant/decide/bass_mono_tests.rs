@@ -108,3 +108,20 @@ fn a_polarity_inverted_track_is_never_narrowed_or_made_bass_mono() {
     let wide = crate::assistant::analysis::analyze_track(&[&l, &r], 48_000.0);
     assert!(!polarity_inverted(&wide), "{:?}", track_correlation(&wide));
 }
+
+#[test]
+fn the_low_band_is_narrowed_towards_a_family_only_where_it_loses_in_mono() {
+    let curve = music_curve();
+    let mut t = target(curve, 1.0);
+    for k in 0..NUM_BANDS {
+        if band_centre_hz(k) < 200.0 {
+            t.side_to_mid_db[k] = pct(-30.0, -25.0, -20.0);
+        }
+    }
+    // -9 dB: far wider than the family's lows, but only 0.5 dB lost in mono: left alone.
+    let d = decide(&track(curve, -9.0), &t, &GOAL);
+    assert_eq!(d.width.band_width_pct[0], 100.0, "{:?}", d.width);
+    // -3 dB: 1.8 dB lost in mono: narrowed.
+    let d = decide(&track(curve, -3.0), &t, &GOAL);
+    assert!(d.width.band_width_pct[0] < 100.0, "{:?}", d.width);
+}

@@ -70,7 +70,8 @@ pub(super) fn power_to_db(p: f64) -> f32 {
 /// with the band's side/mid power ratios of the track and of the target, the latter at its
 /// 10th, 50th and 90th percentile weighted by the target's median mid spectrum), then the
 /// widening capped so that no 1/3-octave band's mono fold-down loses more than
-/// [`MAX_MONO_LOSS_DB`]. Against a family, the low band is only ever narrowed. A band with more
+/// [`MAX_MONO_LOSS_DB`]. Against a family, the low band is only ever narrowed, and only where it
+/// loses more than [`BASS_MONO_FOLD_DOWN_LOSS_DB`] in the mono fold-down. A band with more
 /// side than mid is never narrowed (its channels mostly cancel: narrowing removes the music,
 /// not width), and a polarity-inverted track ([`polarity_inverted`]) gets no width move at all.
 pub fn decide_width(
@@ -132,6 +133,16 @@ pub fn decide_width(
         if gain < 1.0 && track_db > 0.0 {
             gain = 1.0;
             out.anti_phase[b] = true;
+        }
+        // Nor is it narrowed towards a family unless it loses more than
+        // BASS_MONO_FOLD_DOWN_LOSS_DB in the mono fold-down: a narrower family says nothing
+        // about a low end that plays the same in mono (the rule bass mono follows).
+        if b == 0
+            && gain < 1.0
+            && is_family(target)
+            && fold_down_loss_db(track_db) <= BASS_MONO_FOLD_DOWN_LOSS_DB
+        {
+            gain = 1.0;
         }
         // The low band is not widened towards a family: a wide low end loses punch on mono
         // and club systems and is what bass mono exists to undo; a reference that is wider
