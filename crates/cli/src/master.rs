@@ -15,7 +15,7 @@ pub mod report;
 use super::analyze::polarity_warning;
 use super::args::{BitDepth, FlipChannel, MasterArgs, drive_range_db};
 use super::codec::{self, CODEC_SAFE_DBTP, CODEC_WARNING_DBTP, CodecPeak};
-use super::decode::{check_input, non_finite_warning};
+use super::decode::{check_input, check_rate, non_finite_warning};
 use super::output::{
     OutputFormat, ReadFile, TempOutput, WriteFile, check_outputs, commit_all, master_output,
 };
@@ -380,7 +380,12 @@ pub fn master_with(
     }
     progress.phase(Phase::Decoding);
     let audio = InputAudio::open(&job.input, job.allow_partial, job.flip_polarity)?;
-    audio.check_rate(&job.input, MASTER_RATE_RANGE_HZ, "masters")?;
+    check_rate(
+        audio.info.sample_rate_hz,
+        &job.input,
+        MASTER_RATE_RANGE_HZ,
+        "masters",
+    )?;
     let mut input_warnings: Vec<String> =
         non_finite_warning(audio.info.non_finite_samples, &job.input)
             .into_iter()

@@ -122,16 +122,6 @@ impl InputAudio {
         matches!(self.samples, Samples::Memory(_))
     }
 
-    /// Refuses a sample rate outside `range` (see [`crate::decode::check_rate`]).
-    pub fn check_rate(
-        &self,
-        path: &Path,
-        range: (u32, u32),
-        purpose: &str,
-    ) -> Result<(), CliError> {
-        super::decode::check_rate(self.info.sample_rate_hz, path, range, purpose)
-    }
-
     /// Length, seconds.
     pub fn seconds(&self) -> f32 {
         self.info.num_frames as f32 / self.info.sample_rate_hz.max(1) as f32

@@ -3,10 +3,11 @@
 //! so the CLI renders with it now and the plugin's assistant can render trial passes with it
 //! on a background thread later.
 //!
-//! Two ways to render: [`render`] works in place on owned audio (one copy of a long file in
-//! memory), and [`measure_render`] streams borrowed audio through the chain block by block and
-//! only measures the result (integrated loudness, gain reduction), which is what a loudness
-//! search needs for each trial without holding a second copy of the file.
+//! Two ways to render: [`render`] works in place on owned audio (one copy of the file in
+//! memory), and the [`StreamRenderer`] (`render/stream.rs`) renders whatever blocks it is
+//! pushed, from a [`BlockSource`] that may never be whole in memory, to a sink: the writing
+//! pass of `lacquer master`, and [`measure_source`] / [`measure_render`], which only measure
+//! the result (integrated loudness, gain reduction), as a loudness search's trials need.
 
 use crate::chain::{ChainSettings, MasteringChain};
 pub use crate::dsp::limiter::{ACTIVE_GAIN_REDUCTION_DB, GainReductionStats};
@@ -146,45 +147,6 @@ where
         channel.drain(..latency_samples);
     }
     padded
-}
-
-/// The streaming twin of [`render_aligned`]: copies `input` block by block into a scratch
-/// buffer (zeros past the end, to flush `latency_samples` of delay out), runs `process` on it,
-/// and hands `sink` the output with the first `latency_samples` dropped. Concatenated, what
-/// `sink` receives equals what [`render_aligned`] returns for the same input and `process`.
-pub fn render_streaming<P, S>(
-    input: &[&[f32]],
-    latency_samples: usize,
-    block_samples: usize,
-    mut process: P,
-    mut sink: S,
-) where
-    P: FnMut(&mut [&mut [f32]]),
-    S: FnMut(&[&[f32]]),
-{
-    let num_frames = input.first().map_or(0, |c| c.len());
-    let padded_len = num_frames + latency_samples;
-    let block_samples = block_samples.max(1);
-    let mut scratch: Vec<Vec<f32>> = vec![vec![0.0; block_samples]; input.len()];
-    let mut start = 0;
-    while start < padded_len {
-        let end = (start + block_samples).min(padded_len);
-        let len = end - start;
-        for (buf, source) in scratch.iter_mut().zip(input) {
-            let available = source.get(start..end.min(source.len())).unwrap_or_default();
-            let (head, tail) = buf[..len].split_at_mut(available.len());
-            head.copy_from_slice(available);
-            tail.fill(0.0);
-        }
-        let mut block: Vec<&mut [f32]> = scratch.iter_mut().map(|c| &mut c[..len]).collect();
-        process(&mut block);
-        let skip = latency_samples.saturating_sub(start).min(len);
-        if skip < len {
-            let aligned: Vec<&[f32]> = scratch.iter().map(|c| &c[skip..len]).collect();
-            sink(&aligned);
-        }
-        start = end;
-    }
 }
 
 #[cfg(test)]

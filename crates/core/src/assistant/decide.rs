@@ -47,8 +47,7 @@ use crate::dsp::eq::EqSettings;
 use crate::dsp::macros::TONE_TILT_DB_AT_FULL;
 use crate::dsp::stereo::{BASS_MONO_RANGE_HZ, WIDTH_RANGE_PCT};
 use crate::meter::analysis::AnalysisError;
-use crate::render::{BlockSource, Rendered, SliceSource, measure_render, measure_source, render};
-use ebur128::{EbuR128, Mode};
+use crate::render::{BlockSource, SliceSource, measure_source};
 use fit::{FitInput, fit_eq};
 use serde::{Deserialize, Serialize};
 

@@ -73,32 +73,6 @@ fn blocks_are_host_sized_and_cover_everything() {
 }
 
 #[test]
-fn streaming_gives_what_in_place_gives() {
-    let input = vec![ramp(2000, 0.1), ramp(2000, -0.5)];
-    let slices: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
-    for latency in [0, 1, 64, 511, 512, 513, 3000] {
-        for block in [1, 7, 512] {
-            let mut streamed = vec![Vec::new(), Vec::new()];
-            let mut sizes = Vec::new();
-            render_streaming(
-                &slices,
-                latency,
-                block,
-                delaying(latency, 2, block),
-                |aligned| {
-                    sizes.push(aligned[0].len());
-                    for (out, ch) in streamed.iter_mut().zip(aligned) {
-                        out.extend_from_slice(ch);
-                    }
-                },
-            );
-            assert_eq!(streamed, input, "latency {latency}, block {block}");
-            assert!(sizes.iter().all(|&s| s > 0 && s <= block));
-        }
-    }
-}
-
-#[test]
 fn render_applies_drive_and_output_in_db() {
     let input = vec![
         sine(4096, 44_100.0, 1000.0, 0.1),

@@ -53,7 +53,7 @@ pub(super) fn measured(m: &crate::render::RenderLoudness) -> TrialMeasurement {
 
 /// Finds the Drive that puts `audio` (planar, at `sample_rate_hz`), rendered through the
 /// chain with `apply(decision, amounts, base)`, on the goal's loudness, by rendering the real
-/// chain for every guess ([`solve_drive`] over [`measure_render`], starting from
+/// chain for every guess ([`solve_drive`] over [`measure_source`], starting from
 /// [`predicted_loudness_change_db`]), and stores it in the decision, on the Drive parameter's
 /// 0.1 dB grid. Runs on a background thread in the plugin; allocates and takes a few renders.
 /// Changing the amounts afterwards changes the loudness slightly; solve again to re-aim.
@@ -108,66 +108,6 @@ pub fn solve_loudness_from(
     let (solution, ()) = solve_on_grid(&search, |d| measure(d).map(|m| m.0), measure)?;
     decision.loudness.drive_db = Some(solution.drive_db);
     Ok(solution)
-}
-
-/// [`solve_loudness`], returning also the render at the chosen Drive (exactly what
-/// [`render`] gives for `apply(decision, amounts, base)`): the grid trials render in full and
-/// the chosen one is kept, so no final render is needed (what the CLI writes).
-#[allow(clippy::too_many_arguments)]
-pub fn solve_and_render(
-    decision: &mut Decision,
-    track: &TrackFeatures,
-    audio: &[Vec<f32>],
-    sample_rate_hz: u32,
-    amounts: Amounts,
-    base: &ChainSettings,
-    drive_range_db: (f32, f32),
-    max_gain_reduction_db: f32,
-) -> Result<(DriveSolution, Rendered), AnalysisError> {
-    let settings = apply(decision, amounts, base);
-    let slices: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
-    let trial = |drive_db: f32| ChainSettings {
-        drive_db,
-        ..settings
-    };
-    let search = DriveSearch {
-        target_lufs: decision.loudness.target_lufs,
-        max_gain_reduction_db,
-        drive_range_db,
-        initial_drive_db: initial_drive_db(decision, track, &settings),
-    };
-    let (solution, rendered) = solve_on_grid(
-        &search,
-        |d| measure_render(&slices, sample_rate_hz, &trial(d)).map(|m| measured(&m)),
-        |d| {
-            let out = render(audio.to_vec(), sample_rate_hz, &trial(d));
-            let m = TrialMeasurement {
-                integrated_lufs: integrated_lufs(&out.channels, sample_rate_hz)?,
-                max_gain_reduction_db: out.gain_reduction.max_db,
-            };
-            Ok((m, out))
-        },
-    )?;
-    decision.loudness.drive_db = Some(solution.drive_db);
-    Ok((solution, rendered))
-}
-
-/// Integrated loudness of planar audio, LUFS (BS.1770-4 via `ebur128`); `None` if gated out.
-pub(super) fn integrated_lufs(
-    channels: &[Vec<f32>],
-    sample_rate_hz: u32,
-) -> Result<Option<f32>, AnalysisError> {
-    let mut meter = EbuR128::new(channels.len() as u32, sample_rate_hz, Mode::I)
-        .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
-    let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-    meter
-        .add_frames_planar_f32(&slices)
-        .map_err(|e| AnalysisError::Meter(format!("{e:?}")))?;
-    Ok(meter
-        .loudness_global()
-        .ok()
-        .filter(|l| l.is_finite())
-        .map(|l| l as f32))
 }
 
 /// The search on the Drive parameter's 0.1 dB grid: [`solve_drive`] with `measure` (off-grid
