@@ -9,6 +9,7 @@
 mod drums;
 mod dsp;
 mod instruments;
+mod judge;
 mod math;
 mod measure;
 mod mix;
@@ -17,7 +18,8 @@ mod score;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-const USAGE: &str = "usage: cargo xtask demo [--check] [--verbose]";
+const USAGE: &str =
+    "usage: cargo xtask demo [--check] [--verbose] [--judge MASTER.wav] [--fix-check]";
 
 /// Where the demo mix lives, relative to the workspace root.
 const ASSET_PATH: &str = "assets/demo/demo-mix.wav";
@@ -26,15 +28,36 @@ const ASSET_PATH: &str = "assets/demo/demo-mix.wav";
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut check = false;
     let mut verbose = false;
-    for arg in args {
+    let mut judged: Option<PathBuf> = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
             "--verbose" | "-v" => verbose = true,
+            "--fix-check" => {
+                let (target, lacquer) = crate::bench::build_release_lacquer(&workspace_root())?;
+                let passed = fix_check(&lacquer, &target.join("demo-fix"))?;
+                println!("demo fix check: {passed} of 2 passed");
+                return Ok(());
+            }
+            "--judge" => match args.next() {
+                Some(path) => judged = Some(PathBuf::from(path)),
+                None => return Err(format!("--judge needs a WAV file; {USAGE}")),
+            },
             "--help" | "-h" => {
                 println!("{USAGE}");
                 println!("  (no flag)  render {ASSET_PATH} and print its measurements");
                 println!("  --check    render in memory; fail if the committed file differs");
                 println!("  --verbose  also print band levels against the balanced mix");
+                println!(
+                    "  --judge M  print how far master M ends from the balanced mix's balance \
+                     per octave; fail if the 177-355 Hz octave is off by more than 2 dB or \
+                     the top above 6 kHz by more than 3 dB"
+                );
+                println!(
+                    "  --fix-check  master the demo with the release lacquer without a hint and \
+                     with --fix mud,dull, and judge both (a step of cargo xtask test)"
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown option `{other}` for demo; {USAGE}")),
@@ -43,6 +66,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let path = workspace_root().join(ASSET_PATH);
     let mixdown = mix::mix(&score::render_stems());
+    if let Some(master) = judged {
+        return judge::judge(&master, &mixdown.balanced);
+    }
     let bytes = encode_wav(&mixdown.samples)?;
 
     if check {
@@ -69,6 +95,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("wrote {} ({} bytes)", path.display(), bytes.len());
     }
     print_figures(&mixdown, verbose)
+}
+
+/// Step j of `cargo xtask test`: the demo mix mastered by `lacquer` without a hint and with
+/// `--fix mud,dull`, judged against the balanced mix ([`judge::fix_check`]); files in `work`.
+pub fn fix_check(lacquer: &Path, work: &Path) -> Result<u64, String> {
+    let mixdown = mix::mix(&score::render_stems());
+    judge::fix_check(lacquer, work, &mixdown.balanced)
 }
 
 /// The workspace root: the parent of this crate's manifest directory.

@@ -15,7 +15,10 @@
 //! h. clap-validator on the release `Lacquer.clap`, if `CLAP_VALIDATOR` names its binary
 //!    (`test/validator.rs`);
 //! i. the fuzz targets (`fuzz/`) built on stable with libFuzzer's instrumentation and run for
-//!    45 s each over the committed corpus (`test/fuzz.rs`).
+//!    45 s each over the committed corpus (`test/fuzz.rs`);
+//! j. the demo mix mastered by the release `lacquer` without a hint (the explanation must name
+//!    its mud and dull top as likely) and with `--fix mud,dull` (judged against the balanced
+//!    mix with the demo's octave-band method: `cargo xtask demo --judge`).
 //!
 //! A failed build stops the run at once (nothing after it can run); failed tests are counted and
 //! the remaining test steps still run, so one run shows every failure. The last stdout line is
@@ -126,6 +129,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ardour::step(&mut run, &target, &bundled.join("Lacquer.vst3"));
         validator::step(&mut run, &clap);
         fuzz::step(&mut run, &target);
+        let step =
+            "j. demo mix: likely problems named, --fix mud,dull judged against the balanced mix";
+        banner(step);
+        let outcome = crate::bench::build_release_lacquer(&root).and_then(|(target, lacquer)| {
+            crate::demo::fix_check(&lacquer, &target.join("demo-fix"))
+        });
+        run.record(
+            step,
+            outcome.map(|passed| {
+                (
+                    ExitStatus::default(),
+                    Counts {
+                        passed,
+                        ..Counts::default()
+                    },
+                )
+            }),
+            None,
+        );
         Ok::<(), String>(())
     })();
 

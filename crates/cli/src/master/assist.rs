@@ -7,7 +7,7 @@ use crate::CliError;
 use crate::decode::{check_rate, decode_stream};
 use lacquer_core::assistant::analysis::TrackAnalyzer;
 use lacquer_core::assistant::decide::{
-    Amounts, Decision, Goal, apply, decide, polarity_corrected, polarity_inverted,
+    Amounts, Decision, Goal, Problem, apply, decide_with, polarity_corrected, polarity_inverted,
     solve_loudness_from,
 };
 use lacquer_core::assistant::explain::explain;
@@ -36,6 +36,8 @@ pub struct AssistJob {
     pub references: Vec<(PathBuf, f32)>,
     /// Family target, when there are no references.
     pub family: FamilyChoice,
+    /// Problems the listener names (`--fix`).
+    pub fix: Vec<Problem>,
     /// How much of each decision to apply.
     pub amounts: Amounts,
     /// Loudness goal given by `--target-lufs` / `--platform`, LUFS; else the references'
@@ -188,7 +190,7 @@ pub fn assist(
         target_lufs,
         ceiling_dbtp: base.ceiling_dbtp,
     };
-    let mut decision = decide(direction, &target, &goal);
+    let mut decision = decide_with(direction, &target, &goal, &job.fix);
     let solution = if job.fixed_drive {
         decision.loudness.drive_db = Some(base.drive_db);
         None

@@ -30,6 +30,7 @@
 mod apply;
 mod eq;
 mod fit;
+mod named;
 mod shape;
 mod solve;
 mod width;
@@ -52,6 +53,7 @@ use fit::{FitInput, fit_eq};
 use serde::{Deserialize, Serialize};
 
 pub use fit::{EqMove, EqMoveKind, MAX_EQ_MOVE_DB};
+pub use named::{Problem, ProblemEvidence, WEAK_EVIDENCE_CAP_DB};
 pub use shape::CLIFF_DB;
 
 /// Most the mono fold-down `(L + R) / 2` may lose against the stereo level in any
@@ -164,6 +166,10 @@ pub struct EqDecision {
     /// The same for the target's highs (a reference can be low-passed by its codec; the low
     /// end of a target is always followed), Hz; the EQ does not match empty bands.
     pub target_content_hz: (f32, f32),
+    /// The evidence for each problem a listener can name, low to high, and which were named
+    /// (see `named`).
+    #[serde(default)]
+    pub problems: Vec<ProblemEvidence>,
 }
 
 /// The dynamics decision.
@@ -257,13 +263,26 @@ pub struct Decision {
 
 /// Decides every move for `track` against `target` and `goal` (pure; see the module docs).
 pub fn decide(track: &TrackFeatures, target: &TargetProfile, goal: &Goal) -> Decision {
+    decide_with(track, target, goal, &[])
+}
+
+/// [`decide`] with the problems the listener names (`--fix mud,dull`, the Assistant page's
+/// buttons): each is located and sized in this track and corrected even where the evidence
+/// alone would not have moved the EQ, within [`WEAK_EVIDENCE_CAP_DB`] where the evidence is
+/// weak (see `named`).
+pub fn decide_with(
+    track: &TrackFeatures,
+    target: &TargetProfile,
+    goal: &Goal,
+    named: &[Problem],
+) -> Decision {
     // A polarity-inverted pair has its music in the side: the tone is judged on what the
     // track sounds like once one channel is flipped (mid and side swapped).
     let inverted = polarity_inverted(track);
     let eq = if inverted {
-        decide_eq(&polarity_corrected(track), target)
+        decide_eq(&polarity_corrected(track), target, named)
     } else {
-        decide_eq(track, target)
+        decide_eq(track, target, named)
     };
     Decision {
         target_kind: target.kind,
@@ -304,5 +323,7 @@ pub use width::*;
 
 #[cfg(test)]
 mod bass_mono_tests;
+#[cfg(test)]
+mod named_tests;
 #[cfg(test)]
 mod tests;

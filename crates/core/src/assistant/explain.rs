@@ -8,7 +8,8 @@
 //! from the analysis.
 
 use super::decide::{
-    CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, Q_STEP, fold_down_loss_db, snap,
+    CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, ProblemEvidence, Q_STEP, fold_down_loss_db,
+    snap,
 };
 use super::profile::{NUM_BANDS, TargetKind, band_centre_hz};
 use crate::chain::ChainSettings;
@@ -116,6 +117,95 @@ pub fn explain_eq_move(m: &EqMove, applied: &ChainSettings, reference: bool) -> 
     format!("{what}: {}", eq_reason(m, reference))
 }
 
+/// What the applied EQ (bands and tilt) does at `freq_hz`, dB.
+fn applied_eq_db(applied: &ChainSettings, freq_hz: f32) -> f32 {
+    let mut eq = applied.stages.eq;
+    eq.tilt_db = tone_to_tilt_db(applied.macros.tone);
+    eq.response_db(freq_hz, 48_000.0)
+}
+
+/// The sentence about one problem a listener can name: for a named one, the evidence found
+/// and what the EQ does about it; for an unnamed one, only when the evidence makes it likely
+/// (beyond what 90 % of comparable masters show) and the EQ left it, how to correct it.
+pub fn explain_problem(
+    e: &ProblemEvidence,
+    applied: &ChainSettings,
+    reference: bool,
+) -> Option<String> {
+    let p = e.problem;
+    let name = p.name();
+    let region = p.region_name();
+    let is = if region.ends_with('s') { "are" } else { "is" };
+    let at = format_hz(e.at_hz);
+    let (more, verb) = if p.is_excess() {
+        ("above", "cut")
+    } else {
+        ("below", "boost")
+    };
+    let against = if reference {
+        "the reference"
+    } else {
+        "the median of comparable music"
+    };
+    let eq_db = applied_eq_db(applied, e.at_hz);
+    let doing = if p.is_excess() { -eq_db } else { eq_db };
+    let Some(departure) = e.departure_db else {
+        return e.named.then(|| {
+            format!("You named {name}: the track has no {region} content to judge; nothing changed")
+        });
+    };
+    let rare = if reference {
+        ""
+    } else {
+        ", beyond what 90 % of comparable masters show"
+    };
+    if !e.named {
+        // Unnamed: said only when likely and left (the EQ does less than half of it there).
+        let likely = e.strong && doing < 0.5 * departure;
+        return likely.then(|| {
+            format!(
+                "Possible {name}: the {region} at {at} {is} {departure:.1} dB {more} {against}{rare}; \
+                 left alone because good masters can differ this much. If you hear it, name it \
+                 (--fix {name}, or the {} button on the Assistant page)",
+                capitalised(name)
+            )
+        });
+    }
+    if departure <= 0.05 {
+        let opposite = if p.is_excess() { "below" } else { "above" };
+        return Some(format!(
+            "You named {name}: the {region} {is} not {more} {against} (at {at}, {:.1} dB \
+             {opposite}), so there is nothing to {verb}",
+            -departure
+        ));
+    }
+    let evidence = if e.strong {
+        format!("strong evidence{rare}")
+    } else {
+        format!(
+            "weak evidence, within what good masters show, so the {verb} is held to {:.0} dB",
+            e.cap_db
+        )
+    };
+    let action = if doing >= 0.1 {
+        format!("the EQ {verb}s {doing:.1} dB there")
+    } else {
+        format!("too small a departure for the EQ to {verb}")
+    };
+    Some(format!(
+        "You named {name}: the {region} at {at} {is} {departure:.1} dB {more} {against} \
+         ({evidence}); {action}"
+    ))
+}
+
+/// `word` with its first letter in upper case.
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or(String::new(), |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
+    })
+}
+
 /// Band names of the multiband split.
 const SPLIT_NAMES: [&str; 3] = ["lows", "mids", "highs"];
 
@@ -134,6 +224,13 @@ pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
             .map(|m| explain_eq_move(m, applied, reference))
             .collect()
     };
+    out.extend(
+        decision
+            .eq
+            .problems
+            .iter()
+            .filter_map(|e| explain_problem(e, applied, reference)),
+    );
     for (whose, (low_hz, high_hz)) in [
         ("track's", decision.eq.content_hz),
         ("target's", decision.eq.target_content_hz),

@@ -1,16 +1,24 @@
 //! The tonal EQ and dynamics decisions: where the track departs from the target's range,
 //! band by band, and how much glue compression a dynamics departure asks for.
 
+use super::named::Interval;
 use super::*;
 
-pub(super) fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDecision {
+pub(super) fn decide_eq(
+    track: &TrackFeatures,
+    target: &TargetProfile,
+    named: &[Problem],
+) -> EqDecision {
     let mut lower_db = [0.0f32; NUM_BANDS];
     let mut upper_db = [0.0f32; NUM_BANDS];
     let mut median_db = [0.0f32; NUM_BANDS];
+    let mut p10_db = [0.0f32; NUM_BANDS];
+    let mut p90_db = [0.0f32; NUM_BANDS];
     for k in 0..NUM_BANDS {
         let p = band_of(&target.mid_db, k);
         lower_db[k] = p.p10.min(p.p90);
         upper_db[k] = p.p90.max(p.p10);
+        (p10_db[k], p90_db[k]) = (lower_db[k], upper_db[k]);
         median_db[k] = p.p50.clamp(lower_db[k], upper_db[k]);
         // A family's percentiles: leave a margin (see FAMILY_MARGIN_DB).
         if upper_db[k] - lower_db[k] >= FAMILY_INTERVAL_DB {
@@ -35,6 +43,7 @@ pub(super) fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDeci
             f32::NAN
         }
     });
+    let family_interval = (lower_db, upper_db, median_db);
     // A family target follows the track's broad balance (character); a reference does not.
     if is_family(target) {
         shape::follow_broad_balance(&within, &mut lower_db, &mut upper_db, &mut median_db);
@@ -43,18 +52,93 @@ pub(super) fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDeci
     // where masters differ most: sub-bass drops, codec low-passes) do not ask for moves
     // either; a reference is matched there too.
     let family = is_family(target);
+    // The problems a listener can name: evidence for each, and the named ones' regions
+    // tightened (see `named`).
+    let interval = Interval {
+        lower_db: &family_interval.0,
+        upper_db: &family_interval.1,
+        median_db: &family_interval.2,
+        p10_db: &p10_db,
+        p90_db: &p90_db,
+    };
+    // The ends first: a strong shelf problem there is left out of the middle ones' frames.
+    let mut excluded = [false; NUM_BANDS];
+    let mut problems = Vec::with_capacity(Problem::ALL.len());
+    for pass in [true, false] {
+        let mut strong_ends = Vec::new();
+        for &p in Problem::ALL.iter().filter(|p| p.at_an_end() == pass) {
+            let e = named::weigh(
+                p,
+                named.contains(&p),
+                &excluded,
+                &track.mid_db,
+                &within,
+                &interval,
+                family,
+                &mut lower_db,
+                &mut upper_db,
+                &mut median_db,
+            );
+            if e.strong {
+                strong_ends.push(p);
+            }
+            problems.push(e);
+        }
+        for p in strong_ends {
+            for k in p.bands() {
+                excluded[k] = true;
+            }
+        }
+    }
+    problems.sort_by_key(|e| e.problem);
     let free = |k: &usize| !content.contains(k) || (family && !is_core_band(*k));
     for k in (0..NUM_BANDS).filter(free) {
         lower_db[k] = track.mid_db[k] - OUTSIDE_CONTENT_DB;
         upper_db[k] = track.mid_db[k] + OUTSIDE_CONTENT_DB;
         median_db[k] = track.mid_db[k];
     }
-    let fit = fit_eq(&FitInput {
+    let mut fit = fit_eq(&FitInput {
         track_db: track.mid_db,
         lower_db,
         upper_db,
         median_db,
     });
+    // A named problem's correction stays within its cap as a gain, not only as a change of
+    // balance: the fit aligns levels after the EQ (a cut's lost loudness comes back with the
+    // Drive), so a region tightened to `cap` from the track can take a gain about the cut's
+    // mean over the spectrum larger. Move the region's interval back by what the gain exceeds
+    // and fit again (a few rounds converge; each is a fresh fit).
+    for _ in 0..MAX_CAP_ROUNDS {
+        let mut over_any = false;
+        for e in problems
+            .iter()
+            .filter(|e| e.named && e.departure_db.is_some())
+        {
+            let sign = if e.problem.is_excess() { -1.0 } else { 1.0 };
+            let region = e.problem.bands();
+            let over = region
+                .clone()
+                .map(|k| sign * fit.fitted_db[k])
+                .fold(f32::NEG_INFINITY, f32::max)
+                - e.cap_db;
+            if over > CAP_SLACK_DB {
+                over_any = true;
+                for k in region {
+                    upper_db[k] -= sign * over;
+                    lower_db[k] -= sign * over;
+                }
+            }
+        }
+        if !over_any {
+            break;
+        }
+        fit = fit_eq(&FitInput {
+            track_db: track.mid_db,
+            lower_db,
+            upper_db,
+            median_db,
+        });
+    }
     EqDecision {
         settings: fit.settings,
         moves: fit.moves,
@@ -68,8 +152,14 @@ pub(super) fn decide_eq(track: &TrackFeatures, target: &TargetProfile) -> EqDeci
             band_centre_hz(*target_content.start()),
             band_centre_hz(*target_content.end()),
         ),
+        problems,
     }
 }
+
+/// Most refits that bring a named problem's gain back within its cap.
+const MAX_CAP_ROUNDS: usize = 4;
+/// How far a named problem's gain may exceed its cap before a refit, dB.
+const CAP_SLACK_DB: f32 = 0.05;
 
 /// Half-width of the free interval given to bands outside the track's content, dB (wider
 /// than any move, so they never ask for one).

@@ -220,7 +220,7 @@ fn candidates() -> &'static [(Slot, [[f32; POINTS_PER_BAND]; NUM_BANDS])] {
 
 /// Three-band triangular smoothing (1/4, 1/2, 1/4; ends repeated): 1/3-octave smoothing of a
 /// 1/3-octave spectrum.
-fn smooth(x: &[f32; NUM_BANDS]) -> [f32; NUM_BANDS] {
+pub(super) fn smooth(x: &[f32; NUM_BANDS]) -> [f32; NUM_BANDS] {
     std::array::from_fn(|k| {
         let lo = x[k.saturating_sub(1)];
         let hi = x[(k + 1).min(NUM_BANDS - 1)];
