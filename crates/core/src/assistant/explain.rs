@@ -183,7 +183,8 @@ pub fn explain_problem(
         format!("strong evidence{rare}")
     } else {
         format!(
-            "weak evidence, within what good masters show, so the {verb} is held to {:.0} dB",
+            "weak evidence, within what good masters show, so a standard {:.1} dB {verb} where \
+             it is largest",
             e.cap_db
         )
     };

@@ -3,6 +3,7 @@
 
 use super::named::Interval;
 use super::*;
+use crate::assistant::profile::band_edges_hz;
 
 pub(super) fn decide_eq(
     track: &TrackFeatures,
@@ -116,9 +117,19 @@ pub(super) fn decide_eq(
         {
             let sign = if e.problem.is_excess() { -1.0 } else { 1.0 };
             let region = e.problem.bands();
-            let over = region
-                .clone()
+            let reach = e.problem.reach();
+            let (lo_hz, hi_hz) = (
+                band_edges_hz(*reach.start()).0,
+                band_edges_hz(*reach.end()).1,
+            );
+            let gains = fit
+                .moves
+                .iter()
+                .filter(|m| (lo_hz..=hi_hz).contains(&m.freq_hz))
+                .map(|m| sign * m.gain_db);
+            let over = reach
                 .map(|k| sign * fit.fitted_db[k])
+                .chain(gains)
                 .fold(f32::NEG_INFINITY, f32::max)
                 - e.cap_db;
             if over > CAP_SLACK_DB {

@@ -81,7 +81,7 @@ fn a_named_mud_within_the_familys_spread_is_cut_where_it_is_and_held_to_3_db() {
         .find(|l| l.starts_with("You named mud"))
         .unwrap();
     assert!(
-        line.contains("weak evidence") && line.contains("3 dB"),
+        line.contains("weak evidence") && line.contains("standard 3.0 dB cut"),
         "{line}"
     );
 }
@@ -144,9 +144,16 @@ fn a_named_problem_that_is_not_there_moves_little_and_says_so() {
     let t = target(curve, SPREAD_DB);
     for p in Problem::ALL {
         let d = decide_with(&track(curve, -10.0), &t, &GOAL, &[p]);
+        // Every move's gain within the cap (what the evaluation's EQ max counts); the summed
+        // response of stacked moves within a fraction of a dB of it.
+        let gain =
+            d.eq.moves
+                .iter()
+                .fold(0.0f32, |m, v| m.max(v.gain_db.abs()));
+        assert!(gain <= WEAK_EVIDENCE_CAP_DB + 0.05, "{p}: {gain} dB");
         let r = eq_curve(&d.eq.settings);
         let largest = r.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        assert!(largest <= WEAK_EVIDENCE_CAP_DB + 0.05, "{p}: {largest} dB");
+        assert!(largest <= WEAK_EVIDENCE_CAP_DB + 0.25, "{p}: {largest} dB");
         let lines = explained(&d);
         assert!(
             lines
