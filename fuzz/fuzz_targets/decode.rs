@@ -1,8 +1,8 @@
-//! Fuzz target `decode`: any bytes, as a file, through the CLI's decoder (`decode_file_with`
-//! in crates/cli/src/decode.rs, compiled here as it is through `#[path]`, so the binary crate
-//! needs no library). It may refuse a file with an error but must not panic, hang or run out of
-//! memory, and what it returns must keep its promise: 1 or 2 channels of equal length, a
-//! sample rate, every sample finite and not subnormal.
+//! Fuzz target `decode`: any bytes, as a file, through the decoder the CLI and the plugin share
+//! (`decode_file_with` of the `lacquer-decode` crate, crates/decode). It may refuse a file with
+//! an error but must not panic, hang or run out of memory, and what it returns must keep its
+//! promise: 1 or 2 channels of equal length, a sample rate, every sample finite and not
+//! subnormal.
 //!
 //! The bytes are written to a file (in /dev/shm when there is one) because the decoder reads a
 //! path. The file's extension, the decoder's format hint, and `--allow-partial` are taken from
@@ -14,26 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-#[path = "../../crates/cli/src/decode.rs"]
-#[allow(dead_code)]
-mod decode;
-
-/// The CLI's error type as `decode.rs` sees it (`super::CliError`, from the binary's main.rs):
-/// only its message matters here.
-#[derive(Debug)]
-pub struct CliError(String);
-
-impl CliError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
-}
-
-impl std::fmt::Display for CliError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use lacquer_decode as decode;
 
 const EXTENSIONS: [&str; 8] = ["wav", "flac", "mp3", "ogg", "aiff", "", "m4a", "caf"];
 

@@ -6,7 +6,6 @@
 mod analyze;
 mod args;
 mod codec;
-mod decode;
 mod demo;
 mod derive;
 mod encode;
@@ -20,6 +19,8 @@ mod target;
 
 use args::{Cli, Command};
 use clap::Parser;
+/// The decoder, shared with the plugin (crates/decode); its errors become [`CliError`]s.
+use lacquer_decode as decode;
 use std::fmt;
 use std::io::Write;
 
@@ -52,6 +53,12 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+impl From<decode::DecodeError> for CliError {
+    fn from(e: decode::DecodeError) -> Self {
+        Self::new(e.message())
+    }
+}
 
 /// Folds any line breaks (e.g. from a library's error text) into spaces.
 fn one_line(text: &str) -> String {

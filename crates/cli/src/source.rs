@@ -75,7 +75,7 @@ impl InputAudio {
     ) -> Result<Self, CliError> {
         let mut kept: Option<Vec<Vec<f32>>> = Some(Vec::new());
         let mut bytes = 0usize;
-        let info = decode_stream(path, allow_partial, &mut |block, _| {
+        let info = decode_stream::<CliError>(path, allow_partial, &mut |block, _| {
             bytes += block.iter().map(|c| c.len() * 4).sum::<usize>();
             if bytes > limit {
                 kept = None;

@@ -167,7 +167,12 @@ impl Plugin for Lacquer {
         Box::new(move |task| assistant.run(task))
     }
 
-    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+    fn editor(&mut self, async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        // The editor's tasks (reference files to decode and analyse) go to the background
+        // executor, counted like the audio thread's (see `Assistant::wait_for_tasks`).
+        self.assistant.set_executor(Arc::new(move |task| {
+            async_executor.execute_background(task)
+        }));
         editor::create(
             self.params.clone(),
             self.meter_bus.clone(),

@@ -19,14 +19,20 @@
 //!   is applied when the editor opens.
 //! - Accept keeps the applied values; Cancel puts back, bit for bit (normalised values), every
 //!   parameter the proposal changed.
+//! - Reference tracks ([`references`]): the editor queues a file
+//!   ([`Assistant::add_reference`]) and the background executor decodes and analyses it
+//!   ([`AssistantTask::LoadReferences`]) into the persisted field `references`; the next
+//!   Listen decides against them.
 
 use crate::ab::HostParams;
 use crate::assistant::decide::Amounts;
 use crate::assistant::decide::Goal;
+use crate::listen::references::SavedReference;
 use crate::listen::session::{ListenPhase, ListenSession, ProposalInputs};
 use crate::params::{LacquerParams, settings_values};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -51,6 +57,22 @@ pub enum AssistantTask {
     Drain,
     /// Listen was switched off: analyse, decide and apply.
     Finish,
+    /// Decode and analyse the reference files the editor queued
+    /// ([`Assistant::add_reference`]).
+    LoadReferences,
+}
+
+/// Hands a task to the background executor (set by the plugin when it makes its editor).
+pub type Executor = Arc<dyn Fn(AssistantTask) + Send + Sync>;
+
+/// What the editor shows about reference loading: files still being analysed and one line
+/// per file that could not be used.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReferenceStatus {
+    /// Files queued or being analysed.
+    pub loading: Vec<String>,
+    /// One line per file that failed, from the last additions.
+    pub errors: Vec<String>,
 }
 
 /// The assistant's state in the plugin, shared by the plugin, its task executor and the editor.
@@ -64,6 +86,12 @@ pub struct Assistant {
     /// Tasks handed to the background executor and not yet finished (see
     /// [`Self::wait_for_tasks`]).
     in_flight: AtomicUsize,
+    /// The background executor, for the editor's tasks (reference loading).
+    executor: Mutex<Option<Executor>>,
+    /// Reference files queued by the editor and not yet analysed.
+    pending_references: Mutex<Vec<PathBuf>>,
+    /// Reference loading as the editor shows it.
+    reference_status: Mutex<ReferenceStatus>,
 }
 
 /// Counts a task as finished when dropped, so a task that unwinds still counts.
@@ -92,6 +120,93 @@ impl Assistant {
             context: Mutex::new(None),
             previous: Mutex::new(None),
             in_flight: AtomicUsize::new(0),
+            executor: Mutex::new(None),
+            pending_references: Mutex::new(Vec::new()),
+            reference_status: Mutex::new(ReferenceStatus::default()),
+        }
+    }
+
+    /// The background executor the editor's tasks go to.
+    pub fn set_executor(&self, executor: Executor) {
+        *lock(&self.executor) = Some(executor);
+    }
+
+    /// Queues the reference file `path` (editor thread) and asks the background executor to
+    /// decode and analyse it. Returns false when no executor is known (tests then run
+    /// [`AssistantTask::LoadReferences`] themselves).
+    pub fn add_reference(&self, path: PathBuf) -> bool {
+        {
+            let mut status = lock(&self.reference_status);
+            status.errors.clear();
+            status.loading.push(path.display().to_string());
+        }
+        lock(&self.pending_references).push(path);
+        let Some(executor) = lock(&self.executor).clone() else {
+            return false;
+        };
+        self.task_scheduled();
+        executor(AssistantTask::LoadReferences);
+        true
+    }
+
+    /// Reference loading for the editor.
+    pub fn reference_status(&self) -> ReferenceStatus {
+        lock(&self.reference_status).clone()
+    }
+
+    /// The project's references (a copy).
+    pub fn references(&self) -> Vec<SavedReference> {
+        self.params
+            .references
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Changes the project's references (editor: weight, removal).
+    pub fn edit_references(&self, edit: impl FnOnce(&mut Vec<SavedReference>)) {
+        edit(
+            &mut self
+                .params
+                .references
+                .write()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+    }
+
+    /// Decodes and analyses every queued reference file (background executor); each one that
+    /// works joins the project's references (replacing one of the same path, whose weight it
+    /// keeps), each one that does not leaves its one-line error.
+    fn load_references(&self) {
+        loop {
+            let Some(path) = lock(&self.pending_references).pop() else {
+                break;
+            };
+            let shown = path.display().to_string();
+            let result = lacquer_decode::reference::analyse_reference(&path, false);
+            {
+                let mut status = lock(&self.reference_status);
+                if let Some(i) = status.loading.iter().position(|p| *p == shown) {
+                    status.loading.remove(i);
+                }
+                if let Err(e) = &result {
+                    status.errors.push(e.message().to_string());
+                }
+            }
+            if let Ok(features) = result {
+                let added = SavedReference::new(&path, features);
+                self.edit_references(
+                    |list| match list.iter_mut().find(|r| r.path == added.path) {
+                        Some(old) => {
+                            *old = SavedReference {
+                                weight_pct: old.weight_pct,
+                                ..added
+                            }
+                        }
+                        None => list.push(added),
+                    },
+                );
+            }
         }
     }
 
@@ -146,6 +261,7 @@ impl Assistant {
                 }
             }
             AssistantTask::Finish => self.finish(),
+            AssistantTask::LoadReferences => self.load_references(),
         }
     }
 
@@ -173,6 +289,7 @@ impl Assistant {
             drive_range_db: (p.drive.preview_plain(0.0), p.drive.preview_plain(1.0)),
             max_gain_reduction_db: MAX_GAIN_REDUCTION_DB,
             family: p.goal.family.value().profile_name(),
+            references: self.references(),
         }
     }
 
@@ -308,6 +425,7 @@ impl ListenAudio {
 }
 
 pub mod capture;
+pub mod references;
 pub mod session;
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ pub mod harness;
 mod sanitise;
 
 use nice_plug::plugin::{ParamValue, PluginState};
-pub use sanitise::{sanitise, sanitise_ab};
+pub use sanitise::{sanitise, sanitise_ab, sanitise_references};
 
 /// `(major, minor, patch)` of a version string such as "0.1.0"; an empty or unreadable one (a
 /// very old state) counts as 0.0.0.

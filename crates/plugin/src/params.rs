@@ -124,6 +124,11 @@ pub struct LacquerParams {
     /// The editor window's size and zoom, saved with the project.
     #[persist = "editor"]
     pub editor_geometry: std::sync::Arc<crate::editor::geometry::EditorGeometry>,
+    /// The assistant's reference tracks: each one's analysis, path, name and weight, saved
+    /// with the project so it reopens with the same target without the files.
+    #[persist = "references"]
+    pub references:
+        std::sync::Arc<std::sync::RwLock<Vec<crate::listen::references::SavedReference>>>,
 }
 
 impl Default for LacquerParams {
@@ -147,6 +152,7 @@ impl Default for LacquerParams {
             bands: BandsParams::default(),
             ab: Default::default(),
             editor_geometry: Default::default(),
+            references: Default::default(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The plugin state through a real CLAP host (clack-host): save -> load -> save is
 //! byte-identical (with A/B slots stored), and a project saved by an older version loads with
 //! its migration applied. The older state is made here, from a current one, as version 0.1.0
-//! wrote it (before the Goal parameters and A/B existed).
+//! wrote it (before the Goal parameters and A/B existed). Saved reference tracks (their
+//! analyses) go through the host unchanged, without their files.
 
 #[path = "clap_host/host.rs"]
 mod host;
@@ -209,4 +210,62 @@ fn a_0_2_0_project_bypassed_with_match_loudness_loads_as_compare() {
     ));
     assert_eq!(shown(&mut plain, "Bypass"), "Bypassed");
     assert_eq!(shown(&mut plain, "Compare"), "Off");
+}
+
+#[test]
+#[ignore = "needs the bundles: run cargo xtask test"]
+fn saved_reference_tracks_survive_the_host_without_their_files() {
+    // A reference's analysis as the Assistant page saves it, from a file that is then deleted:
+    // the host's save -> load -> save keeps it byte for byte, and one whose saved analysis is
+    // unusable (no loudness) is dropped on load.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ref.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&path, spec).unwrap();
+    let tone = sine(440.0, -18.0, 48_000.0, 48_000 * 8, 2);
+    for (l, r) in tone[0].iter().zip(&tone[1]) {
+        writer.write_sample((l * 32767.0) as i16).unwrap();
+        writer.write_sample((r * 32767.0) as i16).unwrap();
+    }
+    writer.finalize().unwrap();
+    let features = lacquer_decode::reference::analyse_reference(&path, false).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let good = lacquer::listen::references::SavedReference::new(&path, features);
+    let mut silent = good.clone();
+    silent.name = "silent.wav".into();
+    silent.features.integrated_lufs = None;
+
+    let entry = load_entry(&bundle());
+    let mut state = json(&Instance::new(&entry).save_state());
+    state["fields"]["references"] =
+        serde_json::Value::String(serde_json::to_string(&vec![good.clone()]).unwrap());
+    let mut first = Instance::new(&entry);
+    first.load_state(&to_state(&state));
+    let saved = first.save_state();
+    let mut second = Instance::new(&entry);
+    second.load_state(&saved);
+    assert!(
+        saved == second.save_state(),
+        "save -> load -> save changed the bytes"
+    );
+    let kept: Vec<lacquer::listen::references::SavedReference> =
+        serde_json::from_str(json(&saved)["fields"]["references"].as_str().unwrap()).unwrap();
+    assert_eq!(kept, vec![good.clone()]);
+
+    state["fields"]["references"] =
+        serde_json::Value::String(serde_json::to_string(&vec![silent, good.clone()]).unwrap());
+    let mut cleaned = Instance::new(&entry);
+    cleaned.load_state(&to_state(&state));
+    let kept: Vec<lacquer::listen::references::SavedReference> = serde_json::from_str(
+        json(&cleaned.save_state())["fields"]["references"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept, vec![good]);
 }

@@ -17,7 +17,12 @@
 //! complete, audio runs in every cycle, no `process()` call waits on the GUI. Then
 //! `listen_in_host.py`: the assistant's Listen through the same host (Listen on, music, Listen
 //! off) changes parameters the host sees, with the alloc-check bundle on the audio thread, and
-//! Cancel clicked in the editor (xdotool) restores every parameter exactly.
+//! Cancel clicked in the editor (xdotool) restores every parameter exactly. Then
+//! `reference_in_host.py`: a reference track added in the editor (its path typed with
+//! xdotool), Listen and Accept against it (more top than the family target for a bright
+//! reference), and a project saved with it reopened after the file is deleted Listens to the
+//! same settings; the Assistant page with the reference is saved as
+//! `target/reference-host-screenshot.png` (and with the proposal, `...-proposal.png`).
 //!
 //! Installs nothing: needs the Debian packages xvfb, x11-apps (xwd), netpbm, xdotool,
 //! xsettingsd, plus libasound2-dev and libjack-jackd2-dev to build the standalone.
@@ -167,6 +172,7 @@ pub fn run(target: &Path) -> Result<(ExitStatus, Counts), String> {
 /// imports the open/close script's X setup).
 const OPEN_CLOSE_SCRIPT: &str = include_str!("editor_open_close.py");
 const LISTEN_SCRIPT: &str = include_str!("listen_in_host.py");
+const REFERENCE_SCRIPT: &str = include_str!("reference_in_host.py");
 
 /// One pedalboard script under this Xvfb.
 struct HostScript {
@@ -196,6 +202,7 @@ fn host_scripts(checks: &mut Checks, target: &Path, display: &str) {
     for (file, text) in [
         ("editor_open_close.py", OPEN_CLOSE_SCRIPT),
         ("listen_in_host.py", LISTEN_SCRIPT),
+        ("reference_in_host.py", REFERENCE_SCRIPT),
     ] {
         if let Err(e) = std::fs::write(target.join(file), text) {
             checks.check("host scripts written", false, &e.to_string());
@@ -229,12 +236,20 @@ fn host_scripts(checks: &mut Checks, target: &Path, display: &str) {
             prefix: "listen host check: ",
             num_checks: 4,
         },
+        HostScript {
+            name: "reference tracks in a real VST3 host",
+            file: "reference_in_host.py",
+            prefix: "reference host check: ",
+            num_checks: 5,
+        },
     ] {
+        let screenshot = target.join("reference-host-screenshot.png");
         run_host_script(
             checks,
             &python,
             &target.join(script.file),
             &bundle,
+            (script.file == "reference_in_host.py").then_some(screenshot.as_path()),
             display,
             &script,
         );
@@ -247,12 +262,14 @@ fn run_host_script(
     python: &Path,
     script_path: &Path,
     bundle: &Path,
+    screenshot: Option<&Path>,
     display: &str,
     script: &HostScript,
 ) {
     let output = Command::new(python)
         .arg(script_path)
         .arg(bundle)
+        .args(screenshot)
         .env("DISPLAY", display)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdin(Stdio::null())

@@ -4,8 +4,7 @@
 //! (`lacquer eval-corpus`) calls the same [`assist`].
 
 use crate::CliError;
-use crate::decode::{check_rate, decode_stream};
-use lacquer_core::assistant::analysis::TrackAnalyzer;
+use crate::decode::reference::analyse_reference;
 use lacquer_core::assistant::decide::{
     Amounts, Decision, Goal, Problem, apply, decide_with, polarity_corrected, polarity_inverted,
     solve_loudness_from,
@@ -15,7 +14,6 @@ use lacquer_core::assistant::loudness::DriveSolution;
 use lacquer_core::assistant::profile::{TargetProfile, TrackFeatures};
 use lacquer_core::assistant::targets::{family_target, profile_from_references};
 use lacquer_core::chain::ChainSettings;
-use lacquer_core::meter::analysis::ANALYSIS_RATE_RANGE_HZ;
 use lacquer_core::render::BlockSource;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -102,7 +100,8 @@ pub struct Assisted {
 }
 
 /// Decodes and analyses each reference file as it decodes (nothing of it is kept, so a long
-/// reference costs no memory); a truncated one is refused unless `allow_partial`.
+/// reference costs no memory, see [`analyse_reference`]); a truncated one is refused unless
+/// `allow_partial`.
 pub fn load_references(
     references: &[(PathBuf, f32)],
     allow_partial: bool,
@@ -110,30 +109,10 @@ pub fn load_references(
     references
         .iter()
         .map(|(path, weight)| {
-            let mut analyzer: Option<TrackAnalyzer> = None;
-            decode_stream(path, allow_partial, &mut |block, rate| {
-                let analyzer = match analyzer.as_mut() {
-                    Some(a) => a,
-                    None => {
-                        check_rate(rate, path, ANALYSIS_RATE_RANGE_HZ, "measures references at")?;
-                        analyzer.insert(TrackAnalyzer::new(block.len(), rate as f32))
-                    }
-                };
-                let slices: Vec<&[f32]> = block.iter().map(Vec::as_slice).collect();
-                analyzer.push(&slices);
-                Ok(())
-            })?;
-            let features = analyzer.map(TrackAnalyzer::finish);
-            let Some(features) = features.filter(|f| f.integrated_lufs.is_some()) else {
-                return Err(CliError::new(format!(
-                    "reference '{}' is silent; use a reference with music in it",
-                    path.display()
-                )));
-            };
             Ok(ReferenceInfo {
                 file: path.display().to_string(),
                 weight: *weight,
-                features,
+                features: analyse_reference(path, allow_partial)?,
             })
         })
         .collect()

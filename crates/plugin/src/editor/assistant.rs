@@ -1,6 +1,7 @@
 //! Assistant panel: Listen / Accept / Cancel, seconds captured and the analysis progress, the
-//! detected family blend, the explanations of every decision, and how much of each decision to
-//! apply (the Amount parameters, which take effect at the next Listen).
+//! detected family blend (or the references the target came from), the reference tracks
+//! ([`super::references`]), the explanations of every decision, and how much of each decision
+//! to apply (the Amount parameters, which take effect at the next Listen).
 //!
 //! Listen is the host parameter `listen` (set here with a begin/set/end gesture, so a host
 //! records it like any other); Accept and Cancel act on the applied proposal through
@@ -93,7 +94,15 @@ pub fn show(
     if assistant.is_some_and(|a| !a.has_context()) && status.phase == ListenPhase::Proposed {
         ui.label(RichText::new("Applying through the host...").color(theme::TEXT_DIM));
     }
-    if !status.family_weights.is_empty() {
+    if !status.references.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "Target: references {}",
+                family_blend_text(&status.references)
+            ))
+            .color(theme::TEXT),
+        );
+    } else if !status.family_weights.is_empty() {
         ui.label(
             RichText::new(format!(
                 "Target: {}",
@@ -110,8 +119,11 @@ pub fn show(
     .response
     .on_hover_text(
         "Auto blends the families by how close the song is to each (shown after a Listen); \
-         choose one to compare with it only",
+         choose one to compare with it only. Unused while a reference track is weighted",
     );
+    ui.add_space(4.0);
+    super::references::show(ui, assistant);
+    ui.add_space(4.0);
     ui.label(
         RichText::new("How much of each decision to apply (used at the next Listen):")
             .color(theme::TEXT_DIM),

@@ -16,6 +16,7 @@ mod loudness;
 mod master;
 pub mod penalty;
 mod plot;
+mod references;
 pub mod spectrum;
 mod stereo;
 pub mod theme;

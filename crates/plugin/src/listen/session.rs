@@ -22,6 +22,7 @@ use crate::assistant::loudness::TargetOutcome;
 use crate::assistant::targets::family_target;
 use crate::chain::ChainSettings;
 use crate::listen::capture::{CaptureReader, CaptureStatus};
+use crate::listen::references::{self, SavedReference};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -76,8 +77,12 @@ pub struct ListenStatus {
     pub seconds_captured: f32,
     /// Progress of the analysis, 0..1 (1 once a proposal is ready).
     pub progress: f32,
-    /// Family blend of the detected genre family, weights summing to 1.
+    /// Family blend of the detected genre family, weights summing to 1 (empty when
+    /// references set the target).
     pub family_weights: Vec<(String, f32)>,
+    /// The references the target was made from, with their shares (summing to 1); empty
+    /// for a family target.
+    pub references: Vec<(String, f32)>,
     /// One sentence per decision, with its numbers.
     pub explanations: Vec<String>,
     /// One line on what happened last (an error, a note on the capture, Accept/Cancel).
@@ -95,15 +100,17 @@ pub struct Proposal {
     pub rendered_lufs: Option<f32>,
     /// How the Drive search ended.
     pub outcome: TargetOutcome,
-    /// Family blend the target came from.
+    /// Family blend the target came from (empty with references).
     pub family_weights: Vec<(String, f32)>,
-    /// One sentence per decision.
+    /// The references the target came from, with their shares (empty for a family target).
+    pub references: Vec<(String, f32)>,
+    /// One sentence per decision (with references, the first says the target is theirs).
     pub explanations: Vec<String>,
 }
 
 /// What the analysis needs besides the captured audio, read from the parameters when Listen
 /// stops.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProposalInputs {
     /// The settings the user has now (expert settings the assistant keeps).
     pub base: ChainSettings,
@@ -115,13 +122,18 @@ pub struct ProposalInputs {
     pub drive_range_db: (f32, f32),
     /// Most limiting the Drive search may ask for, dB.
     pub max_gain_reduction_db: f32,
-    /// Family to compare with (a profile name), or `None` for the automatic blend.
+    /// Family to compare with (a profile name), or `None` for the automatic blend; unused
+    /// while a reference has a weight.
     pub family: Option<&'static str>,
+    /// The project's reference tracks (their saved analyses): with any weighted above 0 they
+    /// make the target instead of the family.
+    pub references: Vec<SavedReference>,
 }
 
 /// Runs the assistant on captured audio (planar stereo at `sample_rate_hz`): analysis, the
-/// family target (the automatic blend unless `inputs.family` names one), decisions, the Drive
-/// search with the real chain, explanations.
+/// target (the references' when any is weighted, else the family's: the automatic blend
+/// unless `inputs.family` names one), decisions, the Drive search with the real chain,
+/// explanations.
 /// `progress` is called with 0..1 as the steps finish. Allocates; background thread only.
 pub fn propose(
     audio: &[Vec<f32>],
@@ -135,7 +147,11 @@ pub fn propose(
     if features.integrated_lufs.is_none() {
         return Err("the captured audio is silent: play the song while Listen is on".into());
     }
-    let (target, weights) = family_target(&features, inputs.family)?;
+    let (target, weights) = match references::reference_target(&inputs.references) {
+        Some(target) => (target, Vec::new()),
+        None => family_target(&features, inputs.family)?,
+    };
+    let used_references = references::shares(&inputs.references);
     let mut decision = decide(&features, &target, &inputs.goal);
     progress(0.4);
     let solution = solve_loudness(
@@ -151,13 +167,20 @@ pub fn propose(
     .map_err(|e| format!("cannot measure a trial render: {e}"))?;
     progress(1.0);
     let settings = apply(&decision, inputs.amounts, &inputs.base);
-    let explanations = explain(&decision, &settings);
+    let mut explanations = explain(&decision, &settings);
+    if !used_references.is_empty() {
+        explanations.insert(
+            0,
+            references::target_sentence(&inputs.references, inputs.goal.target_lufs),
+        );
+    }
     Ok(Proposal {
         settings,
         goal: inputs.goal,
         rendered_lufs: solution.measurement.integrated_lufs,
         outcome: solution.outcome,
         family_weights: weights,
+        references: used_references,
         explanations,
     })
 }
@@ -282,6 +305,7 @@ impl ListenSession {
                 {
                     let mut status = lock(&self.status);
                     status.family_weights = proposal.family_weights.clone();
+                    status.references = proposal.references.clone();
                     status.explanations = proposal.explanations.clone();
                     status.message = note;
                     status.progress = 1.0;

@@ -5,7 +5,7 @@
 //! step by step (without the `zstd` feature, which Lacquer does not enable), and
 //! [`check`] states what must hold after any load.
 
-use super::sanitise::{AB_FIELD, EDITOR_FIELD, sanitise_ab};
+use super::sanitise::{AB_FIELD, EDITOR_FIELD, REFERENCES_FIELD, sanitise_ab, sanitise_references};
 use crate::Lacquer;
 use crate::ab::AbState;
 use crate::editor::geometry::Geometry;
@@ -113,6 +113,7 @@ pub fn reset(params: &LacquerParams) {
     }
     PersistentField::set(&params.ab, AbState::default());
     PersistentField::set(&params.editor_geometry, Geometry::default());
+    PersistentField::set(&params.references, Vec::new());
 }
 
 /// What must hold after any load: every parameter (plain, modulated and normalised value)
@@ -159,8 +160,16 @@ pub fn check(params: &LacquerParams) -> Result<(), String> {
     {
         return Err(format!("editor geometry {geometry:?} after loading"));
     }
+    let mut references = params
+        .references
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if !sanitise_references(&mut references).is_empty() {
+        return Err("unsafe reference tracks after loading".to_string());
+    }
     Ok(())
 }
 
 /// The persisted field names, for tests that mutate them.
-pub const FIELDS: [&str; 2] = [AB_FIELD, EDITOR_FIELD];
+pub const FIELDS: [&str; 3] = [AB_FIELD, EDITOR_FIELD, REFERENCES_FIELD];

@@ -18,10 +18,14 @@
 //!   is made safe as its parameter would be, values of unknown or non-slot ids are dropped;
 //! - the editor field (`editor`): unreadable gives the default window; a readable one is
 //!   brought inside the sizes and zooms the editor supports;
+//! - the reference tracks (`references`): unreadable gives none; in a readable list a reference
+//!   whose saved analysis has a non-finite number or no loudness is dropped, and a weight that
+//!   is not a number or lies outside 0..100 % is set to 100 % or clamped;
 //! - any other field is dropped.
 
 use crate::ab::{AbState, NOT_IN_SLOTS};
 use crate::editor::geometry::Geometry;
+use crate::listen::references::{DEFAULT_WEIGHT_PCT, SavedReference};
 use lacquer_core::contract::{self, ChoiceSpec, FloatSpec};
 use nice_plug::plugin::{ParamValue, PluginState};
 
@@ -29,6 +33,38 @@ use nice_plug::plugin::{ParamValue, PluginState};
 pub const AB_FIELD: &str = "ab";
 /// The persisted field holding the editor geometry (`#[persist = "editor"]`).
 pub const EDITOR_FIELD: &str = "editor";
+/// The persisted field holding the reference tracks (`#[persist = "references"]`).
+pub const REFERENCES_FIELD: &str = "references";
+
+/// Makes every saved reference safe (see the module docs); returns one line per change.
+pub fn sanitise_references(references: &mut Vec<SavedReference>) -> Vec<String> {
+    let mut notes = Vec::new();
+    references.retain(|r| {
+        let keep = r.is_sound();
+        if !keep {
+            notes.push(format!(
+                "reference '{}' has an unusable saved analysis, dropped",
+                r.name
+            ));
+        }
+        keep
+    });
+    for r in references.iter_mut() {
+        let safe = if r.weight_pct.is_finite() {
+            r.weight_pct.clamp(0.0, 100.0)
+        } else {
+            DEFAULT_WEIGHT_PCT
+        };
+        if safe.to_bits() != r.weight_pct.to_bits() {
+            notes.push(format!(
+                "reference '{}' weight {} % set to {safe} %",
+                r.name, r.weight_pct
+            ));
+            r.weight_pct = safe;
+        }
+    }
+    notes
+}
 
 /// What a parameter id stands for in the contract.
 enum Kind {
@@ -196,6 +232,27 @@ pub fn sanitise(state: &mut PluginState) -> Vec<String> {
             Err(e) => notes.push(format!(
                 "editor size unreadable ({e}), opened at the default size"
             )),
+        }
+    }
+    if let Some(json) = fields.remove(REFERENCES_FIELD) {
+        match serde_json::from_str::<Vec<SavedReference>>(&json) {
+            Ok(mut references) => {
+                let fixed = sanitise_references(&mut references);
+                if fixed.is_empty() {
+                    // Untouched: the saved text goes through as it is (a round trip keeps the
+                    // bytes).
+                    state.fields.insert(REFERENCES_FIELD.to_string(), json);
+                } else {
+                    notes.extend(fixed);
+                    match serde_json::to_string(&references) {
+                        Ok(json) => {
+                            state.fields.insert(REFERENCES_FIELD.to_string(), json);
+                        }
+                        Err(e) => notes.push(format!("reference tracks not loaded ({e})")),
+                    }
+                }
+            }
+            Err(e) => notes.push(format!("reference tracks unreadable ({e}), loaded none")),
         }
     }
     for unknown in fields.into_keys() {

@@ -62,6 +62,7 @@ fn inputs(target_lufs: f32) -> ProposalInputs {
         drive_range_db: (-12.0, 24.0),
         max_gain_reduction_db: 12.0,
         family: None,
+        references: Vec::new(),
     }
 }
 

@@ -1,7 +1,13 @@
 //! Decoding any supported file (WAV 16/24/32f, FLAC, MP3, Ogg Vorbis, AIFF) to planar f32 with
-//! symphonia 0.6. Mono and stereo only: the mastering chain is built for those.
+//! symphonia 0.6. Mono and stereo only: the mastering chain is built for those. Shared by the
+//! `lacquer` command and the plugin (its reference tracks), so both read a file the same way
+//! and say the same thing about one they cannot read; [`reference`](mod@reference) decodes
+//! and analyses a reference track.
+//!
+//! Errors are one-line messages ([`DecodeError`]). The functions that hand the audio to a sink
+//! return the sink's own error type, which must take a [`DecodeError`] (`E: From<DecodeError>`),
+//! so a caller's sink can fail with its own errors.
 
-use super::CliError;
 use ogg::ogg_file_ends_stream;
 use std::cell::Cell;
 use std::fs::File;
@@ -20,10 +26,37 @@ use tags::text_tags;
 /// The formats we promise to read, for error messages.
 const SUPPORTED: &str = "WAV, FLAC, MP3, Ogg Vorbis or AIFF";
 
-#[path = "decode/ogg.rs"]
 mod ogg;
-#[path = "decode/tags.rs"]
+pub mod reference;
 mod tags;
+
+/// Why a file could not be read: one line naming the file and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    message: String,
+}
+
+impl DecodeError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 /// A decoded file: one `Vec` per channel (1 or 2), all the same length, full scale ±1.0.
 /// Every sample is finite and none is subnormal (see [`decode_file_with`]).
@@ -65,11 +98,11 @@ pub fn check_rate(
     path: &Path,
     range: (u32, u32),
     purpose: &str,
-) -> Result<(), CliError> {
+) -> Result<(), DecodeError> {
     if (range.0..=range.1).contains(&rate) {
         return Ok(());
     }
-    Err(CliError::new(format!(
+    Err(DecodeError::new(format!(
         "'{}' has a sample rate of {rate} Hz; lacquer {purpose} {} to {} Hz only, so \
          resample it into that range first",
         path.display(),
@@ -80,22 +113,22 @@ pub fn check_rate(
 
 /// Checks that `path` names a readable, non-empty regular file, with one clear message for
 /// each way it can fail. Called before any output is created.
-pub fn check_input(path: &Path) -> Result<(), CliError> {
+pub fn check_input(path: &Path) -> Result<(), DecodeError> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => CliError::new(format!("cannot read '{shown}': no such file")),
+        ErrorKind::NotFound => DecodeError::new(format!("cannot read '{shown}': no such file")),
         ErrorKind::PermissionDenied => {
-            CliError::new(format!("cannot read '{shown}': permission denied"))
+            DecodeError::new(format!("cannot read '{shown}': permission denied"))
         }
-        _ => CliError::new(format!("cannot read '{shown}': {e}")),
+        _ => DecodeError::new(format!("cannot read '{shown}': {e}")),
     })?;
     if meta.is_dir() {
-        return Err(CliError::new(format!(
+        return Err(DecodeError::new(format!(
             "'{shown}' is a folder; give an audio file ({SUPPORTED})"
         )));
     }
     if meta.len() == 0 {
-        return Err(CliError::new(format!(
+        return Err(DecodeError::new(format!(
             "'{shown}' is empty (0 bytes); give an audio file ({SUPPORTED})"
         )));
     }
@@ -104,7 +137,7 @@ pub fn check_input(path: &Path) -> Result<(), CliError> {
 
 /// Decodes the default audio track of `path` completely; a decode that stops before the length
 /// the file declares is an error.
-pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
+pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
     decode_file_with(path, false)
 }
 
@@ -117,9 +150,9 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, CliError> {
 /// numbers (subnormals slow x86 arithmetic many times over; as audio they lie 600 dB under any
 /// noise floor, so zero is exact), and no path (measurement, assistant, chain) can miss the
 /// cleaning.
-pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio, CliError> {
+pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio, DecodeError> {
     let mut channels: Vec<Vec<f32>> = Vec::new();
-    let info = decode_stream(path, allow_partial, &mut |block, _| {
+    let info = decode_stream::<DecodeError>(path, allow_partial, &mut |block, _| {
         if channels.is_empty() {
             channels = vec![Vec::new(); block.len()];
         }
@@ -134,8 +167,9 @@ pub fn decode_file_with(path: &Path, allow_partial: bool) -> Result<DecodedAudio
     })
 }
 
-/// Where a streamed decode hands its packets: planar, cleaned, with their rate.
-pub type DecodedSink<'a> = dyn FnMut(&[Vec<f32>], u32) -> Result<(), CliError> + 'a;
+/// Where a streamed decode hands its packets: planar, cleaned, with their rate; it may fail
+/// with its own error `E`, which the decode returns.
+pub type DecodedSink<'a, E> = dyn FnMut(&[Vec<f32>], u32) -> Result<(), E> + 'a;
 
 /// What a streamed decode found (see [`decode_stream`]).
 #[derive(Debug, Clone)]
@@ -149,7 +183,7 @@ pub struct StreamInfo {
     /// Samples that were NaN or infinite in the file (handed on as 0), over all channels.
     pub non_finite_samples: usize,
     /// The file's common text tags as Vorbis comment fields (`KEY`, value), in file order (see
-    /// [`vorbis_comment_of`]); empty when it has none. Written into a FLAC output.
+    /// `vorbis_comment_of` in tags.rs); empty when it has none. Written into a FLAC output.
     pub tags: Vec<(String, String)>,
 }
 
@@ -157,11 +191,11 @@ pub struct StreamInfo {
 /// each decoded packet to `sink` (planar, cleaned, with its rate) instead of keeping it: memory stays at one
 /// packet whatever the file's length. The checks on the length come at the end, so `sink` may
 /// have seen audio of a file that then turns out to be truncated.
-pub fn decode_stream(
+pub fn decode_stream<E: From<DecodeError>>(
     path: &Path,
     allow_partial: bool,
-    sink: &mut DecodedSink<'_>,
-) -> Result<StreamInfo, CliError> {
+    sink: &mut DecodedSink<'_, E>,
+) -> Result<StreamInfo, E> {
     check_input(path)?;
     let shown = path.display();
     let mut non_finite_samples = 0;
@@ -203,27 +237,25 @@ pub fn decode_stream(
     };
     if let Some(what) = partial {
         if !allow_partial {
-            return Err(CliError::new(format!(
+            return Err(DecodeError::new(format!(
                 "{what}; use --allow-partial to go on with what was read"
-            )));
+            ))
+            .into());
         }
         if decoded_frames > 0 {
             eprintln!("lacquer: warning: {what}; going on with what was read (--allow-partial)");
         }
     } else if verify_ok == Some(false) {
-        return Err(CliError::new(format!(
+        return Err(DecodeError::new(format!(
             "'{shown}' failed its integrity check (checksum mismatch); re-export it from the source"
-        )));
+        ))
+        .into());
     }
     if decoded_frames == 0 {
-        return Err(CliError::new(format!(
-            "'{shown}' contains no audio samples"
-        )));
+        return Err(DecodeError::new(format!("'{shown}' contains no audio samples")).into());
     }
     if sample_rate_hz == 0 {
-        return Err(CliError::new(format!(
-            "'{shown}' does not state its sample rate"
-        )));
+        return Err(DecodeError::new(format!("'{shown}' does not state its sample rate")).into());
     }
     Ok(StreamInfo {
         sample_rate_hz,
@@ -236,7 +268,7 @@ pub fn decode_stream(
 
 /// Decodes `path` again (a file [`decode_stream`] has accepted), handing `sink` the same
 /// cleaned packets, in order.
-pub fn redecode(path: &Path, sink: &mut DecodedSink<'_>) -> Result<(), CliError> {
+pub fn redecode<E: From<DecodeError>>(path: &Path, sink: &mut DecodedSink<'_, E>) -> Result<(), E> {
     catch_decoder_panic(path, || {
         read_with_symphonia(path, &mut |block, rate| {
             clean(block);
@@ -280,7 +312,7 @@ thread_local! {
     static DECODING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether a panic on this thread is a decoder's, which [`catch_decoder_panic`] turns into an
+/// Whether a panic on this thread is a decoder's, which `catch_decoder_panic` turns into an
 /// error naming the file: the CLI's panic hook then keeps quiet.
 pub fn panic_is_a_decoders() -> bool {
     DECODING.get()
@@ -299,10 +331,10 @@ pub fn panic_is_a_decoders() -> bool {
 /// Fuzz builds (`--cfg fuzzing`, set by cargo-fuzz and the xtask fuzz step) run `read` as is,
 /// so the `decode` fuzz target still reports a decoder panic as a crash instead of an error.
 #[allow(unexpected_cfgs)]
-fn catch_decoder_panic<T>(
+fn catch_decoder_panic<T, E: From<DecodeError>>(
     path: &Path,
-    read: impl FnOnce() -> Result<T, CliError>,
-) -> Result<T, CliError> {
+    read: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
     if cfg!(fuzzing) {
         return read();
     }
@@ -320,29 +352,37 @@ fn catch_decoder_panic<T>(
             Some(m) => format!("the decoder failed: {m}"),
             None => "the decoder failed".to_string(),
         };
-        Err(CliError::new(format!(
+        Err(DecodeError::new(format!(
             "'{}' is damaged ({failed}); re-export it as {SUPPORTED}",
             path.display()
-        )))
+        ))
+        .into())
     })
 }
 
 /// Probes and decodes the default audio track of `path` with symphonia (the part of
 /// [`decode_file_with`] that calls into it, run under [`catch_decoder_panic`]).
-fn read_with_symphonia(path: &Path, sink: &mut PacketSink<'_>) -> Result<RawDecode, CliError> {
+fn read_with_symphonia<E: From<DecodeError>>(
+    path: &Path,
+    sink: &mut PacketSink<'_, E>,
+) -> Result<RawDecode, E> {
     let file = File::open(path)
-        .map_err(|e| CliError::new(format!("cannot read '{}': {e}", path.display())))?;
+        .map_err(|e| DecodeError::new(format!("cannot read '{}': {e}", path.display())))?;
     read_source(Box::new(file), path, sink)
 }
 
 /// Where decoded packets go: planar, as decoded (the sink may change them in place), with
 /// their rate.
-type PacketSink<'a> = dyn FnMut(&mut [Vec<f32>], u32) -> Result<(), CliError> + 'a;
+type PacketSink<'a, E> = dyn FnMut(&mut [Vec<f32>], u32) -> Result<(), E> + 'a;
 
 /// Decodes an encoded file (the codec check's MP3 or Ogg Vorbis, in a temporary file) block by
 /// block, handing `sink` each packet, planar, with its rate. `name` is for messages, and its
 /// extension is the format's hint.
-pub fn decode_media(file: File, name: &Path, sink: &mut DecodedSink<'_>) -> Result<(), CliError> {
+pub fn decode_media<E: From<DecodeError>>(
+    file: File,
+    name: &Path,
+    sink: &mut DecodedSink<'_, E>,
+) -> Result<(), E> {
     catch_decoder_panic(name, || {
         read_source(Box::new(file), name, &mut |block, rate| sink(block, rate))
     })
@@ -350,11 +390,11 @@ pub fn decode_media(file: File, name: &Path, sink: &mut DecodedSink<'_>) -> Resu
 }
 
 /// Decodes everything `source` holds; `path` names it in messages and hints its format.
-fn read_source(
+fn read_source<E: From<DecodeError>>(
     source: Box<dyn symphonia::core::io::MediaSource>,
     path: &Path,
-    sink: &mut PacketSink<'_>,
-) -> Result<RawDecode, CliError> {
+    sink: &mut PacketSink<'_, E>,
+) -> Result<RawDecode, E> {
     let shown = path.display();
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
@@ -369,16 +409,16 @@ fn read_source(
             MetadataOptions::default(),
         )
         .map_err(|e| match e {
-            SymphoniaError::Unsupported(_) => CliError::new(format!(
+            SymphoniaError::Unsupported(_) => DecodeError::new(format!(
                 "'{shown}' is not an audio file lacquer can read; use {SUPPORTED}"
             )),
-            other => CliError::new(format!(
+            other => DecodeError::new(format!(
                 "'{shown}' is damaged or truncated ({other}); re-export it as {SUPPORTED}"
             )),
         })?;
     let is_ogg = format.format_info().format == FORMAT_ID_OGG;
 
-    let no_audio = || CliError::new(format!("'{shown}' contains no audio track"));
+    let no_audio = || DecodeError::new(format!("'{shown}' contains no audio track"));
     let track = format
         .default_track(TrackType::Audio)
         .ok_or_else(no_audio)?;
@@ -399,13 +439,13 @@ fn read_source(
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &opts)
         .map_err(|e| {
-            CliError::new(format!(
+            DecodeError::new(format!(
                 "'{shown}' uses an audio codec lacquer cannot decode ({e}); use {SUPPORTED}"
             ))
         })?;
 
     let corrupt = |e: SymphoniaError| {
-        CliError::new(format!(
+        DecodeError::new(format!(
             "'{shown}' is damaged or truncated ({e}); re-export it from the source"
         ))
     };
@@ -421,12 +461,13 @@ fn read_source(
             // reader a stream cut short; `decode_file_with` checks that case).
             Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
             Err(SymphoniaError::ResetRequired) => {
-                return Err(CliError::new(format!(
+                return Err(DecodeError::new(format!(
                     "'{shown}' changes its audio format part-way (chained stream); \
                      convert it to a single WAV or FLAC first"
-                )));
+                ))
+                .into());
             }
-            Err(e) => return Err(corrupt(e)),
+            Err(e) => return Err(corrupt(e).into()),
         };
         if packet.track_id != track_id {
             continue;
@@ -442,10 +483,11 @@ fn read_source(
             num_channels = count;
             sample_rate_hz = spec.rate();
         } else if count != num_channels || spec.rate() != sample_rate_hz {
-            return Err(CliError::new(format!(
+            return Err(DecodeError::new(format!(
                 "'{shown}' changes channel count or sample rate part-way; \
                  convert it to a single WAV or FLAC first"
-            )));
+            ))
+            .into());
         }
         buffer.copy_to_vecs_planar::<f32>(&mut scratch);
         scratch.truncate(count);
@@ -465,14 +507,14 @@ fn read_source(
 }
 
 /// Refuses anything but mono or stereo with a message that says what to do.
-fn check_channel_count(path: &Path, count: usize) -> Result<(), CliError> {
+fn check_channel_count(path: &Path, count: usize) -> Result<(), DecodeError> {
     match count {
         1 | 2 => Ok(()),
-        0 => Err(CliError::new(format!(
+        0 => Err(DecodeError::new(format!(
             "'{}' declares no audio channels",
             path.display()
         ))),
-        n => Err(CliError::new(format!(
+        n => Err(DecodeError::new(format!(
             "'{}' has {n} channels; lacquer handles mono and stereo only, so mix it down to \
              stereo first",
             path.display()

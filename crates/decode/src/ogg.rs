@@ -1,6 +1,6 @@
 //! Whether an Ogg file ends with its end-of-stream page (a cut-off Ogg file declares no length).
 
-use super::super::CliError;
+use super::DecodeError;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -29,9 +29,9 @@ pub(super) const OGG_TAIL_BYTES: u64 = 64 * 1024;
 
 /// Whether the Ogg file `path` ends with a complete end-of-stream page (see
 /// [`ogg_tail_ends_stream`]); reads only its last [`OGG_TAIL_BYTES`].
-pub(super) fn ogg_file_ends_stream(path: &Path) -> Result<bool, CliError> {
+pub(super) fn ogg_file_ends_stream(path: &Path) -> Result<bool, DecodeError> {
     let cannot_read =
-        |e: std::io::Error| CliError::new(format!("cannot read '{}': {e}", path.display()));
+        |e: std::io::Error| DecodeError::new(format!("cannot read '{}': {e}", path.display()));
     let mut file = File::open(path).map_err(cannot_read)?;
     let len = file.metadata().map_err(cannot_read)?.len();
     file.seek(SeekFrom::Start(len.saturating_sub(OGG_TAIL_BYTES)))
