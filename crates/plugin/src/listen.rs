@@ -25,15 +25,15 @@
 //!   Listen decides against them.
 
 use crate::ab::HostParams;
-use crate::assistant::decide::Amounts;
 use crate::assistant::decide::Goal;
+use crate::assistant::decide::{Amounts, Problem};
 use crate::listen::references::SavedReference;
 use crate::listen::session::{ListenPhase, ListenSession, ProposalInputs};
 use crate::params::{LacquerParams, settings_values};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,6 +60,9 @@ pub enum AssistantTask {
     /// Decode and analyse the reference files the editor queued
     /// ([`Assistant::add_reference`]).
     LoadReferences,
+    /// Decide again on the last capture with the problems the listener names now
+    /// ([`Assistant::toggle_problem`]) and apply the new proposal.
+    Redecide,
 }
 
 /// Hands a task to the background executor (set by the plugin when it makes its editor).
@@ -92,6 +95,9 @@ pub struct Assistant {
     pending_references: Mutex<Vec<PathBuf>>,
     /// Reference loading as the editor shows it.
     reference_status: Mutex<ReferenceStatus>,
+    /// The problems the listener names, one bit per [`Problem::ALL`] entry (this session
+    /// only: a project keeps the settings they led to, not the buttons).
+    named: AtomicU8,
 }
 
 /// Counts a task as finished when dropped, so a task that unwinds still counts.
@@ -123,6 +129,45 @@ impl Assistant {
             executor: Mutex::new(None),
             pending_references: Mutex::new(Vec::new()),
             reference_status: Mutex::new(ReferenceStatus::default()),
+            named: AtomicU8::new(0),
+        }
+    }
+
+    /// The problems the listener names now, low to high.
+    pub fn named_problems(&self) -> Vec<Problem> {
+        let bits = self.named.load(Ordering::Acquire);
+        Problem::ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .map(|(_, p)| *p)
+            .collect()
+    }
+
+    /// Names `problem` or, if named, takes it back (editor thread). After a Listen the
+    /// assistant decides again on what it heard, on the background executor, and applies
+    /// the new proposal (Cancel still returns to the settings from before the assistant);
+    /// before one, the next Listen uses it. Returns true when a new decision was scheduled.
+    pub fn toggle_problem(&self, problem: Problem) -> bool {
+        let Some(i) = Problem::ALL.iter().position(|p| *p == problem) else {
+            return false;
+        };
+        self.named.fetch_xor(1 << i, Ordering::AcqRel);
+        if !self.session.can_redecide() {
+            return false;
+        }
+        let Some(executor) = lock(&self.executor).clone() else {
+            return false;
+        };
+        self.task_scheduled();
+        executor(AssistantTask::Redecide);
+        true
+    }
+
+    /// Decides again on the last capture and applies the result (background executor).
+    fn redecide(&self) {
+        if self.session.redecide(&self.inputs()) {
+            self.apply_pending();
         }
     }
 
@@ -262,6 +307,7 @@ impl Assistant {
             }
             AssistantTask::Finish => self.finish(),
             AssistantTask::LoadReferences => self.load_references(),
+            AssistantTask::Redecide => self.redecide(),
         }
     }
 
@@ -290,6 +336,7 @@ impl Assistant {
             max_gain_reduction_db: MAX_GAIN_REDUCTION_DB,
             family: p.goal.family.value().profile_name(),
             references: self.references(),
+            named: self.named_problems(),
         }
     }
 

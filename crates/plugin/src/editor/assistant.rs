@@ -9,6 +9,8 @@
 
 use super::controls::{knob, toggle};
 use super::theme;
+use crate::assistant::decide::Problem;
+use crate::assistant::explain::format_hz;
 use crate::listen::Assistant;
 use crate::listen::session::{ListenPhase, ListenStatus, RECOMMENDED_LISTEN_SECONDS};
 use crate::params::LacquerParams;
@@ -133,6 +135,7 @@ pub fn show(
         knob(ui, &params.goal.amount_dynamics, setter, false);
         knob(ui, &params.goal.amount_width, setter, false);
     });
+    problems(ui, assistant, status.phase);
     ui.add_space(4.0);
     egui::Frame::new()
         .fill(theme::PANEL)
@@ -154,6 +157,55 @@ pub fn show(
                     }
                 });
         });
+}
+
+/// The label of a problem's button.
+pub fn problem_label(problem: Problem) -> &'static str {
+    match problem {
+        Problem::Boom => "Boom",
+        Problem::Thinness => "Thin",
+        Problem::Mud => "Mud",
+        Problem::Harshness => "Harsh",
+        Problem::Dullness => "Dull",
+    }
+}
+
+/// "What do you hear?": one button per problem a listener can name. A press names it (the
+/// button stays lit) and, after a Listen, has the assistant find and correct it in what it
+/// heard; a second press takes it back.
+fn problems(ui: &mut Ui, assistant: Option<&Assistant>, phase: ListenPhase) {
+    let named = assistant.map(Assistant::named_problems).unwrap_or_default();
+    let busy = matches!(phase, ListenPhase::Listening | ListenPhase::Analysing);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("What do you hear?").color(theme::TEXT_DIM));
+        ui.add_enabled_ui(assistant.is_some() && !busy, |ui| {
+            for problem in Problem::ALL {
+                let (lo, hi) = problem.region_hz();
+                let verb = if problem.is_excess() {
+                    "cuts"
+                } else {
+                    "boosts"
+                };
+                let on = named.contains(&problem);
+                let hint = format!(
+                    "{} ({} to {}): the assistant finds where it is in this song and {verb} it, \
+                     at most 3 dB unless the song clearly departs from comparable music there. \
+                     After a Listen it decides again at once; press again to take it back",
+                    problem_label(problem),
+                    format_hz(lo),
+                    format_hz(hi)
+                );
+                if ui
+                    .selectable_label(on, problem_label(problem))
+                    .on_hover_text(hint)
+                    .clicked()
+                    && let Some(a) = assistant
+                {
+                    a.toggle_problem(problem);
+                }
+            }
+        });
+    });
 }
 
 /// Seconds captured against the recommended length while listening, the analysis progress

@@ -16,15 +16,15 @@
 //! Locks: every `Mutex` here is taken only off the audio thread (background executor, GUI).
 
 use crate::assistant::analysis::analyze_track;
-use crate::assistant::decide::{Amounts, Goal, apply, decide, solve_loudness};
+use crate::assistant::decide::{Amounts, Goal, Problem, apply, decide_with, solve_loudness};
 use crate::assistant::explain::explain;
 use crate::assistant::loudness::TargetOutcome;
 use crate::assistant::targets::family_target;
 use crate::chain::ChainSettings;
 use crate::listen::capture::{CaptureReader, CaptureStatus};
 use crate::listen::references::{self, SavedReference};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Shortest capture the assistant decides from, seconds (a few 3 s analysis windows).
 pub const MIN_LISTEN_SECONDS: f32 = 6.0;
@@ -128,6 +128,9 @@ pub struct ProposalInputs {
     /// The project's reference tracks (their saved analyses): with any weighted above 0 they
     /// make the target instead of the family.
     pub references: Vec<SavedReference>,
+    /// Problems the listener names on the Assistant page (mud, harshness, ...): each is
+    /// located and sized in the capture and corrected (see `decide_with`).
+    pub named: Vec<Problem>,
 }
 
 /// Runs the assistant on captured audio (planar stereo at `sample_rate_hz`): analysis, the
@@ -152,7 +155,7 @@ pub fn propose(
         None => family_target(&features, inputs.family)?,
     };
     let used_references = references::shares(&inputs.references);
-    let mut decision = decide(&features, &target, &inputs.goal);
+    let mut decision = decide_with(&features, &target, &inputs.goal, &inputs.named);
     progress(0.4);
     let solution = solve_loudness(
         &mut decision,
@@ -185,6 +188,9 @@ pub fn propose(
     })
 }
 
+/// A capture kept after its proposal (planar stereo) and its rate, Hz.
+type KeptCapture = (Arc<[Vec<f32>; 2]>, f32);
+
 /// The session, shared (in an `Arc`) by the plugin, its background tasks and the editor.
 #[derive(Debug, Default)]
 pub struct ListenSession {
@@ -193,6 +199,9 @@ pub struct ListenSession {
     audio: Mutex<[Vec<f32>; 2]>,
     status: Mutex<ListenStatus>,
     proposal: Mutex<Option<Proposal>>,
+    /// The last capture that gave a proposal and its rate, kept so a named problem can be
+    /// decided again without another Listen ([`ListenSession::redecide`]).
+    last_capture: Mutex<Option<KeptCapture>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -231,6 +240,7 @@ impl ListenSession {
         for channel in audio.iter_mut() {
             channel.clear();
         }
+        *lock(&self.last_capture) = None;
         reader.start();
         {
             let mut status = lock(&self.status);
@@ -299,6 +309,44 @@ impl ListenSession {
         }
         self.set_phase(ListenPhase::Analysing);
         let result = propose(&audio, rate, inputs, |p| lock(&self.status).progress = p);
+        if result.is_ok() {
+            *lock(&self.last_capture) = Some((Arc::new(audio), rate));
+        }
+        self.conclude(result);
+    }
+
+    /// Decides again on the last capture with new `inputs` (background thread): what the
+    /// Assistant page's problem buttons do after a Listen. Returns false (and does nothing)
+    /// while listening or analysing, or when no capture has given a proposal yet.
+    pub fn redecide(&self, inputs: &ProposalInputs) -> bool {
+        if matches!(
+            self.phase(),
+            ListenPhase::Listening | ListenPhase::Analysing | ListenPhase::Proposed
+        ) {
+            return false;
+        }
+        // The capture is shared, not locked, while it is analysed: the editor asks
+        // `can_redecide` every frame.
+        let Some((audio, rate)) = lock(&self.last_capture).clone() else {
+            return false;
+        };
+        lock(&self.status).progress = 0.05;
+        self.set_phase(ListenPhase::Analysing);
+        let result = propose(&audio[..], rate, inputs, |p| {
+            lock(&self.status).progress = p
+        });
+        self.conclude(result);
+        true
+    }
+
+    /// True when a capture is kept for [`Self::redecide`].
+    pub fn can_redecide(&self) -> bool {
+        lock(&self.last_capture).is_some()
+    }
+
+    /// Publishes the outcome of an analysis: the proposal and its explanations, or why none.
+    fn conclude(&self, result: Result<Proposal, String>) {
+        let seconds = lock(&self.status).seconds_captured;
         match result {
             Ok(proposal) => {
                 let note = outcome_note(&proposal, seconds);

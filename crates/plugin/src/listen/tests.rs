@@ -224,3 +224,60 @@ fn deactivate_waits_until_every_scheduled_task_has_run() {
     r.assistant.run(AssistantTask::Start);
     assert_eq!(r.assistant.tasks_in_flight(), 0);
 }
+
+/// The EQ's response (bands and the tone macro's tilt) of `s` at `freq_hz`, dB.
+fn eq_db(s: &crate::chain::ChainSettings, freq_hz: f32) -> f32 {
+    let mut eq = s.stages.eq;
+    eq.tilt_db = crate::dsp::macros::tone_to_tilt_db(s.macros.tone);
+    eq.response_db(freq_hz, 48_000.0)
+}
+
+#[test]
+fn a_named_problem_is_decided_again_on_the_capture_and_a_second_press_takes_it_back() {
+    let mut r = rig();
+    r.assistant.set_context(GuiContext::new(r.host.clone()));
+    let before = normalized_values(&r.params);
+    // Before any Listen a press only names it (nothing to decide on yet).
+    assert!(!r.assistant.toggle_problem(Problem::Mud));
+    assert_eq!(r.assistant.named_problems(), vec![Problem::Mud]);
+    assert!(!r.assistant.toggle_problem(Problem::Mud));
+    assert!(r.assistant.named_problems().is_empty());
+
+    listen_once(&mut r);
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);
+    let plain = r.params.chain_settings();
+    // Mud named after the Listen: decided again on the same capture (the test runs the task
+    // the executor would), a deeper low-mid cut, and the explanation says why.
+    r.assistant.toggle_problem(Problem::Mud);
+    assert_eq!(r.assistant.named_problems(), vec![Problem::Mud]);
+    r.assistant.task_scheduled();
+    r.assistant.run(AssistantTask::Redecide);
+    assert_eq!(r.assistant.session.phase(), ListenPhase::Applied);
+    let named = r.params.chain_settings();
+    let (cut_plain, cut_named) = (eq_db(&plain, 300.0), eq_db(&named, 300.0));
+    assert!(
+        cut_named < cut_plain - 1.0,
+        "{cut_named} dB vs {cut_plain} dB at 300 Hz"
+    );
+    assert!(
+        cut_named > -3.5,
+        "{cut_named} dB: more than the weak-evidence cap"
+    );
+    let status = r.assistant.session.status();
+    assert!(
+        status
+            .explanations
+            .iter()
+            .any(|l| l.starts_with("You named mud")),
+        "{:#?}",
+        status.explanations
+    );
+    // A second press takes it back: the first proposal's settings again.
+    r.assistant.toggle_problem(Problem::Mud);
+    r.assistant.task_scheduled();
+    r.assistant.run(AssistantTask::Redecide);
+    assert_eq!(r.params.chain_settings(), plain);
+    // Cancel still returns to the settings from before the assistant.
+    r.assistant.cancel();
+    assert_eq!(normalized_values(&r.params), before);
+}

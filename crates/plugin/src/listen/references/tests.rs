@@ -107,6 +107,7 @@ fn inputs(references: Vec<SavedReference>) -> ProposalInputs {
         max_gain_reduction_db: 12.0,
         family: None,
         references,
+        named: Vec::new(),
     }
 }
 

@@ -63,6 +63,7 @@ fn inputs(target_lufs: f32) -> ProposalInputs {
         max_gain_reduction_db: 12.0,
         family: None,
         references: Vec::new(),
+        named: Vec::new(),
     }
 }
 
