@@ -183,8 +183,7 @@ pub fn explain_problem(
         format!("strong evidence{rare}")
     } else {
         format!(
-            "weak evidence, within what good masters show, so a standard {:.1} dB {verb} where \
-             it is largest",
+            "weak evidence, within what good masters show, so the {verb} is held to {:.0} dB",
             e.cap_db
         )
     };

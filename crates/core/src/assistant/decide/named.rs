@@ -33,12 +33,6 @@ pub const WEAK_EVIDENCE_CAP_DB: f32 = 3.0;
 /// for a mix as dull or as muddy as the listener says and the spectrum confirms.
 pub const STRONG_EVIDENCE_CAP_DB: f32 = 2.0 * super::MAX_EQ_MOVE_DB;
 
-/// Width of the standard bell a weakly evidenced named problem gets, octaves (sigma of a
-/// Gaussian in octaves: about Q 1, the width of the mix problems listeners name).
-pub const BELL_SIGMA_OCT: f32 = 0.55;
-/// Corners of the standard low and high shelves (thinness, dullness), Hz.
-pub const SHELF_CORNER_HZ: (f32, f32) = (200.0, 5_000.0);
-
 /// A tonal problem a listener can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -113,29 +107,6 @@ impl Problem {
             Problem::Mud => "low mids",
             Problem::Harshness => "upper mids",
             Problem::Dullness => "top",
-        }
-    }
-
-    /// The relative shape of a standard correction for the problem at band centre `freq_hz`
-    /// when it is largest at `at_hz`, 0..1: a bell of about an octave and a half (Gaussian in
-    /// octaves, sigma [`BELL_SIGMA_OCT`]) for boom, mud and harshness, a shelf (logistic in
-    /// octaves around [`SHELF_CORNER_HZ`]) for dullness and thinness.
-    pub fn shape(self, freq_hz: f32, at_hz: f32) -> f32 {
-        match self {
-            Problem::Dullness | Problem::Thinness => {
-                let corner = if self == Problem::Dullness {
-                    SHELF_CORNER_HZ.1
-                } else {
-                    SHELF_CORNER_HZ.0
-                };
-                let oct = (freq_hz / corner).log2();
-                let rising = if self == Problem::Dullness { oct } else { -oct };
-                1.0 / (1.0 + (-3.0 * rising).exp())
-            }
-            _ => {
-                let oct = (freq_hz / at_hz).log2() / BELL_SIGMA_OCT;
-                (-0.5 * oct * oct).exp()
-            }
         }
     }
 
@@ -286,11 +257,8 @@ pub(super) fn weigh(
     };
     let sign = if problem.is_excess() { 1.0 } else { -1.0 };
     let mut best: Option<(usize, f32, f32)> = None;
-    let (mut departures, mut count) = (0.0f32, 0usize);
     for k in region.clone().filter(|&k| in_content(k)) {
         let departure = sign * (y[k] + offset - m[k]);
-        departures += departure;
-        count += 1;
         let spread90 = if problem.is_excess() {
             target.p90_db[k] - target.median_db[k]
         } else {
@@ -323,28 +291,15 @@ pub(super) fn weigh(
     } else {
         WEAK_EVIDENCE_CAP_DB
     };
-    // Weak evidence: the listener's word carries it. A standard correction of the problem's
-    // shape where the departure is largest, its size the cap once the region's mean departure
-    // reaches the family's median, less where the region sits under it on average (nothing
-    // once it is a cap below: naming mud in a hollow mix never cuts it further).
-    let mean_departure = departures / count.max(1) as f32;
-    let weak_size = (mean_departure + cap).clamp(0.0, cap);
     if named {
         for k in region.filter(|&k| in_content(k)) {
+            // The track, aligned, in the target's coordinates; the interval's edge on the
+            // problem's side goes to the frame's median, but never further than `cap` from the
+            // track. The other edge is the frame's too (at least as permissive as before), so
+            // the correction is never fought by the broad balance the problem bent, but no
+            // further than `cap` from the track either: inside the interval a deeper cut costs
+            // the fit nothing, and a broad bell would take it.
             let aligned = y[k] + offset;
-            if !strong {
-                let sign = if problem.is_excess() { -1.0 } else { 1.0 };
-                let goal = aligned
-                    + sign * weak_size * problem.shape(band_centre_hz(k), band_centre_hz(at));
-                (lower[k], upper[k], median[k]) = (goal, goal, goal);
-                continue;
-            }
-            // Strong evidence: the track, aligned, in the target's coordinates; the
-            // interval's edge on the problem's side goes to the frame's median, but never
-            // further than `cap` from the track. The other edge is the frame's too (at least
-            // as permissive as before), so the correction is never fought by the broad balance
-            // the problem bent, but no further than `cap` from the track either: inside the
-            // interval a deeper cut costs the fit nothing, and a broad bell would take it.
             if problem.is_excess() {
                 upper[k] = frame_median[k].max(aligned - cap).min(upper[k]);
                 let frame_lower = lower[k].min(target.lower_db[k] + shift[k]);
@@ -364,10 +319,6 @@ pub(super) fn weigh(
         departure_db: Some(departure),
         beyond_p90_db: beyond,
         strong,
-        cap_db: match (named, strong) {
-            (false, _) => 0.0,
-            (true, true) => cap,
-            (true, false) => weak_size,
-        },
+        cap_db: if named { cap } else { 0.0 },
     }
 }

@@ -81,7 +81,7 @@ fn a_named_mud_within_the_familys_spread_is_cut_where_it_is_and_held_to_3_db() {
         .find(|l| l.starts_with("You named mud"))
         .unwrap();
     assert!(
-        line.contains("weak evidence") && line.contains("standard 3.0 dB cut"),
+        line.contains("weak evidence") && line.contains("held to 3 dB"),
         "{line}"
     );
 }
