@@ -6,7 +6,7 @@
 //!
 //! Capture runs while Listen is on, up to [`MAX_LISTEN_SECONDS`]; turning Listen off (or
 //! reaching the maximum) analyses what was heard with the same functions `lacquer master`
-//! uses: [`analyze_track`], the automatic family blend, [`decide`], the Drive search with the
+//! uses: [`analyze_track`], the automatic family blend, [`decide_with`], the Drive search with the
 //! real chain on the captured audio ([`solve_loudness`]) and [`apply`]. The result is a
 //! proposal of chain settings plus the explanations; applying it, accepting it and cancelling
 //! it are the plugin's business (it owns the host's parameters), recorded here with
