@@ -195,8 +195,9 @@ fn problems(ui: &mut Ui, assistant: Option<&Assistant>, phase: ListenPhase) {
                     format_hz(lo),
                     format_hz(hi)
                 );
+                // A framed button (lit while named), so it reads as one.
                 if ui
-                    .selectable_label(on, problem_label(problem))
+                    .add(egui::Button::new(problem_label(problem)).selected(on))
                     .on_hover_text(hint)
                     .clicked()
                     && let Some(a) = assistant
