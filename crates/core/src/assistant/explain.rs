@@ -167,7 +167,7 @@ pub fn explain_problem(
                 "Possible {name}: the {region} at {at} {is} {departure:.1} dB {more} {against}{rare}; \
                  left alone because good masters can differ this much. If you hear it, name it \
                  (--fix {name}, or the {} button on the Assistant page)",
-                capitalised(name)
+                p.label()
             )
         });
     }
@@ -196,14 +196,6 @@ pub fn explain_problem(
         "You named {name}: the {region} at {at} {is} {departure:.1} dB {more} {against} \
          ({evidence}); {action}"
     ))
-}
-
-/// `word` with its first letter in upper case.
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map_or(String::new(), |c| {
-        c.to_uppercase().chain(chars).collect::<String>()
-    })
 }
 
 /// Band names of the multiband split.

@@ -159,17 +159,6 @@ pub fn show(
         });
 }
 
-/// The label of a problem's button.
-pub fn problem_label(problem: Problem) -> &'static str {
-    match problem {
-        Problem::Boom => "Boom",
-        Problem::Thinness => "Thin",
-        Problem::Mud => "Mud",
-        Problem::Harshness => "Harsh",
-        Problem::Dullness => "Dull",
-    }
-}
-
 /// "What do you hear?": one button per problem a listener can name. A press names it (the
 /// button stays lit) and, after a Listen, has the assistant find and correct it in what it
 /// heard; a second press takes it back.
@@ -191,13 +180,13 @@ fn problems(ui: &mut Ui, assistant: Option<&Assistant>, phase: ListenPhase) {
                     "{} ({} to {}): the assistant finds where it is in this song and {verb} it, \
                      at most 3 dB unless the song clearly departs from comparable music there. \
                      After a Listen it decides again at once; press again to take it back",
-                    problem_label(problem),
+                    problem.label(),
                     format_hz(lo),
                     format_hz(hi)
                 );
                 // A framed button (lit while named), so it reads as one.
                 if ui
-                    .add(egui::Button::new(problem_label(problem)).selected(on))
+                    .add(egui::Button::new(problem.label()).selected(on))
                     .on_hover_text(hint)
                     .clicked()
                     && let Some(a) = assistant

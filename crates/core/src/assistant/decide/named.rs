@@ -70,6 +70,18 @@ impl Problem {
         }
     }
 
+    /// The label of its button on the plugin's Assistant page ("Mud", "Harsh", ...), as the
+    /// explanations name it too.
+    pub fn label(self) -> &'static str {
+        match self {
+            Problem::Boom => "Boom",
+            Problem::Thinness => "Thin",
+            Problem::Mud => "Mud",
+            Problem::Harshness => "Harsh",
+            Problem::Dullness => "Dull",
+        }
+    }
+
     /// Reads a problem's name, as engineers and listeners say it ("mud", "muddy", "harsh",
     /// "harshness", "boomy", "dull", "thin", ...), case-insensitive.
     pub fn parse(text: &str) -> Option<Problem> {
