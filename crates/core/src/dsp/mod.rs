@@ -16,6 +16,7 @@ pub mod limiter;
 pub mod loudness_match;
 pub mod macros;
 pub mod multiband;
+pub mod resonance;
 pub mod sanitize;
 pub mod simd;
 pub mod stereo;
