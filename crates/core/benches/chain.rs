@@ -54,6 +54,11 @@ fn bench_chain(c: &mut Criterion) {
                 },
             ),
             ("all_stages", all_active()),
+            ("all_stages_resonance", {
+                let mut s = all_active();
+                s.resonance.amount_pct = 100.0;
+                s
+            }),
         ] {
             let input = music_like(sample_rate_hz);
             let mut chain = MasteringChain::new();

@@ -1,6 +1,6 @@
 //! The mastering chain shared by the plugin, the CLI, the benches and the tests:
-//! `sanitize -> drive -> tonal EQ -> multiband dynamics -> stereo image -> limiter -> output
-//! trim`, with a latency-aligned, crossfaded bypass and Compare around all of it
+//! `sanitize -> drive -> tonal EQ -> resonance -> multiband dynamics -> stereo image -> limiter
+//! -> output trim`, with a latency-aligned, crossfaded bypass and Compare around all of it
 //! (docs/architecture.md, "Signal flow").
 
 use crate::dsp::bypass::Bypass;
@@ -9,6 +9,7 @@ use crate::dsp::gain::SmoothedGain;
 use crate::dsp::limiter::{GainReductionStats, Limiter, LimiterSettings};
 use crate::dsp::macros::{MacroSettings, StagesSettings};
 use crate::dsp::multiband::MultibandCompressor;
+use crate::dsp::resonance::{Resonance, ResonanceSettings};
 use crate::dsp::sanitize::sanitize;
 use crate::dsp::stereo::StereoImage;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,10 @@ pub struct ChainSettings {
     /// Expert settings of the tone, dynamics and stereo stages; the macros override the fields
     /// they drive (see [`MacroSettings::apply`]).
     pub stages: StagesSettings,
+    /// The resonance stage (after the tonal EQ): its amount is the Resonance macro. Absent
+    /// from settings saved by 0.3.0 and earlier, hence out when missing.
+    #[serde(default)]
+    pub resonance: ResonanceSettings,
 }
 
 impl ChainSettings {
@@ -78,6 +83,7 @@ impl Default for ChainSettings {
             compare: false,
             macros: MacroSettings::default(),
             stages: StagesSettings::default(),
+            resonance: ResonanceSettings::default(),
         }
     }
 }
@@ -89,6 +95,7 @@ pub struct MasteringChain {
     num_channels: usize,
     drive: SmoothedGain,
     eq: ToneEq,
+    resonance: Resonance,
     multiband: MultibandCompressor,
     stereo: StereoImage,
     limiter: Limiter,
@@ -115,6 +122,7 @@ impl MasteringChain {
             num_channels: 2,
             drive: SmoothedGain::default(),
             eq: ToneEq::new(),
+            resonance: Resonance::new(),
             multiband: MultibandCompressor::new(),
             stereo: StereoImage::new(),
             limiter: Limiter::new(),
@@ -144,6 +152,7 @@ impl MasteringChain {
         self.max_block_samples = max_block_samples;
         self.eq
             .configure(sample_rate_hz, num_channels, max_block_samples);
+        self.resonance.configure(sample_rate_hz);
         self.multiband
             .configure(sample_rate_hz, num_channels, max_block_samples);
         self.stereo
@@ -160,7 +169,7 @@ impl MasteringChain {
             sample_rate_hz,
             num_channels,
             max_block_samples,
-            longest.latency_samples() as usize,
+            (longest.latency_samples() + self.resonance.max_latency_samples()) as usize,
         );
         let settings = self.settings;
         self.apply_settings(&settings);
@@ -176,6 +185,7 @@ impl MasteringChain {
     pub fn reset(&mut self) {
         self.drive.reset();
         self.eq.reset();
+        self.resonance.reset();
         self.multiband.reset();
         self.stereo.reset();
         self.limiter.reset();
@@ -202,6 +212,7 @@ impl MasteringChain {
         self.drive.set_target_db(settings.drive_db);
         let stages = settings.effective_stages();
         self.eq.set_settings(&stages.eq);
+        self.resonance.set_settings(&settings.resonance);
         self.multiband.set_settings(&stages.multiband);
         self.stereo.set_settings(&stages.stereo);
         self.limiter.set_settings(&settings.limiter());
@@ -211,7 +222,7 @@ impl MasteringChain {
         self.bypass.set_compare(settings.compare);
         self.bypass.set_ceiling_dbtp(settings.ceiling_dbtp);
         self.bypass
-            .set_latency_samples(self.limiter.latency_samples() as usize);
+            .set_latency_samples(self.latency_samples() as usize);
     }
 
     /// Sets new targets and jumps straight to them (for a fresh render or after `reset`).
@@ -225,10 +236,20 @@ impl MasteringChain {
         &self.settings
     }
 
-    /// Total delay of the chain, in samples at the configured rate (the limiter's lookahead
-    /// and detector delay; every other stage is zero-latency).
+    /// Total delay of the chain, in samples at the configured rate: the limiter's lookahead
+    /// and detector delay, plus one frame of the resonance stage while it is in (every other
+    /// stage is zero-latency).
     pub fn latency_samples(&self) -> u32 {
-        self.limiter.latency_samples()
+        self.limiter.latency_samples() + self.resonance.latency_samples()
+    }
+
+    /// Centre frequencies (Hz) and current reductions (dB) of the resonance stage's detection
+    /// bands, mid then side (all zero while the stage is out).
+    pub fn resonance_reduction_db(&self) -> [(&[f32], &[f32]); 2] {
+        [
+            self.resonance.mid_reduction_db(),
+            self.resonance.side_reduction_db(),
+        ]
     }
 
     /// The loudness-matching gain (Match Loudness) before Compare's ceiling cap, dB; 0 with it
@@ -342,6 +363,7 @@ impl MasteringChain {
         self.bypass.capture_dry(channels);
         self.drive.process(channels);
         self.eq.process(channels);
+        self.resonance.process(channels);
         self.multiband.process(channels);
         self.stereo.process(channels);
         self.limiter.process(channels);

@@ -248,10 +248,19 @@ const BANDS: [[FloatSpec; 5]; 3] = [
     band!("high", "High", -10.0, 2.0, 5.0, 80.0),
 ];
 
+#[rustfmt::skip]
+const RESONANCE: [FloatSpec; 5] = [
+    float!("resonance", "Resonance", "%", 0.0, 100.0, 0.0, STEP_PCT, LIN),
+    float!("res_depth", "Resonance Depth", "dB", 1.0, 12.0, crate::dsp::resonance::DEFAULT_DEPTH_DB, STEP_DB, LIN),
+    float!("res_low", "Resonance Low", "Hz", 20.0, 20_000.0, crate::dsp::resonance::DEFAULT_FOCUS_HZ.0, STEP_HZ, skew(-2.0)),
+    float!("res_high", "Resonance High", "Hz", 20.0, 20_000.0, crate::dsp::resonance::DEFAULT_FOCUS_HZ.1, STEP_HZ, skew(-2.0)),
+    float!("res_speed", "Resonance Speed", "ms", 20.0, 1000.0, crate::dsp::resonance::DEFAULT_SPEED_MS, STEP_RELEASE_MS, skew(-1.0)),
+];
+
 /// The on/off parameters. `bypass` is the host's bypass (the delayed input, nothing else);
 /// `compare` plays the delayed input loudness-matched when `match_loudness` is on, kept under
 /// the ceiling (added in 0.3.0; before, `bypass` itself was matched).
-pub const BOOLS: [BoolSpec; 4] = [
+pub const BOOLS: [BoolSpec; 6] = [
     BoolSpec {
         id: "bypass",
         name: "Bypass",
@@ -271,6 +280,16 @@ pub const BOOLS: [BoolSpec; 4] = [
         id: "match_loudness",
         name: "Match Loudness",
         default: true,
+    },
+    BoolSpec {
+        id: "res_delta",
+        name: "Resonance Delta",
+        default: false,
+    },
+    BoolSpec {
+        id: "res_low_latency",
+        name: "Resonance Low Latency",
+        default: false,
     },
 ];
 
@@ -316,6 +335,7 @@ pub fn floats() -> impl Iterator<Item = &'static FloatSpec> {
         .chain(EQ_OUTER[3..].iter())
         .chain(CROSSOVERS.iter())
         .chain(BANDS.iter().flatten())
+        .chain(RESONANCE.iter())
 }
 
 /// The three parameters of EQ bell `index` (0-based): gain, frequency, Q.
@@ -361,7 +381,8 @@ const BAND_PREFIXES: [&str; 3] = ["low", "mid", "high"];
 /// plugin applies them to its parameters through the host with these values, and `lacquer
 /// master --report` lists them, so a plugin set to the reported values renders what the CLI
 /// wrote. Not included, because they are not chain settings: `bypass`, `compare`,
-/// `match_loudness`, the goal (target, platform, amounts, family) and `listen`.
+/// `match_loudness`, the goal (target, platform, amounts, family), `listen` and the resonance
+/// stage's listening switches (`res_delta`, `res_low_latency`).
 pub fn settings_values(settings: &ChainSettings) -> Vec<(&'static str, f32)> {
     let mut out: Vec<(&'static str, f32)> = Vec::with_capacity(48);
     let mut put = |id: &str, v: f32| out.push((float(id).id, v));
@@ -413,5 +434,12 @@ pub fn settings_values(settings: &ChainSettings) -> Vec<(&'static str, f32)> {
         out.push((specs[3].id, preset.release_ms));
         out.push((specs[4].id, settings.stages.stereo.band_width_pct[b]));
     }
+    let r = &settings.resonance;
+    let mut put = |id: &str, v: f32| out.push((float(id).id, v));
+    put("resonance", r.amount_pct);
+    put("res_depth", r.depth_db);
+    put("res_low", r.low_hz);
+    put("res_high", r.high_hz);
+    put("res_speed", r.speed_ms);
     out
 }

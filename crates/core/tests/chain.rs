@@ -181,3 +181,57 @@ fn default_chain_is_transparent_below_the_ceiling() {
         assert!(out[0][d..].iter().any(|s| s.abs() > 0.05));
     }
 }
+
+/// The resonance stage in the chain: its frame adds to the latency while it is in, the
+/// host's bypass gives back the input delayed by the whole latency, and the output does not
+/// depend on the block size.
+#[test]
+fn resonance_stage_adds_its_frame_to_the_latency_and_keeps_block_size_invariance() {
+    use lacquer_core::dsp::resonance::frame_len;
+    let rate = 48_000.0;
+    let settings = |bypass: bool| {
+        let mut s = ChainSettings {
+            drive_db: 6.0,
+            bypass,
+            match_loudness: false,
+            ..Default::default()
+        };
+        s.resonance.amount_pct = 80.0;
+        s
+    };
+    let mut off = MasteringChain::new();
+    off.configure(rate, 2, 512);
+    let mut on = MasteringChain::new();
+    on.configure(rate, 2, 512);
+    on.set_settings_immediately(&settings(false));
+    assert_eq!(
+        on.latency_samples(),
+        off.latency_samples() + frame_len(rate, false) as u32
+    );
+    let input: Vec<Vec<f32>> = (0..2)
+        .map(|c| {
+            (0..48_000)
+                .map(|i| {
+                    0.3 * ((i as f32 * (0.031 + 0.01 * c as f32)).sin()
+                        + 0.5 * (i as f32 * 0.27).sin())
+                })
+                .collect()
+        })
+        .collect();
+    let render = |block: usize, s: &ChainSettings| {
+        let mut chain = MasteringChain::new();
+        chain.configure(rate, 2, block);
+        chain.set_settings_immediately(s);
+        let mut bufs = input.clone();
+        chain.process_buffers(&mut bufs);
+        (bufs, chain.latency_samples() as usize)
+    };
+    let (big, _) = render(4096, &settings(false));
+    for block in [1, 64, 511] {
+        assert_eq!(render(block, &settings(false)).0, big, "block {block}");
+    }
+    let (bypassed, delay) = render(512, &settings(true));
+    for (out, inp) in bypassed.iter().zip(&input) {
+        assert_eq!(&out[delay..], &inp[..inp.len() - delay]);
+    }
+}

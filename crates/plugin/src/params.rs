@@ -3,6 +3,7 @@
 //! them through [`LacquerParams::chain_settings`].
 
 mod goal;
+mod resonance;
 #[cfg(test)]
 mod roundtrip;
 mod stages;
@@ -14,6 +15,7 @@ pub use goal::{FamilyChoice, GoalParams, LoudnessGoal, PlatformChoice, resolve_g
 pub use lacquer_core::contract::settings_values;
 use lacquer_core::contract::{self, Scale};
 use nice_plug::prelude::*;
+pub use resonance::ResonanceParams;
 pub use stages::{BandParams, BandsParams, BellParams, EqParams, MacroParams};
 
 /// The host parameter for the contract's continuous parameter `id` (name, range, skew,
@@ -118,6 +120,9 @@ pub struct LacquerParams {
     /// Crossovers, band dynamics and band widths (expert).
     #[nested(group = "Bands")]
     pub bands: BandsParams,
+    /// The resonance stage: amount, depth, focus, speed, delta, low latency.
+    #[nested(group = "Resonance")]
+    pub resonance: ResonanceParams,
     /// A/B compare: the active slot and both snapshots, saved with the project.
     #[persist = "ab"]
     pub ab: std::sync::Arc<std::sync::RwLock<crate::ab::AbState>>,
@@ -150,6 +155,7 @@ impl Default for LacquerParams {
             macros: MacroParams::default(),
             eq: EqParams::default(),
             bands: BandsParams::default(),
+            resonance: ResonanceParams::default(),
             ab: Default::default(),
             editor_geometry: Default::default(),
             references: Default::default(),
@@ -174,6 +180,7 @@ impl LacquerParams {
             lookahead_ms: self.lookahead.value(),
             release_ms: self.release.value(),
             link_pct: self.link.value(),
+            resonance: self.resonance.settings(),
         }
     }
 }

@@ -342,6 +342,25 @@ impl Resonance {
         (d.centre_hz(), d.reduction_db())
     }
 
+    /// Starts (clearing) or stops the per-band reduction statistics of the current mode's mid
+    /// and side detectors. Allocates when turned on: for offline analysis and evaluation.
+    pub fn set_collect_stats(&mut self, collect: bool) {
+        let engine = if self.settings.low_latency {
+            &mut self.low
+        } else {
+            &mut self.full
+        };
+        for d in &mut engine.detectors {
+            d.set_collect_stats(collect);
+        }
+    }
+
+    /// Reduction statistics per detection band since collecting began: mid, then side.
+    pub fn stats(&self) -> [Vec<detector::BandStats>; 2] {
+        let d = &self.engine().detectors;
+        [d[0].stats(), d[1].stats()]
+    }
+
     /// Processes one block in place (mono, or stereo as mid and side). Never allocates.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         if !self.settings.is_active() {

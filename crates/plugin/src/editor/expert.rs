@@ -1,8 +1,8 @@
-//! The expert section: every stage parameter (limiter, tonal EQ, crossovers and the three
-//! bands' dynamics and width) as compact bars, in columns by stage. The same parameters (same
-//! ids) the host automates.
+//! The expert section: every stage parameter (limiter, tonal EQ, crossovers, the three
+//! bands' dynamics and width, and the resonance control) as compact bars, in columns by
+//! stage. The same parameters (same ids) the host automates.
 
-use super::controls::bar;
+use super::controls::{bar, toggle};
 use super::theme;
 use crate::params::{BandParams, BellParams, LacquerParams};
 use egui::{RichText, Ui};
@@ -78,6 +78,21 @@ pub fn show(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter<'_>) {
                 band(ui, &bands.low, setter);
                 band(ui, &bands.mid, setter);
                 band(ui, &bands.high, setter);
+                let res = &params.resonance;
+                heading(ui, "RESONANCE");
+                bar(ui, &res.amount, setter, BAR_WIDTH);
+                bar(ui, &res.depth, setter, BAR_WIDTH);
+                bar(ui, &res.low, setter, BAR_WIDTH);
+                bar(ui, &res.high, setter, BAR_WIDTH);
+                bar(ui, &res.speed, setter, BAR_WIDTH);
+                ui.horizontal(|ui| {
+                    toggle(ui, &res.delta, setter, "Delta")
+                        .on_hover_text("Hear only what the resonance control removes");
+                    toggle(ui, &res.low_latency, setter, "Low latency").on_hover_text(
+                        "Frames a quarter as long: 11 ms instead of 43 ms of latency, coarser \
+                         in frequency",
+                    );
+                });
             });
         });
     });

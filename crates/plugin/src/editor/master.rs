@@ -1,4 +1,4 @@
-//! The master controls: the macros (Tone, Dynamics, Width, Bass Mono), Drive, Ceiling,
+//! The master controls: the macros (Tone, Dynamics, Width, Bass Mono, Resonance), Drive, Ceiling,
 //! Target Loudness, Output as knobs; the top bar with the platform list, Bypass, Compare with
 //! Match Loudness (and the level offset it applies, and when the ceiling holds it under the
 //! matched level), the A/B slots and the factory presets.
@@ -22,6 +22,7 @@ pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter<'_>) {
         knob(ui, &params.macros.dynamics, setter, false);
         knob(ui, &params.macros.width, setter, true);
         knob(ui, &params.macros.bass_mono, setter, false);
+        knob(ui, &params.resonance.amount, setter, false);
         ui.separator();
         knob(ui, &params.drive, setter, true);
         knob(ui, &params.goal.target_lufs, setter, false);

@@ -64,6 +64,11 @@ mod tests {
             preset.attack_ms = 12.0 + 5.0 * b as f32;
             preset.release_ms = 180.0 + 20.0 * b as f32;
         }
+        s.resonance.amount_pct = 37.0;
+        s.resonance.depth_db = 4.5;
+        s.resonance.low_hz = 240.0;
+        s.resonance.high_hz = 9100.0;
+        s.resonance.speed_ms = 320.0;
         s
     }
 

@@ -42,6 +42,11 @@ pub const FOCUS_FADE_OCT: f32 = 0.5;
 /// Lowest frequency the detector considers at all, Hz.
 pub const LOWEST_HZ: f32 = 20.0;
 
+/// Difference between the two sides of the neighbourhood that a spectral tilt explains, dB:
+/// beyond it the baseline leans towards the higher side (see `run`).
+pub const FLANK_SPREAD_DB: f32 = 3.0;
+const FLANK_SPREAD_NEPER: f32 = FLANK_SPREAD_DB / DB_PER_NEPER_POWER;
+
 const DB_PER_NEPER_POWER: f32 = 10.0 / std::f32::consts::LN_10;
 const NEPER_PER_DB_AMPLITUDE: f32 = std::f32::consts::LN_10 / 20.0;
 
@@ -78,6 +83,28 @@ pub struct Detector {
     made_for: Option<(f32, f32, f32)>,
     frame_hz: f32,
     first_frame: bool,
+    /// Per band, frames counted in each [`STATS_STEP_DB`] step of reduction (offline
+    /// statistics, see [`Detector::set_collect_stats`]); empty while not collecting.
+    histogram: Vec<u32>,
+    stats_frames: u32,
+}
+
+/// Width of a step of the reduction statistics, dB.
+pub const STATS_STEP_DB: f32 = 0.25;
+/// Steps of the reduction statistics (reductions beyond the last step count in it).
+pub const STATS_STEPS: usize = 64;
+
+/// How much one detection band was reduced over the frames counted.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BandStats {
+    /// Centre of the band, Hz.
+    pub centre_hz: f32,
+    /// Mean reduction, dB.
+    pub mean_db: f32,
+    /// Reduction exceeded in 5 % of the frames, dB (to a [`STATS_STEP_DB`] step).
+    pub p95_db: f32,
+    /// Share of the frames with more than 1 dB of reduction, 0..1.
+    pub share_over_1db: f32,
 }
 
 impl Detector {
@@ -162,7 +189,62 @@ impl Detector {
             made_for: None,
             frame_hz: 0.0,
             first_frame: true,
+            histogram: Vec::new(),
+            stats_frames: 0,
         };
+    }
+
+    /// Starts (and clears) or stops counting every frame's reductions. Allocates when turned
+    /// on: for offline analysis, not the audio thread.
+    pub fn set_collect_stats(&mut self, collect: bool) {
+        self.histogram = if collect {
+            vec![0; self.num_bands() * STATS_STEPS]
+        } else {
+            Vec::new()
+        };
+        self.stats_frames = 0;
+    }
+
+    /// The statistics of every band since collecting began (empty if not collecting).
+    pub fn stats(&self) -> Vec<BandStats> {
+        if self.histogram.is_empty() || self.stats_frames == 0 {
+            return Vec::new();
+        }
+        let n = self.stats_frames as f32;
+        self.histogram
+            .chunks(STATS_STEPS)
+            .zip(&self.centre_hz)
+            .map(|(h, &centre_hz)| {
+                let mut sum = 0.0;
+                let mut over_1db = 0u32;
+                let mut p95 = None;
+                let mut seen = 0u32;
+                for (step, &count) in h.iter().enumerate() {
+                    let db = (step as f32 + 0.5) * STATS_STEP_DB;
+                    sum += db * count as f32;
+                    if step as f32 * STATS_STEP_DB >= 1.0 {
+                        over_1db += count;
+                    }
+                    seen += count;
+                    if p95.is_none() && seen as f32 >= 0.95 * n {
+                        p95 = Some((step as f32 + 1.0) * STATS_STEP_DB);
+                    }
+                }
+                // Step 0 holds the frames without reduction: count them as 0 dB, not 0.125.
+                let mean_db = (sum - 0.5 * STATS_STEP_DB * h[0] as f32) / n;
+                let p95_db = if h[0] as f32 >= 0.95 * n {
+                    0.0
+                } else {
+                    p95.unwrap_or(STATS_STEPS as f32 * STATS_STEP_DB)
+                };
+                BandStats {
+                    centre_hz,
+                    mean_db,
+                    p95_db,
+                    share_over_1db: over_1db as f32 / n,
+                }
+            })
+            .collect()
     }
 
     /// Sets how many frames run per second (the hop rate) for the time constants.
@@ -260,7 +342,13 @@ impl Detector {
                 (e > s).then(|| (self.prefix[e] - self.prefix[s]) / (e - s) as f32)
             };
             let baseline = match (mean(ls, le), mean(hs, he)) {
-                (Some(lo), Some(hi)) => 0.5 * (lo + hi),
+                // The two sides averaged, so a tilt cancels; where they differ by more than
+                // a tilt would make them, the baseline leans to the higher side: at a cliff
+                // (a lossy codec's low-pass, a high-pass) the band beside the drop must not
+                // count as sticking out over the empty side.
+                (Some(lo), Some(hi)) => {
+                    0.5 * (lo + hi) + 0.5 * ((lo - hi).abs() - FLANK_SPREAD_NEPER).max(0.0)
+                }
                 (Some(x), None) | (None, Some(x)) => x,
                 (None, None) => self.log_level[b],
             };
@@ -294,6 +382,19 @@ impl Detector {
             };
             self.reduction_db[b] = reduction;
             self.gain[b] = (-reduction * NEPER_PER_DB_AMPLITUDE).exp();
+            if !self.histogram.is_empty() {
+                let step = if reduction > 0.0 {
+                    ((reduction / STATS_STEP_DB) as usize).min(STATS_STEPS - 1)
+                } else {
+                    0
+                };
+                if let Some(count) = self.histogram.get_mut(b * STATS_STEPS + step) {
+                    *count += 1;
+                }
+            }
+        }
+        if !self.histogram.is_empty() {
+            self.stats_frames += 1;
         }
         let first_bin = self.band_start.first().copied().unwrap_or(0);
         for (bin, g) in bin_gain.iter_mut().enumerate() {

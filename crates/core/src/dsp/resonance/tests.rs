@@ -370,3 +370,28 @@ fn mono_is_processed_as_mid() {
         assert!((a - b).abs() < 1e-5);
     }
 }
+
+#[test]
+fn statistics_count_the_reduction_where_it_happens() {
+    let rate = 48_000.0;
+    let x = peak_filter(&pink(rate, 3.0, 61), rate, 3000.0, 10.0, 8.0);
+    let mut s = stage(rate, &active(100.0));
+    s.set_collect_stats(true);
+    let _ = run(&mut s, &x, 512);
+    let [mid, _] = s.stats();
+    let strongest = mid
+        .iter()
+        .max_by(|a, b| a.mean_db.total_cmp(&b.mean_db))
+        .unwrap();
+    assert!(
+        (2700.0..3300.0).contains(&strongest.centre_hz),
+        "{strongest:?}"
+    );
+    assert!(
+        strongest.mean_db > 2.0 && strongest.p95_db >= strongest.mean_db,
+        "{strongest:?}"
+    );
+    assert!(strongest.share_over_1db > 0.8, "{strongest:?}");
+    let far = mid.iter().find(|b| b.centre_hz > 8000.0).unwrap();
+    assert_eq!(far.mean_db, 0.0, "{far:?}");
+}
