@@ -7,6 +7,9 @@
 //! Two more runs measure the problems a listener names (`--fix`): the damaged mix without a
 //! reference with its damage's kind named ("named"), and the undamaged original with the same
 //! problem named though it is not there ("never harm, named": how far a wrong hint moves).
+//! For the never-harm run it also prints the width and dynamics changes (`never_harm`).
+
+mod never_harm;
 
 use super::CliError;
 use super::decode::decode_file;
@@ -75,6 +78,9 @@ pub struct RunFigures {
     pub bass_mono: bool,
     /// How much the input's low end (below 120 Hz) loses in the mono fold-down, dB.
     pub low_end_fold_down_loss_db: f32,
+    /// Width, dynamics and width decisions of the run (see `never_harm`).
+    #[serde(flatten)]
+    pub change: never_harm::Change,
 }
 
 /// One track's figures.
@@ -90,6 +96,9 @@ pub struct TrackFigures {
     pub damaged_mid_error_db: f32,
     /// Side-minus-mid error of the damaged mix, dB.
     pub damaged_width_error_db: f32,
+    /// Width change of the damaged mix on the never-harm measure
+    /// ([`lacquer_core::assistant::eval::width_change_db`]), dB.
+    pub damaged_width_change_db: f32,
     /// With the original as reference.
     pub with_reference: RunFigures,
     /// Without a reference, -14 LUFS.
@@ -201,6 +210,7 @@ fn run(
         max_eq_move_db: max_eq_move_db(&a.settings),
         bass_mono: a.settings.macros.bass_mono_on,
         low_end_fold_down_loss_db: fold_down_loss_db(a.features.low_end_side_to_mid_db),
+        change: never_harm::Change::measure(&a, &result, original),
     })
 }
 
@@ -239,6 +249,10 @@ fn evaluate_track(path: &Path, index: usize, args: &EvalArgs) -> Result<TrackFig
         damage,
         damaged_mid_error_db: mid_error_db(&damaged_features, &original),
         damaged_width_error_db: width_error_db(&damaged_features, &original),
+        damaged_width_change_db: lacquer_core::assistant::eval::width_change_db(
+            &damaged_features,
+            &original,
+        ),
         with_reference: run(
             &damaged,
             rate,
@@ -508,5 +522,5 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), CliError> {
         std::fs::write(path, text)
             .map_err(|e| CliError::new(format!("cannot write '{}': {e}", path.display())))?;
     }
-    print_stdout(&(table(&results) + &named_summary(&results)))
+    print_stdout(&(table(&results) + &never_harm::summary(&results) + &named_summary(&results)))
 }

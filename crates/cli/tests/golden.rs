@@ -54,7 +54,10 @@ const CASES: [(&[&str], u64, usize); 3] = [
     // output no longer depends on silence before the first sound, so a DAW export equals
     // `lacquer master`): the limiter's bass tracker runs on a grid one sample later, which
     // moves the assistant's renders (the --no-assist render at Drive +3 comes out the same).
-    (&[], 0xd464_c659_849f_7ad1, 5_120_528),
+    // The assistant's renders changed again with the family width margin: the demo's mids
+    // (side 19.8 dB under the mid) are widened to 199 % instead of 200 % (6 dB wanted beyond
+    // the range widened by 4 dB, instead of 10 dB capped at the stage's 200 %).
+    (&[], 0x1b94_7a82_e665_550d, 5_120_528),
     (
         &[
             "--platform",
@@ -64,7 +67,7 @@ const CASES: [(&[&str], u64, usize); 3] = [
             "--amount-tone",
             "50",
         ],
-        0x2aba_dd9e_96b4_7b9e,
+        0xeab0_e72e_fdfe_dc00,
         3_413_684,
     ),
 ];

@@ -22,8 +22,13 @@
 //! - Width: per band of the multiband split, towards the target's side/mid ratio, never
 //!   letting the mono fold-down lose more than [`MAX_MONO_LOSS_DB`] in any 1/3-octave band
 //!   (against a reference: nor more than the reference's own fold-down loses, whichever is
-//!   more; see [`mono_safe_width_gain`]).
-//! - Bass mono: when the track's low end carries much more side than the target's.
+//!   more; see [`mono_safe_width_gain`]). Against a family, the mids and highs move only
+//!   beyond its range plus [`WIDTH_FAMILY_MARGIN_DB`], and the lows only where the mono
+//!   fold-down loses more than [`BASS_MONO_FOLD_DOWN_LOSS_DB`], and then only until it loses
+//!   that much ([`fold_down_low_gain`]).
+//! - Bass mono: against a reference that is mono in the lows, when the track's low end
+//!   loses more than [`BASS_MONO_FOLD_DOWN_LOSS_DB`] in mono and carries much more side than
+//!   the reference's.
 //! - Loudness: the goal's target and ceiling; the Drive is found by rendering the real chain
 //!   ([`solve_loudness`], [`super::loudness::solve_drive`]).
 
@@ -35,7 +40,7 @@ mod shape;
 mod solve;
 mod width;
 
-use super::analysis::k_weight_per_band;
+use super::analysis::{LOW_END_HZ, k_weight_per_band};
 use super::loudness::{
     DriveSearch, DriveSolution, LOUDNESS_TOLERANCE_LU, TargetOutcome, TrialMeasurement, solve_drive,
 };
@@ -80,6 +85,14 @@ pub const BASS_MONO_TRIGGER_DB: f32 = -5.868;
 /// How far the track's low-end side/mid must exceed the target's, band by band (median), for
 /// bass mono, dB.
 pub const BASS_MONO_EXCESS_DB: f32 = 6.0;
+
+/// Margin added outside a family's 10th..90th percentile of side/mid before a band of the
+/// mids or highs counts as too narrow or too wide, dB; the move then goes to the widened
+/// edge. The width analogue of [`FAMILY_MARGIN_DB`]: finished masters of a family spread
+/// beyond its p10..p90 by a few dB (the narrow ones widened by 1-3 dB before this margin, see
+/// `docs/eval.md`), and a family's range alone cannot tell a narrow master from a narrowed
+/// mix, so only a gross departure is evidence. Against a reference there is no margin.
+pub const WIDTH_FAMILY_MARGIN_DB: f32 = 4.0;
 
 /// Smallest side level change made towards a family, dB (6 %: smaller ones are within the
 /// estimate's noise and the family's own fuzziness).
@@ -216,6 +229,14 @@ pub struct WidthDecision {
     /// polarity-corrected spectra.
     #[serde(default)]
     pub polarity_inverted: bool,
+    /// How much the track's low end (below 120 Hz) loses in the mono fold-down, dB
+    /// ([`fold_down_loss_db`]).
+    #[serde(default)]
+    pub low_end_fold_down_loss_db: f32,
+    /// True where the lows were narrowed against a family, only until the mono fold-down loses
+    /// [`BASS_MONO_FOLD_DOWN_LOSS_DB`] ([`fold_down_low_gain`]).
+    #[serde(default)]
+    pub fold_down_narrowed: bool,
 }
 
 /// Bass mono, when decided.
@@ -289,7 +310,9 @@ pub fn decide_with(
         eq,
         dynamics: decide_dynamics(track, target),
         width: decide_width(track, target, (DEFAULT_LOW_MID_HZ, DEFAULT_MID_HIGH_HZ)),
-        bass_mono: (!inverted)
+        // Against a family a wide low end is narrowed only as far as its mono fold-down needs
+        // (`decide_width`); Bass Mono, which removes all of its side, follows a reference.
+        bass_mono: (!inverted && !is_family(target))
             .then(|| decide_bass_mono(track, target))
             .flatten(),
         loudness: LoudnessDecision {

@@ -155,6 +155,19 @@ pub fn width_error_db(result: &TrackFeatures, original: &TrackFeatures) -> f32 {
     rms_difference(&result.side_to_mid_db, &original.side_to_mid_db)
 }
 
+/// Side/mid ratio below which [`width_change_db`] reads a band's side as inaudible, dB: 30 dB
+/// under the mid the side is masked, and its estimate is mostly noise (a limiter's
+/// distortion, a codec's rounding), so a change from -45 to -35 dB is no change of width.
+pub const WIDTH_FLOOR_DB: f32 = -30.0;
+
+/// Width change of a master against the original (issue 14: the never-harm width measure):
+/// the side/mid ratio per 1/3-octave band from 40 Hz to 12.5 kHz, floored at
+/// [`WIDTH_FLOOR_DB`], RMS over the bands of its change, dB.
+pub fn width_change_db(result: &TrackFeatures, original: &TrackFeatures) -> f32 {
+    let floored = |t: &TrackFeatures| t.side_to_mid_db.map(|r| r.max(WIDTH_FLOOR_DB));
+    rms_difference(&floored(result), &floored(original))
+}
+
 /// Oversampling factor of [`true_peak_16x_dbtp`].
 const OVERSAMPLING: usize = 16;
 /// Taps each side of the interpolation kernel, input samples.
@@ -329,5 +342,32 @@ mod tests {
         assert!((mid_error_db(&other, &zero) - 2.0 / 26f32.sqrt()).abs() < 1e-5);
         other.side_to_mid_db[17] = -3.0;
         assert!((width_error_db(&other, &zero) - 3.0 / 26f32.sqrt()).abs() < 1e-5);
+        assert!((width_change_db(&other, &zero) - 3.0 / 26f32.sqrt()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn the_width_change_ignores_side_under_the_floor() {
+        let mut original = TrackFeatures {
+            integrated_lufs: None,
+            loudness_range_lu: None,
+            plr_db: None,
+            true_peak_dbtp: None,
+            mid_db: [0.0; NUM_BANDS],
+            side_db: [0.0; NUM_BANDS],
+            side_to_mid_db: [-10.0; NUM_BANDS],
+            low_end_side_to_mid_db: 0.0,
+            percussiveness: 0.0,
+            duration_s: 1.0,
+        };
+        original.side_to_mid_db[10] = -45.0;
+        let mut result = original.clone();
+        // -45 -> -35 dB: both inaudible, no change; -10 -> -20 dB in one band: 10 / sqrt(26).
+        result.side_to_mid_db[10] = -35.0;
+        assert_eq!(width_change_db(&result, &original), 0.0);
+        result.side_to_mid_db[12] = -20.0;
+        assert!((width_change_db(&result, &original) - 10.0 / 26f32.sqrt()).abs() < 1e-5);
+        // Down to the floor only: -10 -> -60 dB counts as 20 dB.
+        result.side_to_mid_db[12] = -60.0;
+        assert!((width_change_db(&result, &original) - 20.0 / 26f32.sqrt()).abs() < 1e-5);
     }
 }

@@ -8,8 +8,8 @@
 //! from the analysis.
 
 use super::decide::{
-    CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, ProblemEvidence, Q_STEP, fold_down_loss_db,
-    snap,
+    BASS_MONO_FOLD_DOWN_LOSS_DB, CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, ProblemEvidence,
+    Q_STEP, WIDTH_FAMILY_MARGIN_DB, fold_down_loss_db, snap,
 };
 use super::profile::{NUM_BANDS, TargetKind, band_centre_hz};
 use crate::chain::ChainSettings;
@@ -319,10 +319,25 @@ pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
         let pct = applied.stages.stereo.band_width_pct[b];
         let track = w.track_side_to_mid_db[b];
         let by = w.move_db[b].abs();
-        let (verb, reason) = if decided > 1.0 {
-            ("Widen", format!("side {by:.1} dB under the target"))
+        if b == 0 && w.fold_down_narrowed {
+            out.push(format!(
+                "Narrow the {} ({}) to {pct:.0} %: mono playback loses {:.1} dB of the low end \
+                 (side/mid {track:.1} dB), more than {BASS_MONO_FOLD_DOWN_LOSS_DB:.0} dB; \
+                 narrowed only until it loses {BASS_MONO_FOLD_DOWN_LOSS_DB:.0} dB, so the rest \
+                 of its width stays (no Bass Mono, which would remove all of it)",
+                SPLIT_NAMES[b], ranges[b], w.low_end_fold_down_loss_db
+            ));
+            continue;
+        }
+        let range = if reference {
+            "the reference".to_string()
         } else {
-            ("Narrow", format!("side {by:.1} dB over the target"))
+            format!("the target's range widened by {WIDTH_FAMILY_MARGIN_DB:.0} dB")
+        };
+        let (verb, reason) = if decided > 1.0 {
+            ("Widen", format!("side {by:.1} dB under {range}"))
+        } else {
+            ("Narrow", format!("side {by:.1} dB over {range}"))
         };
         let held = if !w.mono_limited[b] {
             ""
@@ -338,7 +353,16 @@ pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
         ));
     }
     if !any_width {
-        out.push("Width unchanged: every band's side/mid ratio is within the target".into());
+        out.push(if reference {
+            "Width unchanged: every band's side/mid ratio is within the reference's".into()
+        } else {
+            format!(
+                "Width unchanged: every band's side/mid ratio is within the target's range \
+                 (plus {WIDTH_FAMILY_MARGIN_DB:.0} dB), and the low end loses {:.1} dB in mono \
+                 (not more than {BASS_MONO_FOLD_DOWN_LOSS_DB:.0} dB)",
+                w.low_end_fold_down_loss_db
+            )
+        });
     }
 
     if let Some(b) = &decision.bass_mono {

@@ -1,5 +1,7 @@
 //! The width and bass-mono decisions: per-band width moves towards the target, bounded by
-//! the mono fold-down rule, and bass mono only where the low end's side is in excess.
+//! the mono fold-down rule; against a family only beyond its range plus a margin, and the lows
+//! only to fix a mono fold-down that loses more than 1 dB; bass mono only against a reference
+//! that is mono where the track's low end is in excess.
 
 use super::*;
 
@@ -106,6 +108,8 @@ pub fn decide_width(
         anti_phase: [false; NUM_SPLIT],
         correlation: track_correlation(track),
         polarity_inverted: polarity_inverted(track),
+        low_end_fold_down_loss_db: fold_down_loss_db(track.low_end_side_to_mid_db),
+        fold_down_narrowed: false,
     };
     let max_gain = WIDTH_RANGE_PCT.1 / 100.0;
     for b in 0..NUM_SPLIT {
@@ -130,25 +134,29 @@ pub fn decide_width(
         let mut gain = 10f32.powf(move_db / 20.0).clamp(0.0, max_gain);
         // More side than mid: the channels are mostly in opposite phase in this band, and
         // narrowing towards the (cancelled) mid would silence it rather than focus it.
-        if gain < 1.0 && track_db > 0.0 {
+        let narrowing = gain < 1.0
+            || (b == 0
+                && is_family(target)
+                && fold_down_loss_db(track.low_end_side_to_mid_db) > BASS_MONO_FOLD_DOWN_LOSS_DB);
+        if narrowing && track_db > 0.0 {
             gain = 1.0;
             out.anti_phase[b] = true;
         }
-        // Nor is it narrowed towards a family unless it loses more than
-        // BASS_MONO_FOLD_DOWN_LOSS_DB in the mono fold-down: a narrower family says nothing
-        // about a low end that plays the same in mono (the rule bass mono follows).
-        if b == 0
-            && gain < 1.0
-            && is_family(target)
-            && fold_down_loss_db(track_db) <= BASS_MONO_FOLD_DOWN_LOSS_DB
-        {
-            gain = 1.0;
-        }
-        // The low band is not widened towards a family: a wide low end loses punch on mono
-        // and club systems and is what bass mono exists to undo; a reference that is wider
-        // down there is followed (the user chose that sound).
-        if b == 0 && gain > 1.0 && is_family(target) {
-            gain = 1.0;
+        // Against a family the lows move on one piece of evidence only: mono playback losing
+        // more than BASS_MONO_FOLD_DOWN_LOSS_DB of the low end. They are then narrowed just
+        // until it loses that much (`fold_down_low_gain`), never towards the family's range: a
+        // narrower family says nothing about a low end that plays the same in mono, and a
+        // wide low end loses punch on mono and club systems, so it is not widened either. A
+        // reference that is narrower or wider down there is followed (the user chose that
+        // sound).
+        if b == 0 && is_family(target) {
+            gain = if out.anti_phase[0] {
+                1.0
+            } else {
+                fold_down_low_gain(track, crossovers_hz)
+            };
+            out.move_db[0] = 20.0 * gain.max(1e-3).log10();
+            out.fold_down_narrowed = gain < 1.0;
         }
         if gain > 1.0 {
             let reference = (!is_family(target)).then_some(target.side_to_mid_db.as_slice());
@@ -176,7 +184,8 @@ pub(super) const WIDTH_BAND_RANGE_DB: f32 = 30.0;
 /// Side level change that split band `b` wants, dB: the median over its 1/3-octave bands
 /// (those within [`WIDTH_BAND_RANGE_DB`] of its loudest) of how far each band's side/mid
 /// ratio lies outside the target's 10th..90th percentile (0 inside), measured to the nearer
-/// edge for a family and to the median for a reference. A median, not a
+/// edge for a family (its range widened by [`WIDTH_FAMILY_MARGIN_DB`] each side) and to the
+/// median for a reference. A median, not a
 /// power-weighted ratio, so one band whose long-term estimate jumps (a loud passage entering
 /// or leaving the analysed windows) cannot steer the whole band.
 pub(super) fn width_move_db(
@@ -205,11 +214,19 @@ pub(super) fn width_move_db(
             let (low, high) = if reference {
                 (t.p50, t.p50)
             } else {
-                (t.p10, t.p90)
+                (
+                    t.p10 - WIDTH_FAMILY_MARGIN_DB,
+                    t.p90 + WIDTH_FAMILY_MARGIN_DB,
+                )
             };
-            if v < t.p10 {
+            let (lower, upper) = if reference {
+                (t.p10, t.p90)
+            } else {
+                (low, high)
+            };
+            if v < lower {
                 low - v
-            } else if v > t.p90 {
+            } else if v > upper {
                 high - v
             } else {
                 0.0
@@ -313,4 +330,55 @@ pub(super) fn decide_bass_mono(
         track_low_end_side_to_mid_db: low,
         target_low_end_side_to_mid_db: target_db,
     })
+}
+
+/// Width of the low split band that brings the low end's mono fold-down loss (below
+/// [`LOW_END_HZ`]) down to [`BASS_MONO_FOLD_DOWN_LOSS_DB`], or 1 where it loses no more than
+/// that: the least narrowing that fixes what a mono listener would miss, as the widening is
+/// capped by the same rule ([`MAX_MONO_LOSS_DB`]). In each 1/3-octave band below
+/// [`LOW_END_HZ`] the width `g` of the low band reaches the side as `g |LP| + |HP|` of the
+/// Linkwitz-Riley crossover at `crossovers_hz.0` (`|LP| = 1 / (1 + x^4)`, `|HP| = 1 - |LP|`,
+/// `x = f / f_c`; the two are in phase), so the side power left is the track's side spectrum
+/// weighted by that; `g` is found by bisection (the loss falls as `g` does). 0 when even a
+/// mono low band would lose more (not reached by real crossovers).
+pub fn fold_down_low_gain(track: &TrackFeatures, crossovers_hz: (f32, f32)) -> f32 {
+    let low = track.low_end_side_to_mid_db;
+    if !low.is_finite() || fold_down_loss_db(low) <= BASS_MONO_FOLD_DOWN_LOSS_DB {
+        return 1.0;
+    }
+    let fc = f64::from(crossovers_hz.0.max(1.0));
+    let bands: Vec<(f64, f64)> = (0..NUM_BANDS)
+        .filter(|&k| band_centre_hz(k) < LOW_END_HZ)
+        .map(|k| {
+            let x4 = (f64::from(band_centre_hz(k)) / fc).powi(4);
+            (db_to_power(track.side_db[k]), 1.0 / (1.0 + x4))
+        })
+        .collect();
+    let total: f64 = bands.iter().map(|(p, _)| p).sum();
+    if total <= 0.0 {
+        return 1.0;
+    }
+    // Side power left at width g, as a fraction of the track's.
+    let left = |g: f64| {
+        bands
+            .iter()
+            .map(|&(p, lp)| p * (g * lp + 1.0 - lp).powi(2))
+            .sum::<f64>()
+            / total
+    };
+    // 1 + r' = L, with r' = r * left(g) and L the allowed loss as a power ratio.
+    let wanted = (db_to_power(BASS_MONO_FOLD_DOWN_LOSS_DB) - 1.0) / db_to_power(low);
+    if left(0.0) > wanted {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..40 {
+        let g = 0.5 * (lo + hi);
+        if left(g) > wanted {
+            hi = g;
+        } else {
+            lo = g;
+        }
+    }
+    lo as f32
 }
