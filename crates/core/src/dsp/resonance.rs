@@ -3,9 +3,11 @@
 //! generated songs, a boomy note), and nothing else.
 //!
 //! A short-time Fourier transform (weighted overlap-add): frames of [`frame_len`] samples
-//! (about 43 ms; about 11 ms in the low-latency mode), a new frame every quarter frame, a
-//! periodic Hann window on analysis and again on synthesis (the squared window sums to a
-//! constant 1.5 at a quarter-frame hop, divided out). Each frame's spectrum goes through the
+//! (about 43 ms; about 11 ms in the low-latency mode), a new frame every half frame, the
+//! square root of a periodic Hann window on analysis and again on synthesis (their product
+//! sums to 1 across frames half a frame apart). The reduction is smoothed over several frames,
+//! so the gains change little from one frame to the next and half-frame overlap is enough;
+//! it halves the work of a quarter-frame hop. Each frame's spectrum goes through the
 //! [`detector`], which measures how far each narrow band sticks out over its neighbours and
 //! turns the excess beyond a threshold into a bounded reduction, smoothed across frequency and
 //! time; the frame is resynthesised with those gains. Mid and side are measured and reduced
@@ -35,7 +37,7 @@ pub const FRAME_SECONDS: f32 = 2048.0 / 48_000.0;
 /// Frame duration of the low-latency mode, seconds (512 samples at 48 kHz).
 pub const LOW_LATENCY_FRAME_SECONDS: f32 = 512.0 / 48_000.0;
 /// Frames overlap by this factor (a new frame every `1 / OVERLAP` of a frame).
-pub const OVERLAP: usize = 4;
+pub const OVERLAP: usize = 2;
 /// Default deepest reduction, dB.
 pub const DEFAULT_DEPTH_DB: f32 = 6.0;
 /// Default focus range, Hz.
@@ -145,14 +147,15 @@ impl Engine {
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(len);
         let inverse = planner.plan_fft_inverse(len);
+        // The square root of a periodic Hann window on analysis and again on synthesis: their
+        // product, the Hann window, sums to exactly 1 at every sample across frames half a
+        // frame apart (the sum is computed and divided out all the same).
         let window: Vec<f32> = (0..len)
             .map(|n| {
                 let x = std::f32::consts::TAU * n as f32 / len as f32;
-                0.5 - 0.5 * x.cos()
+                (0.5 - 0.5 * x.cos()).sqrt()
             })
             .collect();
-        // The squared periodic Hann window sums to the same value at every sample across
-        // frames a quarter frame apart (1.5); it is divided out.
         let overlap_sum: f32 = (0..OVERLAP).map(|m| window[m * hop].powi(2)).sum();
         let synthesis = window
             .iter()

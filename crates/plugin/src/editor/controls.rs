@@ -101,12 +101,27 @@ pub fn knob_id(name: &str) -> egui::Id {
 /// A knob with its name above and its value (with unit) below. `bipolar` draws the arc from
 /// the default (e.g. Tone at 0) instead of from the minimum.
 pub fn knob<P: Param>(ui: &mut Ui, param: &P, setter: &ParamSetter<'_>, bipolar: bool) -> Response {
+    knob_of_width(ui, param, setter, bipolar, KNOB_WIDTH)
+}
+
+/// Width a knob and its texts take, logical px.
+pub const KNOB_WIDTH: f32 = 86.0;
+
+/// [`knob`] in a slot `width` px wide (a row that must fit narrows its knobs; the texts are
+/// centred and may reach into the neighbours' margins).
+pub fn knob_of_width<P: Param>(
+    ui: &mut Ui,
+    param: &P,
+    setter: &ParamSetter<'_>,
+    bipolar: bool,
+    width: f32,
+) -> Response {
     let diameter = 46.0;
-    let width = 86.0;
     let (rect, _) = ui.allocate_exact_size(vec2(width, diameter + 34.0), Sense::hover());
     let response = ui.interact(rect, knob_id(param.name()), Sense::click_and_drag());
     interact(ui, &response, param, setter, vec2(0.0, -1.0));
-    let painter = ui.painter_at(rect.expand(2.0));
+    // The texts may reach a little past a narrowed slot into the gaps beside it.
+    let painter = ui.painter_at(rect.expand2(vec2(14.0, 2.0)));
     painter.text(
         pos2(rect.center().x, rect.top()),
         Align2::CENTER_TOP,

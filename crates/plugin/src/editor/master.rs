@@ -3,7 +3,7 @@
 //! Match Loudness (and the level offset it applies, and when the ceiling holds it under the
 //! matched level), the A/B slots and the factory presets.
 
-use super::controls::{knob, toggle};
+use super::controls::{KNOB_WIDTH, knob_of_width, toggle};
 use super::theme;
 use crate::ab::{AbSlot, HostParams, apply_preset};
 use crate::meter::MeterBus;
@@ -11,23 +11,32 @@ use crate::params::LacquerParams;
 use crate::presets::FACTORY_PRESETS;
 use egui::{RichText, Ui};
 use nice_plug::context::gui::GuiContext;
-use nice_plug::prelude::{Param, ParamSetter};
+use nice_plug::prelude::{FloatParam, Param, ParamSetter};
 use std::sync::atomic::Ordering;
 
-/// The knob row.
+/// The knob row: five macros, then Drive, Target Loudness, Ceiling and Output. The knobs
+/// narrow (down to 72 px) so all nine fit the default 960 px window beside the meters.
 pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter<'_>) {
+    const NUM_KNOBS: f32 = 9.0;
+    const GAP: f32 = 2.0;
+    // Room for the separator between the two groups.
+    let spare = ui.available_width() - 12.0 - GAP * NUM_KNOBS;
+    let width = (spare / NUM_KNOBS).clamp(72.0, KNOB_WIDTH);
     ui.horizontal(|ui| {
-        ui.spacing_mut().item_spacing.x = 2.0;
-        knob(ui, &params.macros.tone, setter, true);
-        knob(ui, &params.macros.dynamics, setter, false);
-        knob(ui, &params.macros.width, setter, true);
-        knob(ui, &params.macros.bass_mono, setter, false);
-        knob(ui, &params.resonance.amount, setter, false);
+        ui.spacing_mut().item_spacing.x = GAP;
+        let knob = |ui: &mut Ui, p: &FloatParam, bipolar: bool| {
+            knob_of_width(ui, p, setter, bipolar, width);
+        };
+        knob(ui, &params.macros.tone, true);
+        knob(ui, &params.macros.dynamics, false);
+        knob(ui, &params.macros.width, true);
+        knob(ui, &params.macros.bass_mono, false);
+        knob(ui, &params.resonance.amount, false);
         ui.separator();
-        knob(ui, &params.drive, setter, true);
-        knob(ui, &params.goal.target_lufs, setter, false);
-        knob(ui, &params.ceiling, setter, false);
-        knob(ui, &params.output, setter, true);
+        knob(ui, &params.drive, true);
+        knob(ui, &params.goal.target_lufs, false);
+        knob(ui, &params.ceiling, false);
+        knob(ui, &params.output, true);
     });
 }
 
