@@ -222,7 +222,14 @@ fn every_rate_block_pattern_and_layout_gives_the_512_render() {
         for num_channels in [1usize, 2] {
             let input = music_like(fs, 0.25, 0.9, num_channels);
             let n = input[0].len();
-            let busy = [("Drive", "12"), ("Dynamics", "50"), ("Width", "130")];
+            // Every stage busy, the resonance stage included (its frames and their latency;
+            // the bundle under test asserts that process() never allocates).
+            let busy = [
+                ("Drive", "12"),
+                ("Dynamics", "50"),
+                ("Width", "130"),
+                ("Resonance", "60"),
+            ];
             let fixed = |size: usize| -> Vec<usize> {
                 let mut b = vec![size; n / size];
                 if !n.is_multiple_of(size) {
@@ -232,6 +239,12 @@ fn every_rate_block_pattern_and_layout_gives_the_512_render() {
             };
             let reference =
                 primed(&entry, num_channels, &busy).render(fs, &input, &fixed(512), &[]);
+            let frame = lacquer_core::dsp::resonance::frame_len(fs as f32, false);
+            assert!(
+                reference.latency_samples as usize > frame,
+                "{fs} Hz: latency {} does not include the resonance stage's {frame}-sample frame",
+                reference.latency_samples
+            );
             let mut patterns = vec![fixed(16384), random_blocks(&mut rng, n, 16384)];
             if fs <= 48_000.0 {
                 patterns.push(fixed(1));
