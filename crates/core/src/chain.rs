@@ -243,15 +243,6 @@ impl MasteringChain {
         self.limiter.latency_samples() + self.resonance.latency_samples()
     }
 
-    /// Centre frequencies (Hz) and current reductions (dB) of the resonance stage's detection
-    /// bands, mid then side (all zero while the stage is out).
-    pub fn resonance_reduction_db(&self) -> [(&[f32], &[f32]); 2] {
-        [
-            self.resonance.mid_reduction_db(),
-            self.resonance.side_reduction_db(),
-        ]
-    }
-
     /// The loudness-matching gain (Match Loudness) before Compare's ceiling cap, dB; 0 with it
     /// off.
     pub fn match_gain_db(&self) -> f32 {

@@ -319,20 +319,25 @@ mod tests {
         assert_eq!(true_peak_16x_dbtp(&[vec![0.0; 10]]), None);
     }
 
-    #[test]
-    fn errors_cover_40_hz_to_12_5_khz_only() {
-        let zero = TrackFeatures {
+    /// Features with a flat mid and the same side/mid ratio in every band.
+    fn flat(side_to_mid_db: f32) -> TrackFeatures {
+        TrackFeatures {
             integrated_lufs: None,
             loudness_range_lu: None,
             plr_db: None,
             true_peak_dbtp: None,
             mid_db: [0.0; NUM_BANDS],
             side_db: [0.0; NUM_BANDS],
-            side_to_mid_db: [0.0; NUM_BANDS],
+            side_to_mid_db: [side_to_mid_db; NUM_BANDS],
             low_end_side_to_mid_db: 0.0,
             percussiveness: 0.0,
             duration_s: 1.0,
-        };
+        }
+    }
+
+    #[test]
+    fn errors_cover_40_hz_to_12_5_khz_only() {
+        let zero = flat(0.0);
         let mut other = zero.clone();
         other.mid_db[0] = 50.0; // 20 Hz: outside
         other.mid_db[30] = 50.0; // 20 kHz: outside
@@ -347,18 +352,7 @@ mod tests {
 
     #[test]
     fn the_width_change_ignores_side_under_the_floor() {
-        let mut original = TrackFeatures {
-            integrated_lufs: None,
-            loudness_range_lu: None,
-            plr_db: None,
-            true_peak_dbtp: None,
-            mid_db: [0.0; NUM_BANDS],
-            side_db: [0.0; NUM_BANDS],
-            side_to_mid_db: [-10.0; NUM_BANDS],
-            low_end_side_to_mid_db: 0.0,
-            percussiveness: 0.0,
-            duration_s: 1.0,
-        };
+        let mut original = flat(-10.0);
         original.side_to_mid_db[10] = -45.0;
         let mut result = original.clone();
         // -45 -> -35 dB: both inaudible, no change; -10 -> -20 dB in one band: 10 / sqrt(26).
