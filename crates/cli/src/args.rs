@@ -42,6 +42,10 @@ pub enum Command {
     /// Derive the target profiles from a folder of masters (for `cargo xtask derive-targets`).
     #[command(hide = true)]
     DeriveTargets(super::derive::DeriveArgs),
+    /// Train the assistant's damage estimator on a folder of masters (for
+    /// `cargo xtask train-assistant`).
+    #[command(hide = true)]
+    TrainAssistant(super::train::TrainArgs),
 }
 
 /// Arguments of `lacquer analyze`.

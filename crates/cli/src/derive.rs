@@ -51,15 +51,15 @@ pub struct DeriveArgs {
 
 /// One analysed track.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Analysed {
-    file: String,
-    held_out: bool,
-    family: Option<String>,
-    features: TrackFeatures,
+pub(crate) struct Analysed {
+    pub(crate) file: String,
+    pub(crate) held_out: bool,
+    pub(crate) family: Option<String>,
+    pub(crate) features: TrackFeatures,
 }
 
 /// Audio files in `dir`, sorted by name.
-fn list_audio(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+pub(crate) fn list_audio(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| CliError::new(format!("cannot read folder '{}': {e}", dir.display())))?;
     let mut files: Vec<PathBuf> = entries
@@ -207,7 +207,7 @@ fn write(path: &Path, text: &str) -> Result<(), CliError> {
 }
 
 /// Decodes and analyses every audio file in `dir`, reporting progress on stderr.
-fn analyse_folder(dir: &Path) -> Result<Vec<Analysed>, CliError> {
+pub(crate) fn analyse_folder(dir: &Path) -> Result<Vec<Analysed>, CliError> {
     let files = list_audio(dir)?;
     let mut out = Vec::with_capacity(files.len());
     for (n, path) in files.iter().enumerate() {

@@ -21,6 +21,7 @@ use lacquer_core::assistant::decide::{Amounts, Problem, WEAK_EVIDENCE_CAP_DB, fo
 use lacquer_core::assistant::eval::{
     Damage, DamageKind, damage_for, mean, mid_error_db, true_peak_16x_dbtp, width_error_db,
 };
+use lacquer_core::assistant::learn;
 use lacquer_core::assistant::profile::TrackFeatures;
 use lacquer_core::chain::ChainSettings;
 use lacquer_core::contract;
@@ -56,6 +57,11 @@ pub struct EvalArgs {
     /// Print per-band mid spectra (original, damaged, results) to stderr.
     #[arg(long)]
     pub verbose: bool,
+    /// Decide with the committed estimator instead of one trained without the track
+    /// (leave-one-track-out, the default: the committed weights were trained on the corpus,
+    /// so their figures on it would be in-sample).
+    #[arg(long)]
+    pub committed_estimator: bool,
 }
 
 /// Loudness goal of the runs without a reference, LUFS (issue #5: `--target-lufs -14`).
@@ -122,12 +128,12 @@ fn problem_of(kind: DamageKind) -> Problem {
     }
 }
 
-fn slices(channels: &[Vec<f32>]) -> Vec<&[f32]> {
+pub(crate) fn slices(channels: &[Vec<f32>]) -> Vec<&[f32]> {
     channels.iter().map(Vec::as_slice).collect()
 }
 
 /// The middle `seconds` of planar audio.
-fn excerpt(channels: Vec<Vec<f32>>, sample_rate_hz: u32, seconds: f32) -> Vec<Vec<f32>> {
+pub(crate) fn excerpt(channels: Vec<Vec<f32>>, sample_rate_hz: u32, seconds: f32) -> Vec<Vec<f32>> {
     let len = channels.first().map_or(0, Vec::len);
     let want = ((seconds * sample_rate_hz as f32) as usize).min(len);
     let start = (len - want) / 2;
@@ -266,6 +272,37 @@ fn evaluate_track(path: &Path, index: usize, args: &EvalArgs) -> Result<TrackFig
         named: run(&damaged, rate, &original, None, &named, args.verbose)?,
         never_harm_named: run(&original_audio, rate, &original, None, &named, false)?,
     })
+}
+
+/// The damage estimator without each track (`learn::train`), trained as the committed one was
+/// (its penalty and threshold, the training command's default seed) on the excerpts this
+/// evaluation measures.
+fn leave_one_out_estimators(
+    files: &[PathBuf],
+    args: &EvalArgs,
+) -> Result<Vec<learn::Estimator>, CliError> {
+    let committed = learn::Estimator::committed()
+        .filter(|e| !e.models.is_empty())
+        .ok_or_else(|| {
+            CliError::new(
+                "the committed estimator has no models; run `cargo xtask train-assistant DIR`",
+            )
+        })?;
+    let mut features = Vec::with_capacity(files.len());
+    for (i, path) in files.iter().enumerate() {
+        let audio = decode_file(path)?;
+        let rate = audio.sample_rate_hz;
+        let original = excerpt(audio.channels, rate, args.seconds);
+        features.push(analyze_track(&slices(&original), rate as f32));
+        eprintln!("[{}/{}] analysed for the estimator", i + 1, files.len());
+    }
+    let trainer = learn::train::Trainer::new(
+        features,
+        learn::train::DEFAULT_SEED,
+        committed.lambda,
+        committed.threshold,
+    );
+    Ok(trainer.leave_one_out())
 }
 
 /// Audio files in `dir`, sorted by name.
@@ -492,6 +529,11 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), CliError> {
             args.dir.display()
         )));
     }
+    let estimators = if args.committed_estimator {
+        None
+    } else {
+        Some(leave_one_out_estimators(&files, args)?)
+    };
     let mut results = Vec::new();
     for (i, path) in files.iter().enumerate() {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -500,7 +542,10 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), CliError> {
         {
             continue;
         }
-        let mut t = evaluate_track(path, i, args)?;
+        let mut t = match &estimators {
+            Some(e) => learn::with_estimator(e[i].clone(), || evaluate_track(path, i, args))?,
+            None => evaluate_track(path, i, args)?,
+        };
         t.held_out = held
             .iter()
             .any(|h| t.name == *h || t.name.starts_with(h.as_str()));

@@ -16,6 +16,7 @@ mod progress;
 mod source;
 mod table;
 mod target;
+mod train;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -120,6 +121,7 @@ pub fn run() -> i32 {
         Some(Command::Master(m)) => master::run(m),
         Some(Command::EvalCorpus(e)) => eval::run_eval(e),
         Some(Command::DeriveTargets(d)) => derive::run(d),
+        Some(Command::TrainAssistant(t)) => train::run(t),
     });
     match result {
         Ok(Ok(())) => 0,

@@ -183,6 +183,10 @@ pub struct EqDecision {
     /// (see `named`).
     #[serde(default)]
     pub problems: Vec<ProblemEvidence>,
+    /// What the learned estimator found and decided, when it decided the moves (a family
+    /// target with estimator weights; see `learn`).
+    #[serde(default)]
+    pub learned: Option<crate::assistant::learn::LearnedEvidence>,
 }
 
 /// The dynamics decision.
@@ -346,6 +350,8 @@ pub use width::*;
 
 #[cfg(test)]
 mod bass_mono_tests;
+#[cfg(test)]
+mod learned_tests;
 #[cfg(test)]
 mod named_tests;
 #[cfg(test)]

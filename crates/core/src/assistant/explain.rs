@@ -11,6 +11,8 @@ use super::decide::{
     BASS_MONO_FOLD_DOWN_LOSS_DB, CLIFF_DB, Decision, EqMove, EqMoveKind, HZ_STEP, ProblemEvidence,
     Q_STEP, WIDTH_FAMILY_MARGIN_DB, fold_down_loss_db, snap,
 };
+use super::decide::{Problem, WEAK_EVIDENCE_CAP_DB};
+use super::learn::LearnedEvidence;
 use super::profile::{NUM_BANDS, TargetKind, band_centre_hz};
 use crate::chain::ChainSettings;
 use crate::dsp::macros::tone_to_tilt_db;
@@ -89,9 +91,58 @@ fn applied_gain_db(m: &EqMove, applied: &ChainSettings) -> f32 {
     }
 }
 
+/// Why one EQ move was made when the learned estimator decided it: what it estimated at the
+/// move's band and how far beyond character that is, or (a named problem the evidence alone
+/// did not find) that it follows what the listener named.
+fn learned_reason(m: &EqMove, learned: &LearnedEvidence) -> String {
+    let region = region_name(m.at_hz);
+    let at = format_hz(m.at_hz);
+    let Some(k) = (0..NUM_BANDS)
+        .filter(|&k| learned.correction_db.get(k).is_some_and(|c| c.abs() > 0.0))
+        .min_by(|&a, &b| {
+            let d = |k: usize| (band_centre_hz(k) / m.at_hz).log2().abs();
+            d(a).total_cmp(&d(b))
+        })
+    else {
+        return format!("balances the neighbouring moves ({region} at {at})");
+    };
+    let (estimate, threshold) = (learned.estimate_db[k], learned.threshold_db[k]);
+    let at = format_hz(band_centre_hz(k));
+    // The no-hint part of the correction there; the rest is a named problem's.
+    let no_hint = -estimate.signum() * (estimate.abs() - threshold).max(0.0);
+    if no_hint.abs() + 0.05 >= learned.correction_db[k].abs() {
+        let (word, by) = if estimate > 0.0 {
+            ("too much", estimate)
+        } else {
+            ("too little", -estimate)
+        };
+        format!(
+            "{region} at {at}: the learned estimate finds {by:.1} dB {word} from the mix, \
+             {:.1} dB more than character alone gives comparable masters",
+            by - threshold
+        )
+    } else {
+        format!(
+            "{region} at {at}: the problem you named, where it usually lies (held to {:.0} dB: \
+             the evidence alone cannot tell it from the track's character)",
+            WEAK_EVIDENCE_CAP_DB
+        )
+    }
+}
+
 /// The sentence for one EQ move, with the gain `applied` gives it; `reference` when the
 /// target is the user's reference rather than a family.
 pub fn explain_eq_move(m: &EqMove, applied: &ChainSettings, reference: bool) -> String {
+    explain_eq_move_with(m, applied, reference, None)
+}
+
+/// [`explain_eq_move`] for a move the learned estimator decided (`learned`), if any.
+pub fn explain_eq_move_with(
+    m: &EqMove,
+    applied: &ChainSettings,
+    reference: bool,
+    learned: Option<&LearnedEvidence>,
+) -> String {
     let gain = applied_gain_db(m, applied);
     let verb = if gain < 0.0 { "Cut" } else { "Boost" };
     let size = gain.abs();
@@ -114,7 +165,11 @@ pub fn explain_eq_move(m: &EqMove, applied: &ChainSettings, reference: bool) -> 
             format!("Tilt {size:.1} dB {dir} around 1 kHz")
         }
     };
-    format!("{what}: {}", eq_reason(m, reference))
+    let reason = match learned {
+        Some(l) => learned_reason(m, l),
+        None => eq_reason(m, reference),
+    };
+    format!("{what}: {reason}")
 }
 
 /// What the applied EQ (bands and tilt) does at `freq_hz`, dB.
@@ -132,6 +187,20 @@ pub fn explain_problem(
     applied: &ChainSettings,
     reference: bool,
 ) -> Option<String> {
+    explain_problem_with(e, applied, reference, None)
+}
+
+/// [`explain_problem`] when the learned estimator decided the moves (`learned`): a named
+/// problem is described by what the estimate found in its region.
+pub fn explain_problem_with(
+    e: &ProblemEvidence,
+    applied: &ChainSettings,
+    reference: bool,
+    learned: Option<&LearnedEvidence>,
+) -> Option<String> {
+    if let (Some(l), true) = (learned, e.named && !e.strong) {
+        return Some(learned_problem(e.problem, applied, l));
+    }
     let p = e.problem;
     let name = p.name();
     let region = p.region_name();
@@ -198,6 +267,50 @@ pub fn explain_problem(
     ))
 }
 
+/// The sentence about a named problem when the learned estimator decided the moves.
+fn learned_problem(p: Problem, applied: &ChainSettings, l: &LearnedEvidence) -> String {
+    let name = p.name();
+    let region = p.region_name();
+    let sign = if p.is_excess() { 1.0 } else { -1.0 };
+    let verb = if p.is_excess() { "cut" } else { "boost" };
+    // Where the correction for it is largest, and whether the estimate alone finds it there.
+    let Some(k) = p.bands().max_by(|&a, &b| {
+        let c = |k: usize| l.correction_db.get(k).map_or(0.0, |c| -sign * c);
+        c(a).total_cmp(&c(b))
+    }) else {
+        return format!("You named {name}: nothing to {verb}");
+    };
+    let at = format_hz(band_centre_hz(k));
+    let doing = sign * -applied_eq_db(applied, band_centre_hz(k));
+    let found = p.bands().any(|k| {
+        let (e, t) = (l.estimate_db[k], l.threshold_db[k]);
+        sign * e > t
+    });
+    let evidence = if found {
+        format!(
+            "the learned estimate finds it too ({:.1} dB {} at {at})",
+            sign * l.estimate_db[k],
+            if p.is_excess() {
+                "too much"
+            } else {
+                "too little"
+            }
+        )
+    } else {
+        format!(
+            "weak evidence: the estimate cannot tell it from the track's character, so the \
+             {verb} takes its usual shape and is held to {:.0} dB",
+            WEAK_EVIDENCE_CAP_DB
+        )
+    };
+    let action = if doing >= 0.1 {
+        format!("the EQ {verb}s {doing:.1} dB at {at}")
+    } else {
+        format!("too small for the EQ to {verb}")
+    };
+    format!("You named {name} ({region}): {evidence}; {action}")
+}
+
 /// Band names of the multiband split.
 const SPLIT_NAMES: [&str; 3] = ["lows", "mids", "highs"];
 
@@ -207,21 +320,25 @@ const SPLIT_NAMES: [&str; 3] = ["lows", "mids", "highs"];
 pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
     let reference = decision.target_kind == TargetKind::Reference;
     let mut out: Vec<String> = if decision.eq.moves.is_empty() {
-        vec!["No EQ: the tonal balance is within the target in every band".to_string()]
+        vec![if decision.eq.learned.is_some() {
+            "No EQ: the learned estimate finds no EQ problem in the mix beyond what comparable \
+             masters' character explains"
+                .to_string()
+        } else {
+            "No EQ: the tonal balance is within the target in every band".to_string()
+        }]
     } else {
         decision
             .eq
             .moves
             .iter()
-            .map(|m| explain_eq_move(m, applied, reference))
+            .map(|m| explain_eq_move_with(m, applied, reference, decision.eq.learned.as_ref()))
             .collect()
     };
     out.extend(
-        decision
-            .eq
-            .problems
-            .iter()
-            .filter_map(|e| explain_problem(e, applied, reference)),
+        decision.eq.problems.iter().filter_map(|e| {
+            explain_problem_with(e, applied, reference, decision.eq.learned.as_ref())
+        }),
     );
     for (whose, (low_hz, high_hz)) in [
         ("track's", decision.eq.content_hz),

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod decide;
 pub mod eval;
 pub mod explain;
+pub mod learn;
 pub mod loudness;
 pub mod profile;
 pub mod targets;

@@ -3,6 +3,7 @@
 
 use super::named::Interval;
 use super::*;
+use crate::assistant::learn;
 use crate::assistant::profile::band_edges_hz;
 
 pub(super) fn decide_eq(
@@ -98,6 +99,39 @@ pub(super) fn decide_eq(
         upper_db[k] = track.mid_db[k] + OUTSIDE_CONTENT_DB;
         median_db[k] = track.mid_db[k];
     }
+    // Against a family, the learned estimator decides the moves (see `learn`): the target is
+    // the track with the estimator's correction, within `LEARNED_TOLERANCE_DB`, so the fit's
+    // bells and shelves realise the correction and nothing else.
+    // A named problem is held to the weak-evidence cap unless the spectrum gives strong
+    // evidence against the family (beyond its 90th percentile plus the never-harm margin):
+    // then its estimate may reach the departure from the family's median, and a departure
+    // beyond anything the estimator learned from (`EXTREME_DEPARTURE_DB`) keeps the family's
+    // own sizing in its reach (`named`).
+    let mut family_sized = [false; NUM_BANDS];
+    let mut caps = Vec::with_capacity(named.len());
+    for e in problems.iter().filter(|e| e.named) {
+        let departure = e.departure_db.unwrap_or(0.0).abs();
+        if e.strong && departure > EXTREME_DEPARTURE_DB {
+            for k in e.problem.reach() {
+                family_sized[k] = true;
+            }
+        } else if e.strong {
+            caps.push((e.problem, departure.max(WEAK_EVIDENCE_CAP_DB)));
+        } else {
+            caps.push((e.problem, WEAK_EVIDENCE_CAP_DB));
+        }
+    }
+    let learned = family
+        .then(|| learn::with_current(|e| e.map(|e| e.evidence(track, &caps, 1.0))))
+        .flatten();
+    if let Some(evidence) = &learned {
+        // The fit smooths the track and the interval alike.
+        for k in (0..NUM_BANDS).filter(|k| !free(k) && !family_sized[*k]) {
+            median_db[k] = track.mid_db[k] + evidence.correction_db[k];
+            lower_db[k] = median_db[k] - LEARNED_TOLERANCE_DB;
+            upper_db[k] = median_db[k] + LEARNED_TOLERANCE_DB;
+        }
+    }
     let mut fit = fit_eq(&FitInput {
         track_db: track.mid_db,
         lower_db,
@@ -164,8 +198,18 @@ pub(super) fn decide_eq(
             band_centre_hz(*target_content.end()),
         ),
         problems,
+        learned,
     }
 }
+
+/// A named problem whose departure from the family's median is larger than this, dB, is
+/// beyond the damage the estimator was trained on (`learn::damage::MAX_DAMAGE_DB`): the
+/// family's own sizing corrects it.
+pub(super) const EXTREME_DEPARTURE_DB: f32 = learn::damage::MAX_DAMAGE_DB;
+
+/// Half-width of the target interval around the learned correction, dB: the fit realises
+/// the correction within this and leaves the other bands within it of the track.
+pub(super) const LEARNED_TOLERANCE_DB: f32 = 0.25;
 
 /// Most refits that bring a named problem's gain back within its cap.
 const MAX_CAP_ROUNDS: usize = 4;

@@ -140,7 +140,7 @@ impl Problem {
     }
 
     /// The bands of the region.
-    pub(super) fn bands(self) -> std::ops::RangeInclusive<usize> {
+    pub fn bands(self) -> std::ops::RangeInclusive<usize> {
         let (lo, hi) = self.region_hz();
         let first = (0..NUM_BANDS)
             .find(|&k| band_centre_hz(k) >= lo * 0.99)
