@@ -1,6 +1,6 @@
 //! `cargo xtask ...`: project tasks. `bundle` and the other plugin-packaging commands are
-//! forwarded to nice-plug-xtask; `test`, `deps`, `demo`, `corpus`, `eval` and `derive-targets`
-//! are Lacquer's own:
+//! forwarded to nice-plug-xtask; `test`, `deps`, `demo`, `corpus`, `eval`, `derive-targets` and
+//! the others below are Lacquer's own:
 //!
 //! - `cargo xtask test`: every test, real hosts included (installs its system packages first);
 //! - `cargo xtask deps`: only installs the system packages the build and the tests need;
@@ -11,7 +11,9 @@
 //! - `cargo xtask msrv`: builds the workspace with the Rust version it declares;
 //! - `cargo xtask bench-batch`: times batch mastering against single files (whole-CLI figures);
 //! - `cargo xtask bench-memory`: the peak memory of a 1-hour 96 kHz master, and streamed masters
-//!   against in-memory ones.
+//!   against in-memory ones;
+//! - `cargo xtask plot-tradeoff CSV PNG [--title TEXT]`: draws the assistant's restore-versus-harm
+//!   curve from the training command's CSV (and an SVG beside the PNG).
 
 mod bench;
 mod bench_memory;
@@ -19,6 +21,7 @@ mod corpus;
 mod demo;
 mod eval;
 mod msrv;
+mod plot;
 mod targets;
 mod test;
 
@@ -34,6 +37,7 @@ fn main() {
         Some("bench-batch") => bench::run(&args[1..]),
         Some("bench-memory") => bench_memory::run(&args[1..]),
         Some("derive-targets") => targets::run(&args[1..]),
+        Some("plot-tradeoff") => plot::run(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };
     if let Err(message) = result {
