@@ -1,6 +1,6 @@
 //! The editor: egui through nice-plug-egui. Meters you can read at a glance (loudness with its
 //! 30 s history and the loudness penalty per platform, gain reduction, correlation and
-//! vectorscope, input/output spectrum with the EQ curve), the macro controls, an expert page
+//! vectorscope, input/output spectrum with the EQ curve and the resonance stage's reduction), the macro controls, an expert page
 //! with every stage parameter, and the assistant panel. Default 960x600 logical px,
 //! resizable (corner), zoomable (Ctrl +/-, or the buttons), dark theme with one accent.
 //!
@@ -17,6 +17,7 @@ mod master;
 pub mod penalty;
 mod plot;
 mod references;
+pub mod resonance;
 pub mod spectrum;
 mod stereo;
 pub mod theme;
@@ -130,6 +131,11 @@ impl LacquerEditor {
         self.spectrum.set_target(target);
     }
 
+    /// The resonance stage's reduction as the spectrum view shows it.
+    pub fn resonance_overlay(&self) -> &resonance::ResonanceOverlay {
+        self.spectrum.resonance()
+    }
+
     /// Pulls every meter for this frame (also when a page hides some: the peak holds are
     /// consumed every frame).
     fn update_meters(&mut self) {
@@ -145,6 +151,9 @@ impl LacquerEditor {
             &mut self.readers.input_spectrum,
             &mut self.readers.output_spectrum,
         );
+        let resonance_in = self.params.resonance.amount.value() > 0.0;
+        self.spectrum
+            .update_resonance(&self.bus.resonance, resonance_in, dt_s);
     }
 
     /// Draws one frame into `ui` (also used by the headless tests).
