@@ -20,7 +20,7 @@ mod gui_host;
 use egui::{Pos2, RawInput, Rect, vec2};
 use lacquer::dsp::resonance::{Resonance, ResonanceSettings};
 use lacquer::editor::window::{OpenCount, OpenToken};
-use lacquer::editor::{LacquerEditor, Page};
+use lacquer::editor::{HeaderLayout, LacquerEditor, Page, header_layout};
 use lacquer::meter::{EditorFeeds, LoudnessMeter, MeterBus};
 use lacquer::params::LacquerParams;
 use nice_plug::context::gui::GuiContext;
@@ -491,4 +491,44 @@ fn the_window_zoom_comes_back_with_the_project_and_a_new_zoom_is_saved() {
         params.serialize_fields()["editor"],
         r#"{"width":1100.0,"height":700.0,"zoom":1.5}"#
     );
+}
+
+#[test]
+fn the_header_controls_never_overlap_the_zoom_menu() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Opened {
+        params,
+        mut app,
+        ctx,
+        ..
+    } = opened_editor();
+    // Compare with Match Loudness (the default) adds its level note to the bar.
+    for compare in [false, true] {
+        // SAFETY: nothing else reads or writes the parameters (no audio thread here).
+        unsafe {
+            params
+                .compare
+                .as_ptr()
+                ._internal_set_normalized_value(if compare { 1.0 } else { 0.0 })
+        };
+        for width in [800.0, 960.0, 1100.0, 1400.0] {
+            // Panels take their size from the previous frame: lay out twice.
+            frame(&ctx, screen(width, 600.0), &mut app);
+            frame(&ctx, screen(width, 600.0), &mut app);
+            let HeaderLayout { controls, zoom } = header_layout(&ctx).expect("no header drawn");
+            let case = format!("{width} px, Compare {compare}: {controls:?} and {zoom:?}");
+            assert!(controls.max.x <= zoom.min.x, "overlap at {case}");
+            assert!(
+                zoom.max.x <= width && controls.min.x >= 0.0,
+                "outside at {case}"
+            );
+            if width >= 960.0 && !compare {
+                // The default window holds the bar on one row.
+                assert!(
+                    controls.height() <= zoom.height() + 8.0,
+                    "two rows at {case}"
+                );
+            }
+        }
+    }
 }
