@@ -243,6 +243,19 @@ impl MasteringChain {
         self.limiter.latency_samples() + self.resonance.latency_samples()
     }
 
+    /// The resonance stage's current reduction, mid then side, each as the centre frequencies
+    /// (Hz) and reductions (dB, >= 0) of its detection bands; `None` while the stage is out.
+    /// Allocation-free (borrowed slices): the plugin publishes it to the editor every block.
+    pub fn resonance_reduction_db(&self) -> Option<[(&[f32], &[f32]); 2]> {
+        if !self.resonance.settings().is_active() {
+            return None;
+        }
+        Some([
+            self.resonance.mid_reduction_db(),
+            self.resonance.side_reduction_db(),
+        ])
+    }
+
     /// The loudness-matching gain (Match Loudness) before Compare's ceiling cap, dB; 0 with it
     /// off.
     pub fn match_gain_db(&self) -> f32 {

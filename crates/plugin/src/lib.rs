@@ -271,6 +271,8 @@ impl Plugin for Lacquer {
         let peak_gr_db = self.chain.take_peak_gain_reduction_db();
         self.editor_feeds
             .capture_output(channels, &self.meter_bus, peak_gr_db);
+        self.editor_feeds
+            .capture_resonance(self.chain.resonance_reduction_db(), &self.meter_bus);
         let band_peak_gr_db = self.chain.take_peak_band_gain_reduction_db();
         self.meter_bus.publish_gain_reduction(
             self.chain.gain_reduction_db(),

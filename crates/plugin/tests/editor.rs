@@ -11,14 +11,16 @@
 //!   has a control.
 //!
 //! The "audio thread" runs exactly what `Lacquer::process` runs for the editor:
-//! `EditorFeeds::capture_input`, the loudness meter and `EditorFeeds::capture_output`.
+//! `EditorFeeds::capture_input`, the loudness meter, `EditorFeeds::capture_output` and
+//! `EditorFeeds::capture_resonance` (of a resonance stage at 100 %).
 
 #[path = "common/gui_host.rs"]
 mod gui_host;
 
 use egui::{Pos2, RawInput, Rect, vec2};
+use lacquer::dsp::resonance::{Resonance, ResonanceSettings};
 use lacquer::editor::window::{OpenCount, OpenToken};
-use lacquer::editor::{LacquerEditor, Page};
+use lacquer::editor::{HeaderLayout, LacquerEditor, Page, header_layout};
 use lacquer::meter::{EditorFeeds, LoudnessMeter, MeterBus};
 use lacquer::params::LacquerParams;
 use nice_plug::context::gui::GuiContext;
@@ -116,7 +118,8 @@ fn frame(ctx: &egui::Context, input: RawInput, app: &mut LacquerEditor) {
 }
 
 /// A running stand-in for the audio thread: 512-sample stereo blocks of a music-like signal
-/// through the editor feeds and the loudness meter, about one block per millisecond.
+/// through the editor feeds, the loudness meter and the resonance stage (whose reduction is
+/// published), about one block per millisecond.
 struct AudioThread {
     stop: Arc<AtomicBool>,
     num_blocks: Arc<AtomicU64>,
@@ -137,6 +140,14 @@ impl AudioThread {
         let handle = thread::spawn(move || {
             let mut meter = LoudnessMeter::default();
             meter.configure(2, 48_000.0);
+            // The resonance stage in, as the chain runs it (its reduction is published to the
+            // editor like the plugin's `process` does).
+            let mut resonance = Resonance::new();
+            resonance.configure(48_000.0);
+            resonance.set_settings(&ResonanceSettings {
+                amount_pct: 100.0,
+                ..Default::default()
+            });
             // Two detuned tones and a little noise, different per channel.
             let mut seed = 0x2545_f491_4f6c_dd1du64;
             let signal: Vec<Vec<f32>> = (0..2)
@@ -171,7 +182,15 @@ impl AudioThread {
                     let [l, r] = &mut block;
                     meter.process(&[l.as_mut_slice(), r.as_mut_slice()], &bus);
                 }
+                {
+                    let [l, r] = &mut block;
+                    resonance.process(&mut [l.as_mut_slice(), r.as_mut_slice()]);
+                }
                 feeds.capture_output(&block, &bus, 1.5);
+                feeds.capture_resonance(
+                    Some([resonance.mid_reduction_db(), resonance.side_reduction_db()]),
+                    &bus,
+                );
                 bus.publish_gain_reduction(1.0, 1.5, [0.5, 1.0, 0.25]);
                 f.store(feeds.num_output_spectrum_frames(), Ordering::Relaxed);
                 b.fetch_add(1, Ordering::Relaxed);
@@ -300,6 +319,15 @@ fn audio_thread_does_not_allocate_while_the_editor_is_open_and_updating() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let params = Arc::new(LacquerParams::default());
     let bus = Arc::new(MeterBus::default());
+    // Resonance in, so the editor draws its reduction over the spectrum as well.
+    // SAFETY: nothing else reads or writes the parameters yet.
+    unsafe {
+        params
+            .resonance
+            .amount
+            .as_ptr()
+            ._internal_set_normalized_value(1.0)
+    };
     let (mut feeds, readers) = EditorFeeds::new();
     feeds.configure(48_000.0, &bus);
     let mut app = LacquerEditor::new(params, bus.clone(), readers);
@@ -315,6 +343,10 @@ fn audio_thread_does_not_allocate_while_the_editor_is_open_and_updating() {
         frame(&ctx, screen(960.0, 600.0), &mut app);
     }
     assert!(audio.spectrum_frames() > 3, "the feeds were not running");
+    assert!(
+        app.resonance_overlay().deepest_db() > 0.5,
+        "the resonance stage's reduction did not reach the editor"
+    );
     assert_eq!(
         AUDIO_THREAD_ALLOCATIONS.load(Ordering::Relaxed) - before,
         0,
@@ -459,4 +491,44 @@ fn the_window_zoom_comes_back_with_the_project_and_a_new_zoom_is_saved() {
         params.serialize_fields()["editor"],
         r#"{"width":1100.0,"height":700.0,"zoom":1.5}"#
     );
+}
+
+#[test]
+fn the_header_controls_never_overlap_the_zoom_menu() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Opened {
+        params,
+        mut app,
+        ctx,
+        ..
+    } = opened_editor();
+    // Compare with Match Loudness (the default) adds its level note to the bar.
+    for compare in [false, true] {
+        // SAFETY: nothing else reads or writes the parameters (no audio thread here).
+        unsafe {
+            params
+                .compare
+                .as_ptr()
+                ._internal_set_normalized_value(if compare { 1.0 } else { 0.0 })
+        };
+        for width in [800.0, 960.0, 1100.0, 1400.0] {
+            // Panels take their size from the previous frame: lay out twice.
+            frame(&ctx, screen(width, 600.0), &mut app);
+            frame(&ctx, screen(width, 600.0), &mut app);
+            let HeaderLayout { controls, zoom } = header_layout(&ctx).expect("no header drawn");
+            let case = format!("{width} px, Compare {compare}: {controls:?} and {zoom:?}");
+            assert!(controls.max.x <= zoom.min.x, "overlap at {case}");
+            assert!(
+                zoom.max.x <= width && controls.min.x >= 0.0,
+                "outside at {case}"
+            );
+            if width >= 960.0 && !compare {
+                // The default window holds the bar on one row.
+                assert!(
+                    controls.height() <= zoom.height() + 8.0,
+                    "two rows at {case}"
+                );
+            }
+        }
+    }
 }

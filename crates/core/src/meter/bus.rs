@@ -2,6 +2,7 @@
 //! thread. No locks, no allocation on either side.
 
 use super::history::{GAIN_REDUCTION_HISTORY_SLOTS, History, LOUDNESS_HISTORY_SLOTS};
+use super::resonance_display::ResonanceDisplay;
 use atomic_float::AtomicF32;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -48,6 +49,9 @@ pub struct MeterBus {
     pub short_term_history: History<LOUDNESS_HISTORY_SLOTS>,
     /// Limiter gain reduction, the largest per 50 ms over the last 10 s, dB (>= 0).
     pub gain_reduction_history: History<GAIN_REDUCTION_HISTORY_SLOTS>,
+    /// The resonance stage's current reduction per display band, mid and side (written only
+    /// while an editor is open, see [`super::EditorFeeds::capture_resonance`]).
+    pub resonance: ResonanceDisplay,
 }
 
 impl Default for MeterBus {
@@ -72,6 +76,7 @@ impl Default for MeterBus {
             sample_rate_hz: AtomicF32::new(48_000.0),
             short_term_history: History::new(NO_READING),
             gain_reduction_history: History::new(0.0),
+            resonance: ResonanceDisplay::default(),
         }
     }
 }
@@ -128,6 +133,7 @@ impl MeterBus {
         self.correlation.store(0.0, Ordering::Relaxed);
         self.short_term_history.clear();
         self.gain_reduction_history.clear();
+        self.resonance.clear();
     }
 }
 

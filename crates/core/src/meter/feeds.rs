@@ -1,14 +1,16 @@
 //! Everything the audio thread feeds the editor besides the loudness meter: the input and
-//! output spectrum feeds, correlation and vectorscope, and the scrolling histories. One
-//! struct so the plugin glue makes three calls: [`EditorFeeds::configure`] when activated,
-//! [`EditorFeeds::capture_input`] before the chain, [`EditorFeeds::capture_output`] after it.
-//! The GUI-only feeds (spectra, vectorscope) do nothing while [`MeterBus::editor_open`] is
-//! false.
+//! output spectrum feeds, correlation and vectorscope, the scrolling histories and the
+//! resonance stage's reduction. One struct so the plugin glue makes few calls:
+//! [`EditorFeeds::configure`] when activated, [`EditorFeeds::capture_input`] before the chain,
+//! [`EditorFeeds::capture_output`] and [`EditorFeeds::capture_resonance`] after it.
+//! The GUI-only feeds (spectra, vectorscope, resonance) do nothing while
+//! [`MeterBus::editor_open`] is false.
 
 use super::MeterBus;
 use super::history::{
     GAIN_REDUCTION_HISTORY_PERIOD_MS, HistoryRecorder, LOUDNESS_HISTORY_PERIOD_MS, Reduce,
 };
+use super::resonance_display::Lane;
 use super::spectrum::{SpectrumFeed, SpectrumReader};
 use super::stereo_meter::{StereoMeter, VectorscopeReader};
 use std::sync::atomic::Ordering;
@@ -116,6 +118,14 @@ impl EditorFeeds {
             &bus.gain_reduction_history,
         );
     }
+
+    /// Publishes the resonance stage's reduction (`MasteringChain::resonance_reduction_db`,
+    /// `None` while the stage is out) while an editor is open. Allocation-free.
+    pub fn capture_resonance(&self, lanes: Option<[Lane<'_>; 2]>, bus: &MeterBus) {
+        if bus.editor_open.load(Ordering::Relaxed) {
+            bus.resonance.publish(lanes);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -160,5 +170,27 @@ mod tests {
             feeds.capture_output(&block, &bus, 1.0);
         }
         assert_eq!(feeds.num_output_spectrum_frames(), before);
+    }
+
+    #[test]
+    fn resonance_is_published_only_while_the_editor_is_open() {
+        use crate::meter::resonance_display::NUM_BANDS;
+        let (feeds, _readers) = EditorFeeds::new();
+        let bus = MeterBus::default();
+        let cut: Lane<'_> = (&[900.0, 1000.0, 1100.0], &[0.0, 4.0, 0.0]);
+        let (mut mid, mut side) = ([0.0; NUM_BANDS], [0.0; NUM_BANDS]);
+        feeds.capture_resonance(Some([cut, cut]), &bus);
+        assert!(!bus.resonance.read(&mut mid, &mut side));
+        assert_eq!(mid.iter().copied().fold(0.0, f32::max), 0.0);
+
+        bus.editor_open.store(true, Ordering::Relaxed);
+        feeds.capture_resonance(Some([cut, cut]), &bus);
+        assert!(bus.resonance.read(&mut mid, &mut side));
+        assert_eq!(mid.iter().copied().fold(0.0, f32::max), 4.0);
+        assert_eq!(side.iter().copied().fold(0.0, f32::max), 4.0);
+
+        feeds.capture_resonance(None, &bus);
+        assert!(!bus.resonance.read(&mut mid, &mut side));
+        assert_eq!(mid.iter().copied().fold(0.0, f32::max), 0.0);
     }
 }

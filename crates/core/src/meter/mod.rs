@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod history;
 pub mod loudness;
 pub mod peak;
+pub mod resonance_display;
 pub mod spectrum;
 pub mod spectrum_analyzer;
 pub mod stereo_meter;

@@ -116,7 +116,7 @@ pub fn show(
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         ui.label(RichText::new("Target family").color(theme::TEXT_DIM));
-        super::master::stepped_combo(ui, "family", &params.goal.family, setter, 170.0);
+        let _ = super::master::stepped_combo(ui, "family", &params.goal.family, setter, 170.0);
     })
     .response
     .on_hover_text(

@@ -41,14 +41,14 @@ pub fn knobs(ui: &mut Ui, params: &LacquerParams, setter: &ParamSetter<'_>) {
 }
 
 /// A combo box over every value of a stepped parameter (an `EnumParam`), one gesture per
-/// choice.
+/// choice; returns the combo box's response (for a hover text).
 pub(super) fn stepped_combo<P: Param>(
     ui: &mut Ui,
     id: &str,
     param: &P,
     setter: &ParamSetter<'_>,
     width: f32,
-) {
+) -> egui::Response {
     let steps = param.step_count().unwrap_or(1).max(1);
     let current = param.unmodulated_normalized_value();
     super::controls::record_control(
@@ -70,7 +70,8 @@ pub(super) fn stepped_combo<P: Param>(
                     setter.end_set_parameter(param);
                 }
             }
-        });
+        })
+        .response
 }
 
 /// What the top bar says about Compare's level: the dry signal's gain, and when the ceiling
@@ -108,9 +109,15 @@ pub fn top_bar(
     bus: &MeterBus,
     shortfall_db: f32,
 ) {
-    ui.horizontal(|ui| {
-        ui.label(RichText::new("Platform").color(theme::TEXT_DIM));
-        stepped_combo(ui, "platform", &params.goal.platform, setter, 104.0);
+    // Wrapped: in a window too narrow for one row the controls take a second one rather than
+    // running under the zoom menu.
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        // No caption beside it (the bar must fit 960 px on one row): the hover names it.
+        stepped_combo(ui, "platform", &params.goal.platform, setter, 104.0).on_hover_text(
+            "Platform: the delivery target, which sets the loudness goal and the ceiling \
+             (Custom: Target Loudness and Ceiling as set)",
+        );
         ui.separator();
         toggle(ui, &params.bypass, setter, "Bypass")
             .on_hover_text("Hear the input exactly, delayed by the plugin's latency");
@@ -162,20 +169,21 @@ pub fn top_bar(
             ab.copy(active, active.other(), &host());
         }
         ui.separator();
-        egui::ComboBox::from_id_salt("presets")
-            .width(72.0)
-            .selected_text("Presets")
-            .show_ui(ui, |ui| {
-                for preset in &FACTORY_PRESETS {
-                    if ui
-                        .selectable_label(false, preset.name)
-                        .on_hover_text(preset.description)
-                        .clicked()
-                    {
-                        apply_preset(preset, &host());
-                    }
+        // A menu button, sized to its word (narrower than a combo box).
+        ui.menu_button("Presets", |ui| {
+            for preset in &FACTORY_PRESETS {
+                if ui
+                    .selectable_label(false, preset.name)
+                    .on_hover_text(preset.description)
+                    .clicked()
+                {
+                    apply_preset(preset, &host());
+                    ui.close();
                 }
-            });
+            }
+        })
+        .response
+        .on_hover_text("Factory presets");
     });
 }
 

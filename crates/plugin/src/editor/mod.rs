@@ -1,8 +1,8 @@
 //! The editor: egui through nice-plug-egui. Meters you can read at a glance (loudness with its
 //! 30 s history and the loudness penalty per platform, gain reduction, correlation and
-//! vectorscope, input/output spectrum with the EQ curve), the macro controls, an expert page
+//! vectorscope, input/output spectrum with the EQ curve and the resonance stage's reduction), the macro controls, an expert page
 //! with every stage parameter, and the assistant panel. Default 960x600 logical px,
-//! resizable (corner), zoomable (Ctrl +/-, or the buttons), dark theme with one accent.
+//! resizable (corner), zoomable (Ctrl +/-, or the zoom menu), dark theme with one accent.
 //!
 //! Every meter reads the lock-free [`MeterBus`] and the [`EditorReaders`] (triple buffers); the
 //! spectrum FFT runs here, on the GUI thread, only while a window is open.
@@ -17,6 +17,7 @@ mod master;
 pub mod penalty;
 mod plot;
 mod references;
+pub mod resonance;
 pub mod spectrum;
 mod stereo;
 pub mod theme;
@@ -41,7 +42,7 @@ pub use window::{LacquerEguiEditor, OpenCount};
 pub const DEFAULT_SIZE: (f32, f32) = (960.0, 600.0);
 /// Smallest size the resize corner allows, logical px.
 pub const MIN_SIZE: (f32, f32) = (800.0, 520.0);
-/// Zoom steps of the zoom buttons.
+/// Zoom steps of the zoom menu.
 const ZOOM_STEPS: [f32; 7] = [0.75, 0.85, 1.0, 1.15, 1.25, 1.5, 2.0];
 
 /// Which page is shown below the top bar.
@@ -130,6 +131,11 @@ impl LacquerEditor {
         self.spectrum.set_target(target);
     }
 
+    /// The resonance stage's reduction as the spectrum view shows it.
+    pub fn resonance_overlay(&self) -> &resonance::ResonanceOverlay {
+        self.spectrum.resonance()
+    }
+
     /// Pulls every meter for this frame (also when a page hides some: the peak holds are
     /// consumed every frame).
     fn update_meters(&mut self) {
@@ -145,6 +151,9 @@ impl LacquerEditor {
             &mut self.readers.input_spectrum,
             &mut self.readers.output_spectrum,
         );
+        let resonance_in = self.params.resonance.amount.value() > 0.0;
+        self.spectrum
+            .update_resonance(&self.bus.resonance, resonance_in, dt_s);
     }
 
     /// Draws one frame into `ui` (also used by the headless tests).
@@ -184,9 +193,18 @@ impl LacquerEditor {
                 }
                 ui.separator();
                 let shortfall_db = self.compare_shortfall_db.load(Ordering::Relaxed);
-                master::top_bar(ui, &params, &setter, &gui, &self.bus, shortfall_db);
+                // The zoom control first, from the right edge; the other controls then wrap
+                // in the room left of it (a second row only when a window is too narrow for
+                // one), so nothing is ever drawn under it.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    self.zoom_buttons(ui);
+                    let zoom = self.zoom_menu(ui).rect;
+                    let controls = ui
+                        .with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                            master::top_bar(ui, &params, &setter, &gui, &self.bus, shortfall_db);
+                        })
+                        .response
+                        .rect;
+                    record_header_layout(ui.ctx(), HeaderLayout { controls, zoom });
                 });
             });
             ui.add_space(2.0);
@@ -262,28 +280,50 @@ impl LacquerEditor {
         });
     }
 
-    fn zoom_buttons(&mut self, ui: &mut Ui) {
+    /// The zoom as a compact menu ("100 %"): the steps to choose from. Ctrl + and Ctrl -
+    /// zoom as well (egui's keyboard zoom).
+    fn zoom_menu(&mut self, ui: &mut Ui) -> egui::Response {
         let ctx = ui.ctx().clone();
         let current = ctx.zoom_factor();
-        if ui.small_button("+").on_hover_text("Zoom in").clicked()
-            && let Some(&z) = ZOOM_STEPS.iter().find(|&&z| z > current + 0.01)
-        {
-            ctx.set_zoom_factor(z);
-        }
-        ui.label(format!("{:.0} %", current * 100.0));
-        if ui
-            .small_button("\u{2212}")
-            .on_hover_text("Zoom out")
-            .clicked()
-            && let Some(&z) = ZOOM_STEPS.iter().rev().find(|&&z| z < current - 0.01)
-        {
-            ctx.set_zoom_factor(z);
-        }
+        let response = ui
+            .menu_button(format!("{:.0} %", current * 100.0), |ui| {
+                for z in ZOOM_STEPS {
+                    let on = (z - current).abs() < 0.01;
+                    if ui
+                        .selectable_label(on, format!("{:.0} %", z * 100.0))
+                        .clicked()
+                    {
+                        ctx.set_zoom_factor(z);
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Zoom (also Ctrl + and Ctrl \u{2212})");
         if (current - self.zoom).abs() > 1e-3 {
             self.params.editor_geometry.set_zoom(current);
         }
         self.zoom = current;
+        response
     }
+}
+
+/// Where the top bar's controls and its zoom menu were laid out in the last frame, logical px.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeaderLayout {
+    /// Platform, Bypass, Compare, A/B and the presets (all rows, if they wrapped).
+    pub controls: egui::Rect,
+    /// The zoom menu.
+    pub zoom: egui::Rect,
+}
+
+fn record_header_layout(ctx: &egui::Context, layout: HeaderLayout) {
+    ctx.data_mut(|d| d.insert_temp(egui::Id::unique("lacquer_header_layout"), layout));
+}
+
+/// The top bar's layout in the last frame drawn in `ctx` (tests check nothing overlaps).
+pub fn header_layout(ctx: &egui::Context) -> Option<HeaderLayout> {
+    ctx.data(|d| d.get_temp(egui::Id::unique("lacquer_header_layout")))
 }
 
 impl NiceEguiApp for LacquerEditor {

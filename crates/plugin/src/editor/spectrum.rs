@@ -1,12 +1,14 @@
 //! Spectrum view: input and output spectra (1/6-octave RTA bands, FFT on this thread only
 //! when a frame arrives), the EQ curve drawn from the same coefficients the audio thread runs
-//! (`EqSettings::response_db`), and the assistant's target band (10th..90th percentile) when
-//! one is set.
+//! (`EqSettings::response_db`), the assistant's target band (10th..90th percentile) when
+//! one is set, and the resonance stage's reduction while it is in ([`super::resonance`]).
 
+use super::resonance::ResonanceOverlay;
 use super::{plot, theme};
 use crate::assistant::profile::{TargetProfile, band_centre_hz};
 use crate::assistant::targets;
 use crate::dsp::eq::EqSettings;
+use crate::meter::resonance_display::ResonanceDisplay;
 use crate::meter::spectrum::SpectrumReader;
 use crate::meter::spectrum_analyzer::{DISPLAY_MAX_HZ, DISPLAY_MIN_HZ, FLOOR_DB, SpectrumAnalyzer};
 use egui::{Align2, Color32, Pos2, Rect, Shape, Stroke, Ui, pos2, vec2};
@@ -56,6 +58,8 @@ pub struct SpectrumView {
     target: Option<TargetBand>,
     /// Name of the built-in family whose band is shown (None: off or set from outside).
     target_family: Option<String>,
+    /// The resonance stage's reduction, drawn over the spectra.
+    resonance: ResonanceOverlay,
 }
 
 impl Default for SpectrumView {
@@ -69,6 +73,7 @@ impl Default for SpectrumView {
             output_db: vec![FLOOR_DB; n],
             target: None,
             target_family: None,
+            resonance: ResonanceOverlay::default(),
         };
         // Until the assistant picks one, show the first built-in family's band.
         if let Some(first) = targets::families().first() {
@@ -150,6 +155,17 @@ impl SpectrumView {
         }
     }
 
+    /// Reads the resonance stage's reduction (`stage_in`: its amount is above 0) and moves
+    /// the overlay's ballistics on by `dt_s` seconds (GUI thread).
+    pub fn update_resonance(&mut self, display: &ResonanceDisplay, stage_in: bool, dt_s: f32) {
+        self.resonance.update(display, stage_in, dt_s);
+    }
+
+    /// The resonance overlay (what it shows).
+    pub fn resonance(&self) -> &ResonanceOverlay {
+        &self.resonance
+    }
+
     /// Draws the view in `size`; `eq` and `sample_rate_hz` give the EQ curve.
     pub fn show(&mut self, ui: &mut Ui, size: egui::Vec2, eq: &EqSettings, sample_rate_hz: f32) {
         let (rect, painter) = plot::area(ui, size, "SPECTRUM");
@@ -223,6 +239,7 @@ impl SpectrumView {
             })
             .collect();
         painter.line(eq_points, Stroke::new(1.4, theme::TEXT));
+        self.resonance.draw(&painter, rect, x_of);
         let mut legend = vec![
             ("output", theme::ACCENT),
             ("input", theme::SECONDARY),

@@ -24,6 +24,9 @@ pub const TEXT: Color32 = Color32::from_rgb(0xE4, 0xE6, 0xEA);
 pub const SECONDARY: Color32 = Color32::from_rgb(0x7C, 0x8C, 0xA3);
 /// Warning (clipping, over target): a desaturated red, used sparingly.
 pub const WARNING: Color32 = Color32::from_rgb(0xE0, 0x5A, 0x4F);
+/// The resonance stage's reduction over the spectrum: a soft violet, apart from the amber
+/// output and the grey-blue input.
+pub const RESONANCE: Color32 = Color32::from_rgb(0xB0, 0x8C, 0xF2);
 
 /// Inter Regular, embedded.
 const INTER_REGULAR: &[u8] = include_bytes!("../../../../assets/fonts/Inter-Regular.otf");
