@@ -7,7 +7,8 @@
 //! - `cargo xtask demo [--check]`: renders (or checks) the demo mix;
 //! - `cargo xtask corpus [--base] [DIR]`: downloads real music from Debian's archive, prints its
 //!   folder (`--base`: the 55 tracks `docs/eval.md`'s figures were measured on);
-//! - `cargo xtask eval DIR`, `cargo xtask derive-targets DIR`: run on such a folder;
+//! - `cargo xtask eval DIR`, `cargo xtask derive-targets DIR`, `cargo xtask train-assistant DIR`:
+//!   run on such a folder;
 //! - `cargo xtask msrv`: builds the workspace with the Rust version it declares;
 //! - `cargo xtask bench-batch`: times batch mastering against single files (whole-CLI figures);
 //! - `cargo xtask bench-memory`: the peak memory of a 1-hour 96 kHz master, and streamed masters
@@ -24,6 +25,7 @@ mod msrv;
 mod plot;
 mod targets;
 mod test;
+mod train;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +39,7 @@ fn main() {
         Some("bench-batch") => bench::run(&args[1..]),
         Some("bench-memory") => bench_memory::run(&args[1..]),
         Some("derive-targets") => targets::run(&args[1..]),
+        Some("train-assistant") => train::run(&args[1..]),
         Some("plot-tradeoff") => plot::run(&args[1..]),
         _ => nice_plug_xtask::main().map_err(|e| format!("{e:#}")),
     };

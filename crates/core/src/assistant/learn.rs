@@ -53,6 +53,11 @@ pub const SHAPE_RANGE_DB: (f32, f32) = (-40.0, 20.0);
 /// The side-to-mid ratio is clamped to this range, dB (below -30 dB the side is inaudible).
 pub const SIDE_RANGE_DB: (f32, f32) = (-30.0, 10.0);
 
+/// A named problem's estimate smaller than this in a band, dB, leaves the band to the rest of
+/// the correction (its model's tail, far from its region, must not undo another problem's
+/// move there).
+pub const NAMED_MIN_DB: f32 = 0.05;
+
 /// Largest correction the no-hint estimate makes in one band, dB.
 pub const MAX_NO_HINT_DB: f32 = 6.0;
 
@@ -172,8 +177,8 @@ impl Estimator {
 
     /// The correction for `track` with the problems the listener names, per band of the
     /// 31-band list, dB (negative: cut): the no-hint correction ([`Self::no_hint_correction`]),
-    /// and in each named problem's bands its estimate ([`Self::named_estimate`]) where it asks
-    /// for more, times `strength`, within [`super::decide::WEAK_EVIDENCE_CAP_DB`] (a listener
+    /// and wherever a named problem's estimate ([`Self::named_estimate`]) asks for more than
+    /// [`NAMED_MIN_DB`] its way, that estimate, times `strength`, within [`super::decide::WEAK_EVIDENCE_CAP_DB`] (a listener
     /// who names a problem that is not there gets a bounded move).
     pub fn correction(
         &self,
@@ -202,7 +207,7 @@ impl Estimator {
             let sign = if p.is_excess() { -1.0 } else { 1.0 };
             for k in 0..NUM_BANDS {
                 let want = (strength * est[k].abs()).min(cap);
-                if sign * out[k] < want {
+                if want > NAMED_MIN_DB && sign * out[k] < want {
                     out[k] = sign * want;
                 }
             }

@@ -104,23 +104,39 @@ pub(super) fn decide_eq(
     // bells and shelves realise the correction and nothing else.
     // A named problem is held to the weak-evidence cap unless the spectrum gives strong
     // evidence against the family (beyond its 90th percentile plus the never-harm margin):
-    // then its estimate may reach the departure from the family's median, and a departure
-    // beyond anything the estimator learned from (`EXTREME_DEPARTURE_DB`) keeps the family's
-    // own sizing in its reach (`named`).
+    // then its estimate may reach the departure from the family's median.
+    // A departure beyond any damage the estimator was trained on (`EXTREME_DEPARTURE_DB`)
+    // keeps the family's own sizing in the problem's reach (`named`) when the estimate itself,
+    // without the hint, finds the problem there too.
+    let no_hint = family
+        .then(|| learn::with_current(|x| x.map(|x| x.no_hint_correction(track, 1.0))))
+        .flatten();
+    let extreme = |e: &ProblemEvidence| {
+        let sign = if e.problem.is_excess() { -1.0 } else { 1.0 };
+        e.named
+            && e.strong
+            && e.departure_db.unwrap_or(0.0).abs() > EXTREME_DEPARTURE_DB
+            && no_hint.is_some_and(|c| e.problem.reach().any(|k| sign * c[k] > 0.0))
+    };
     let mut family_sized = [false; NUM_BANDS];
-    let mut caps = Vec::with_capacity(named.len());
-    for e in problems.iter().filter(|e| e.named) {
-        let departure = e.departure_db.unwrap_or(0.0).abs();
-        if e.strong && departure > EXTREME_DEPARTURE_DB {
-            for k in e.problem.reach() {
-                family_sized[k] = true;
-            }
-        } else if e.strong {
-            caps.push((e.problem, departure.max(WEAK_EVIDENCE_CAP_DB)));
-        } else {
-            caps.push((e.problem, WEAK_EVIDENCE_CAP_DB));
+    for e in problems.iter().filter(|e| extreme(e)) {
+        for k in e.problem.reach() {
+            family_sized[k] = true;
         }
     }
+    let caps: Vec<(Problem, f32)> = problems
+        .iter()
+        .filter(|e| e.named && !extreme(e))
+        .map(|e| {
+            let departure = e.departure_db.unwrap_or(0.0).abs();
+            let cap = if e.strong {
+                departure.max(WEAK_EVIDENCE_CAP_DB)
+            } else {
+                WEAK_EVIDENCE_CAP_DB
+            };
+            (e.problem, cap)
+        })
+        .collect();
     let learned = family
         .then(|| learn::with_current(|e| e.map(|e| e.evidence(track, &caps, 1.0))))
         .flatten();
@@ -202,10 +218,16 @@ pub(super) fn decide_eq(
     }
 }
 
-/// A named problem whose departure from the family's median is larger than this, dB, is
-/// beyond the damage the estimator was trained on (`learn::damage::MAX_DAMAGE_DB`): the
-/// family's own sizing corrects it.
-pub(super) const EXTREME_DEPARTURE_DB: f32 = learn::damage::MAX_DAMAGE_DB;
+/// A named problem departing from the family's median by more than this, dB, is beyond any
+/// damage the estimator was trained on: the largest trained damage
+/// (`learn::damage::MAX_DAMAGE_DB`) on top of a master at the edge of a family's usual spread
+/// ([`CHARACTER_SPREAD_DB`]).
+pub(super) const EXTREME_DEPARTURE_DB: f32 = learn::damage::MAX_DAMAGE_DB + CHARACTER_SPREAD_DB;
+
+/// How far a master's character commonly takes a region from a family's median, dB (the
+/// committed families' 50th-to-90th percentile distance, averaged over a problem's region,
+/// is 2.5 to 7 dB, most often near 4).
+const CHARACTER_SPREAD_DB: f32 = 4.0;
 
 /// Half-width of the target interval around the learned correction, dB: the fit realises
 /// the correction within this and leaves the other bands within it of the track.

@@ -130,7 +130,7 @@ impl Problem {
 
     /// The bands where a correction for the problem acts: its region, and for a shelf problem
     /// everything beyond it towards the spectrum's end (a shelf keeps its gain there).
-    pub(super) fn reach(self) -> std::ops::RangeInclusive<usize> {
+    pub fn reach(self) -> std::ops::RangeInclusive<usize> {
         let region = self.bands();
         match self {
             Problem::Thinness => 0..=*region.end(),
