@@ -6,7 +6,7 @@
 
 use super::CliError;
 use super::derive::{Analysed, analyse_folder};
-use lacquer_core::assistant::learn::study::measure;
+use lacquer_core::assistant::learn::study::{measure, measure_named_decided};
 use lacquer_core::assistant::learn::train::{DEFAULT_SEED, ROWS_PER_TRACK, Trainer, rounded};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -173,6 +173,24 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         "named (strength 1): kind n damaged named restored% | named on undamaged: max move dB, mean mid error dB"
     );
     for f in &named {
+        let _ = writeln!(
+            out,
+            "  {:<9} {:>4} {:>6.2} {:>6.2} {:>7.1} | {:>6.2} {:>6.3}",
+            f.kind,
+            f.count,
+            f.damaged_db,
+            f.named_db,
+            f.restored_pct,
+            f.wrong_name_max_db,
+            f.wrong_name_mean_db
+        );
+    }
+    let decided = measure_named_decided(&trainer, &loo, args.eval_seed, args.copies);
+    let _ = writeln!(
+        out,
+        "named through the decision (the fitted EQ of `decide`, automatic family): same columns"
+    );
+    for f in &decided {
         let _ = writeln!(
             out,
             "  {:<9} {:>4} {:>6.2} {:>6.2} {:>7.1} | {:>6.2} {:>6.3}",

@@ -94,7 +94,7 @@ fn applied_gain_db(m: &EqMove, applied: &ChainSettings) -> f32 {
 /// Why one EQ move was made when the learned estimator decided it: what it estimated at the
 /// move's band and how far beyond character that is, or (a named problem the evidence alone
 /// did not find) that it follows what the listener named.
-fn learned_reason(m: &EqMove, learned: &LearnedEvidence) -> String {
+fn learned_reason(m: &EqMove, learned: &LearnedEvidence, problems: &[ProblemEvidence]) -> String {
     let region = region_name(m.at_hz);
     let at = format_hz(m.at_hz);
     let Some(k) = (0..NUM_BANDS)
@@ -107,6 +107,24 @@ fn learned_reason(m: &EqMove, learned: &LearnedEvidence) -> String {
         return format!("balances the neighbouring moves ({region} at {at})");
     };
     let (estimate, threshold) = (learned.estimate_db[k], learned.threshold_db[k]);
+    if let Some(e) = problems.iter().find(|e| {
+        e.family_sized
+            && (e.problem.reach()).any(|b| (band_centre_hz(b) / m.at_hz).log2().abs() < 1.0 / 6.0)
+    }) {
+        let word = if e.problem.is_excess() {
+            "above"
+        } else {
+            "below"
+        };
+        return format!(
+            "{region} at {at}: the problem you named, {:.1} dB {word} the median of comparable \
+             music at {} (beyond any damage the learned estimate covers, and the estimate finds \
+             it too), so it is sized towards that median, at most {:.0} dB",
+            e.departure_db.unwrap_or(0.0),
+            format_hz(e.at_hz),
+            e.cap_db
+        );
+    }
     let at = format_hz(band_centre_hz(k));
     // The no-hint part of the correction there; the rest is a named problem's.
     let no_hint = -estimate.signum() * (estimate.abs() - threshold).max(0.0);
@@ -121,6 +139,23 @@ fn learned_reason(m: &EqMove, learned: &LearnedEvidence) -> String {
              {:.1} dB more than character alone gives comparable masters",
             by - threshold
         )
+    } else if let Some(e) = problems
+        .iter()
+        .find(|e| e.named && e.strong && e.problem.reach().contains(&k))
+    {
+        // A named problem the spectrum confirms: its cap was the departure, not the weak cap.
+        format!(
+            "{region} at {at}: the problem you named, sized by the learned estimate; the \
+             spectrum confirms it ({:.1} dB {} the median of comparable music at {}, more than \
+             90 % of them show)",
+            e.departure_db.unwrap_or(0.0),
+            if e.problem.is_excess() {
+                "above"
+            } else {
+                "below"
+            },
+            format_hz(e.at_hz)
+        )
     } else {
         format!(
             "{region} at {at}: the problem you named, where it usually lies (held to {:.0} dB: \
@@ -133,15 +168,18 @@ fn learned_reason(m: &EqMove, learned: &LearnedEvidence) -> String {
 /// The sentence for one EQ move, with the gain `applied` gives it; `reference` when the
 /// target is the user's reference rather than a family.
 pub fn explain_eq_move(m: &EqMove, applied: &ChainSettings, reference: bool) -> String {
-    explain_eq_move_with(m, applied, reference, None)
+    explain_eq_move_with(m, applied, reference, None, &[])
 }
 
-/// [`explain_eq_move`] for a move the learned estimator decided (`learned`), if any.
+/// [`explain_eq_move`] for a move the learned estimator decided (`learned`), if any, with the
+/// decision's named-problem evidence (`problems`: a named problem the spectrum confirms is
+/// said so, not held to the weak cap).
 pub fn explain_eq_move_with(
     m: &EqMove,
     applied: &ChainSettings,
     reference: bool,
     learned: Option<&LearnedEvidence>,
+    problems: &[ProblemEvidence],
 ) -> String {
     let gain = applied_gain_db(m, applied);
     let verb = if gain < 0.0 { "Cut" } else { "Boost" };
@@ -166,7 +204,7 @@ pub fn explain_eq_move_with(
         }
     };
     let reason = match learned {
-        Some(l) => learned_reason(m, l),
+        Some(l) => learned_reason(m, l, problems),
         None => eq_reason(m, reference),
     };
     format!("{what}: {reason}")
@@ -332,7 +370,15 @@ pub fn explain(decision: &Decision, applied: &ChainSettings) -> Vec<String> {
             .eq
             .moves
             .iter()
-            .map(|m| explain_eq_move_with(m, applied, reference, decision.eq.learned.as_ref()))
+            .map(|m| {
+                explain_eq_move_with(
+                    m,
+                    applied,
+                    reference,
+                    decision.eq.learned.as_ref(),
+                    &decision.eq.problems,
+                )
+            })
             .collect()
     };
     out.extend(

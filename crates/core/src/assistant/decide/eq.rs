@@ -119,7 +119,8 @@ pub(super) fn decide_eq(
             && no_hint.is_some_and(|c| e.problem.reach().any(|k| sign * c[k] > 0.0))
     };
     let mut family_sized = [false; NUM_BANDS];
-    for e in problems.iter().filter(|e| extreme(e)) {
+    for e in problems.iter_mut().filter(|e| extreme(e)) {
+        e.family_sized = true;
         for k in e.problem.reach() {
             family_sized[k] = true;
         }

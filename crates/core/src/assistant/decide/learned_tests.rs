@@ -158,3 +158,75 @@ fn a_named_problem_the_evidence_does_not_find_takes_its_usual_shape_within_the_c
         "{lines:#?}"
     );
 }
+
+#[test]
+fn a_named_problem_the_spectrum_confirms_is_explained_as_confirmed_not_as_held() {
+    // 7 dB of mud at 280 Hz against a family whose spread is 3 dB: strong evidence, within any
+    // damage the estimator was trained on, so the learned estimate sizes it up to the
+    // departure. The move must say the spectrum confirms it, never that it was held to 3 dB.
+    let models = || {
+        vec![
+            constant_model("any", [0.0; NUM_BANDS], 1.0),
+            constant_model("mud", bump(280.0, 6.0), 1.0),
+        ]
+    };
+    let curve = music_curve();
+    let t = track(add(curve, bump(280.0, 7.0)), -10.0);
+    let named = with_estimator(estimator(models()), || {
+        decide_with(&t, &target(curve, 3.0), &GOAL, &[Problem::Mud])
+    });
+    let e = named
+        .eq
+        .problems
+        .iter()
+        .find(|e| e.problem == Problem::Mud)
+        .expect("mud evidence");
+    assert!(e.named && e.strong && !e.family_sized, "{e:?}");
+    let gain = named.eq.moves.iter().fold(0.0f32, |m, v| m.min(v.gain_db));
+    assert!(gain < -WEAK_EVIDENCE_CAP_DB - 0.5, "{:?}", named.eq.moves);
+    let lines = explained(&named);
+    let cuts: Vec<&String> = lines.iter().filter(|l| l.starts_with("Cut")).collect();
+    assert!(!cuts.is_empty(), "{lines:#?}");
+    for l in cuts {
+        assert!(
+            l.contains("the spectrum confirms it") && !l.contains("held to"),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn a_named_problem_beyond_any_trained_damage_is_sized_by_the_family_and_says_so() {
+    // 16 dB of mud: beyond the largest trained damage plus a family's usual character, and
+    // the no-hint estimate finds mud there too, so the family sizes the cut (up to the strong
+    // cap) and the move's sentence says why.
+    let models = || {
+        vec![
+            constant_model("any", bump(280.0, 3.0), 1.0),
+            constant_model("mud", bump(280.0, 6.0), 1.0),
+        ]
+    };
+    let curve = music_curve();
+    let t = track(add(curve, bump(280.0, 16.0)), -10.0);
+    let named = with_estimator(estimator(models()), || {
+        decide_with(&t, &target(curve, 3.0), &GOAL, &[Problem::Mud])
+    });
+    let e = named
+        .eq
+        .problems
+        .iter()
+        .find(|e| e.problem == Problem::Mud)
+        .expect("mud evidence");
+    assert!(e.family_sized, "{e:?}");
+    let deepest = eq_curve(&named.eq.settings)
+        .iter()
+        .fold(0.0f32, |m, v| m.min(*v));
+    assert!(deepest < -8.0, "{deepest}");
+    let lines = explained(&named);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Cut") && l.contains("sized towards that median")),
+        "{lines:#?}"
+    );
+}

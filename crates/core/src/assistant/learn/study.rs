@@ -169,3 +169,63 @@ pub fn measure(
         .collect();
     (curve, named)
 }
+
+/// The named-problem figures through the assistant's own decision: each damaged mix decided
+/// against its automatic family with the damage's kind named (`decide::decide_with`, the
+/// estimator trained without the track in place of the committed one), and the fitted EQ
+/// (`EqDecision::fitted_db`, what the chain's bells and shelves do) applied as the correction.
+/// Beside [`measure`]'s ideal correction this shows what the decision keeps of it; `cargo
+/// xtask eval` then measures the rendered audio.
+pub fn measure_named_decided(
+    trainer: &Trainer,
+    loo: &[Estimator],
+    seed: u64,
+    copies: usize,
+) -> Vec<NamedFigures> {
+    use crate::assistant::decide::{Goal, decide_with};
+    use crate::assistant::targets::family_target;
+    let n = trainer.num_tracks();
+    let goal = Goal {
+        target_lufs: -14.0,
+        ceiling_dbtp: -1.0,
+    };
+    let fitted = |track: &crate::assistant::profile::TrackFeatures, est: &Estimator, p: Problem| {
+        let Ok((target, _)) = family_target(track, None) else {
+            return [0.0; NUM_BANDS];
+        };
+        let d = super::with_estimator(est.clone(), || decide_with(track, &target, &goal, &[p]));
+        std::array::from_fn(|k| d.eq.fitted_db.get(k).copied().unwrap_or(0.0))
+    };
+    Problem::ALL
+        .iter()
+        .map(|&p| {
+            let (mut before, mut after, mut count) = (0.0f64, 0.0f64, 0usize);
+            let (mut wrong_max, mut wrong_sum) = (0.0f32, 0.0f64);
+            for (t, est) in loo.iter().enumerate() {
+                let orig = trainer.track(t);
+                let c0 = fitted(orig, est, p);
+                wrong_max = c0.iter().fold(wrong_max, |m, v| m.max(v.abs()));
+                wrong_sum += f64::from(mid_error_db(&apply(orig, &c0, 1.0), orig));
+                for (q, curve_db, w) in damages(seed, t, n, copies) {
+                    if q != p {
+                        continue;
+                    }
+                    let damaged = apply(orig, &curve_db, w);
+                    let c = fitted(&damaged, est, p);
+                    before += f64::from(mid_error_db(&damaged, orig));
+                    after += f64::from(mid_error_db(&apply(orig, &add(&curve_db, &c), w), orig));
+                    count += 1;
+                }
+            }
+            NamedFigures {
+                kind: p.name().to_string(),
+                count,
+                damaged_db: (before / count.max(1) as f64) as f32,
+                named_db: (after / count.max(1) as f64) as f32,
+                restored_pct: (100.0 * (1.0 - after / before.max(1e-9))) as f32,
+                wrong_name_max_db: wrong_max,
+                wrong_name_mean_db: (wrong_sum / n.max(1) as f64) as f32,
+            }
+        })
+        .collect()
+}
