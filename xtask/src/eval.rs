@@ -12,6 +12,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     run_on_folder(args, USAGE, "eval-corpus", "the evaluation")
 }
 
+/// `cargo xtask eval-resonance DIR [--seconds S] [--seed N] [--amounts A,B] [--limit N]
+/// [--verbose]`: the resonance case (issue 14, items 3 and 8), the hidden `eval-resonance`
+/// command of the release `lacquer`.
+pub fn run_resonance(args: &[String]) -> Result<(), String> {
+    run_on_folder(
+        args,
+        "usage: cargo xtask eval-resonance DIR [--seconds S] [--seed N] [--amounts A,B] [--limit N] [--verbose]",
+        "eval-resonance",
+        "the resonance evaluation",
+    )
+}
+
 /// Runs the hidden `lacquer` command `subcommand` (release build) with `args`, whose first
 /// item must be a folder of real masters; shared by `eval` and `derive-targets`, which both
 /// need the crate's own analysis on a corpus.

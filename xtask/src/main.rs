@@ -35,6 +35,7 @@ fn main() {
         Some("corpus") => corpus::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("eval") => eval::run(&args[1..]),
+        Some("eval-resonance") => eval::run_resonance(&args[1..]),
         Some("msrv") => msrv::run(&args[1..]),
         Some("bench-batch") => bench::run(&args[1..]),
         Some("bench-memory") => bench_memory::run(&args[1..]),

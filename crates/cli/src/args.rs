@@ -42,6 +42,10 @@ pub enum Command {
     /// Derive the target profiles from a folder of masters (for `cargo xtask derive-targets`).
     #[command(hide = true)]
     DeriveTargets(super::derive::DeriveArgs),
+    /// The resonance stage on narrow resonances and shimmer bursts added to a folder of
+    /// masters (for `cargo xtask eval-resonance`).
+    #[command(hide = true)]
+    EvalResonance(super::eval::resonance::ResonanceEvalArgs),
     /// Train the assistant's damage estimator on a folder of masters (for
     /// `cargo xtask train-assistant`).
     #[command(hide = true)]

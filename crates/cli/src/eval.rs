@@ -10,6 +10,7 @@
 //! For the never-harm run it also prints the width and dynamics changes (`never_harm`).
 
 mod never_harm;
+pub mod resonance;
 
 use super::CliError;
 use super::decode::decode_file;
@@ -306,7 +307,7 @@ fn leave_one_out_estimators(
 }
 
 /// Audio files in `dir`, sorted by name.
-fn tracks_in(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+pub(crate) fn tracks_in(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         CliError::new(format!(
             "cannot read the folder '{}': {e}; give the corpus folder",

@@ -120,6 +120,7 @@ pub fn run() -> i32 {
         Some(Command::Analyze(a)) => analyze::run(a),
         Some(Command::Master(m)) => master::run(m),
         Some(Command::EvalCorpus(e)) => eval::run_eval(e),
+        Some(Command::EvalResonance(e)) => eval::resonance::run(e),
         Some(Command::DeriveTargets(d)) => derive::run(d),
         Some(Command::TrainAssistant(t)) => train::run(t),
     });

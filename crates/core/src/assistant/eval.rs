@@ -12,6 +12,8 @@ use crate::dsp::biquad::BiquadCoefs;
 use crate::dsp::true_peak::kaiser_window;
 use serde::{Deserialize, Serialize};
 
+pub mod resonance;
+
 /// Sample peak the damaged mix is normalised to, dBFS (issue #5: "peak -8 dBFS").
 pub const DAMAGED_PEAK_DBFS: f32 = -8.0;
 /// Lowest and highest band centre the error measures cover, Hz (issue #5: 40 Hz to 12.5 kHz).
