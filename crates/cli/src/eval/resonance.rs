@@ -31,6 +31,12 @@ pub struct ResonanceEvalArgs {
     /// Resonance amounts to measure, percent, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [50.0, 100.0])]
     pub amounts: Vec<f32>,
+    /// The stage's speed, ms (its default when absent).
+    #[arg(long)]
+    pub speed_ms: Option<f32>,
+    /// The stage's depth, dB (its default when absent).
+    #[arg(long)]
+    pub depth_db: Option<f32>,
     /// Only the first N tracks.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -139,9 +145,12 @@ pub fn run(args: &ResonanceEvalArgs) -> Result<(), CliError> {
         let mut damaged = original.clone();
         damage.apply(&mut damaged, rate);
         for (a, amount) in args.amounts.iter().enumerate() {
+            let default = ResonanceSettings::default();
             let settings = ResonanceSettings {
                 amount_pct: *amount,
-                ..ResonanceSettings::default()
+                speed_ms: args.speed_ms.unwrap_or(default.speed_ms),
+                depth_db: args.depth_db.unwrap_or(default.depth_db),
+                ..default
             };
             let processed = process_stage(&damaged, rate, &settings);
             let plain = process_stage(&original, rate, &settings);
@@ -178,11 +187,14 @@ pub fn run(args: &ResonanceEvalArgs) -> Result<(), CliError> {
         }
         eprintln!("[{}/{}] {}", index + 1, files.len(), path.display());
     }
+    let d = ResonanceSettings::default();
     let mut out = format!(
-        "resonance case: {} tracks, {} s excerpts, seed {}\n",
+        "resonance case: {} tracks, {} s excerpts, seed {}, speed {} ms, depth {} dB\n",
         files.len(),
         args.seconds,
-        args.seed
+        args.seed,
+        args.speed_ms.unwrap_or(d.speed_ms),
+        args.depth_db.unwrap_or(d.depth_db)
     );
     for (amount, r) in args.amounts.iter().zip(&rows) {
         out += &summary(*amount, r);
