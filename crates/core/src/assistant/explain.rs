@@ -107,24 +107,6 @@ fn learned_reason(m: &EqMove, learned: &LearnedEvidence, problems: &[ProblemEvid
         return format!("balances the neighbouring moves ({region} at {at})");
     };
     let (estimate, threshold) = (learned.estimate_db[k], learned.threshold_db[k]);
-    if let Some(e) = problems.iter().find(|e| {
-        e.family_sized
-            && (e.problem.reach()).any(|b| (band_centre_hz(b) / m.at_hz).log2().abs() < 1.0 / 6.0)
-    }) {
-        let word = if e.problem.is_excess() {
-            "above"
-        } else {
-            "below"
-        };
-        return format!(
-            "{region} at {at}: the problem you named, {:.1} dB {word} the median of comparable \
-             music at {} (beyond any damage the learned estimate covers, and the estimate finds \
-             it too), so it is sized towards that median, at most {:.0} dB",
-            e.departure_db.unwrap_or(0.0),
-            format_hz(e.at_hz),
-            e.cap_db
-        );
-    }
     let at = format_hz(band_centre_hz(k));
     // The no-hint part of the correction there; the rest is a named problem's.
     let no_hint = -estimate.signum() * (estimate.abs() - threshold).max(0.0);

@@ -105,29 +105,13 @@ pub(super) fn decide_eq(
     // A named problem is held to the weak-evidence cap unless the spectrum gives strong
     // evidence against the family (beyond its 90th percentile plus the never-harm margin):
     // then its estimate may reach the departure from the family's median.
-    // A departure beyond any damage the estimator was trained on (`EXTREME_DEPARTURE_DB`)
-    // keeps the family's own sizing in the problem's reach (`named`) when the estimate itself,
-    // without the hint, finds the problem there too.
-    let no_hint = family
-        .then(|| learn::with_current(|x| x.map(|x| x.no_hint_correction(track, 1.0))))
-        .flatten();
-    let extreme = |e: &ProblemEvidence| {
-        let sign = if e.problem.is_excess() { -1.0 } else { 1.0 };
-        e.named
-            && e.strong
-            && e.departure_db.unwrap_or(0.0).abs() > EXTREME_DEPARTURE_DB
-            && no_hint.is_some_and(|c| e.problem.reach().any(|k| sign * c[k] > 0.0))
-    };
-    let mut family_sized = [false; NUM_BANDS];
-    for e in problems.iter_mut().filter(|e| extreme(e)) {
-        e.family_sized = true;
-        for k in e.problem.reach() {
-            family_sized[k] = true;
-        }
-    }
+    // A named dullness may be far beyond the other problems' trained range (a low-passed top):
+    // its model is trained on losses up to `learn::damage::MAX_NAMED_DULLNESS_DB`, so the
+    // estimate sizes it too; the family's median never does (on real masters a far departure is
+    // mostly character, and correcting towards the median over-corrects by it).
     let caps: Vec<(Problem, f32)> = problems
         .iter()
-        .filter(|e| e.named && !extreme(e))
+        .filter(|e| e.named)
         .map(|e| {
             let departure = e.departure_db.unwrap_or(0.0).abs();
             let cap = if e.strong {
@@ -143,7 +127,7 @@ pub(super) fn decide_eq(
         .flatten();
     if let Some(evidence) = &learned {
         // The fit smooths the track and the interval alike.
-        for k in (0..NUM_BANDS).filter(|k| !free(k) && !family_sized[*k]) {
+        for k in (0..NUM_BANDS).filter(|k| !free(k)) {
             median_db[k] = track.mid_db[k] + evidence.correction_db[k];
             lower_db[k] = median_db[k] - LEARNED_TOLERANCE_DB;
             upper_db[k] = median_db[k] + LEARNED_TOLERANCE_DB;
@@ -218,17 +202,6 @@ pub(super) fn decide_eq(
         learned,
     }
 }
-
-/// A named problem departing from the family's median by more than this, dB, is beyond any
-/// damage the estimator was trained on: the largest trained damage
-/// (`learn::damage::MAX_DAMAGE_DB`) on top of a master at the edge of a family's usual spread
-/// ([`CHARACTER_SPREAD_DB`]).
-pub(super) const EXTREME_DEPARTURE_DB: f32 = learn::damage::MAX_DAMAGE_DB + CHARACTER_SPREAD_DB;
-
-/// How far a master's character commonly takes a region from a family's median, dB (the
-/// committed families' 50th-to-90th percentile distance, averaged over a problem's region,
-/// is 2.5 to 7 dB, most often near 4).
-const CHARACTER_SPREAD_DB: f32 = 4.0;
 
 /// Half-width of the target interval around the learned correction, dB: the fit realises
 /// the correction within this and leaves the other bands within it of the track.

@@ -181,11 +181,6 @@ pub struct ProblemEvidence {
     pub strong: bool,
     /// Largest correction the fit was allowed for it (when named), dB.
     pub cap_db: f32,
-    /// True when named and sized by the family rather than by the learned estimate: the
-    /// departure is beyond any damage the estimator was trained on and the estimate agrees
-    /// (see `decide_eq`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub family_sized: bool,
 }
 
 /// One family or reference interval per band, before following the track's broad balance.
@@ -295,7 +290,6 @@ pub(super) fn weigh(
             beyond_p90_db: 0.0,
             strong: false,
             cap_db: 0.0,
-            family_sized: false,
         };
     };
     let margin = if problem.is_excess() {
@@ -338,6 +332,5 @@ pub(super) fn weigh(
         beyond_p90_db: beyond,
         strong,
         cap_db: if named { cap } else { 0.0 },
-        family_sized: false,
     }
 }

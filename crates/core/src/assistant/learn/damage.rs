@@ -21,6 +21,12 @@ const POINTS_PER_BAND: usize = 16;
 /// Largest damage gain drawn, dB.
 pub const MAX_DAMAGE_DB: f32 = 8.0;
 
+/// Largest top loss the named dullness model is trained on, dB. A dull mix is more often a
+/// low-pass than a shelf (a synthesised or band-limited top): the demo mix's 12 dB/octave
+/// low-pass at 5.5 kHz takes 8.5 dB off everything above 6 kHz and 18 dB above 11 kHz, beyond
+/// [`MAX_DAMAGE_DB`]. The no-hint model keeps the common range.
+pub const MAX_NAMED_DULLNESS_DB: f32 = 18.0;
+
 /// One EQ damage.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EqDamage {
