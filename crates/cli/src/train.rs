@@ -6,7 +6,7 @@
 
 use super::CliError;
 use super::derive::{Analysed, analyse_folder};
-use lacquer_core::assistant::learn::study::{measure, measure_named_decided};
+use lacquer_core::assistant::learn::study::{NamedFigures, measure, measure_named_decided};
 use lacquer_core::assistant::learn::train::{DEFAULT_SEED, ROWS_PER_TRACK, Trainer, rounded};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -95,6 +95,23 @@ fn analyse_excerpts(dir: &std::path::Path, seconds: f32) -> Result<Vec<Analysed>
     Ok(out)
 }
 
+/// One line per kind of the named-problem figures.
+fn named_rows(out: &mut String, figures: &[NamedFigures]) {
+    for f in figures {
+        let _ = writeln!(
+            out,
+            "  {:<9} {:>4} {:>6.2} {:>6.2} {:>7.1} | {:>6.2} {:>6.3}",
+            f.kind,
+            f.count,
+            f.damaged_db,
+            f.named_db,
+            f.restored_pct,
+            f.wrong_name_max_db,
+            f.wrong_name_mean_db
+        );
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let tracks: Vec<Analysed> = match &args.from_features {
@@ -172,37 +189,13 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         out,
         "named (strength 1): kind n damaged named restored% | named on undamaged: max move dB, mean mid error dB"
     );
-    for f in &named {
-        let _ = writeln!(
-            out,
-            "  {:<9} {:>4} {:>6.2} {:>6.2} {:>7.1} | {:>6.2} {:>6.3}",
-            f.kind,
-            f.count,
-            f.damaged_db,
-            f.named_db,
-            f.restored_pct,
-            f.wrong_name_max_db,
-            f.wrong_name_mean_db
-        );
-    }
+    named_rows(&mut out, &named);
     let decided = measure_named_decided(&trainer, &loo, args.eval_seed, args.copies);
     let _ = writeln!(
         out,
         "named through the decision (the fitted EQ of `decide`, automatic family): same columns"
     );
-    for f in &decided {
-        let _ = writeln!(
-            out,
-            "  {:<9} {:>4} {:>6.2} {:>6.2} {:>7.1} | {:>6.2} {:>6.3}",
-            f.kind,
-            f.count,
-            f.damaged_db,
-            f.named_db,
-            f.restored_pct,
-            f.wrong_name_max_db,
-            f.wrong_name_mean_db
-        );
-    }
+    named_rows(&mut out, &decided);
     print!("{out}");
     if let Some(path) = &args.csv {
         let mut csv =

@@ -10,7 +10,7 @@ use super::damage::{EqDamage, apply};
 use super::train::Trainer;
 use crate::assistant::decide::Problem;
 use crate::assistant::eval::{DamageKind, damage_for, mid_error_db};
-use crate::assistant::profile::NUM_BANDS;
+use crate::assistant::profile::{NUM_BANDS, TrackFeatures};
 use serde::Serialize;
 
 /// One point of the restore-versus-harm curve.
@@ -135,38 +135,9 @@ pub fn measure(
             });
         }
     }
-    let named = Problem::ALL
-        .iter()
-        .map(|&p| {
-            let (mut before, mut after, mut count) = (0.0f64, 0.0f64, 0usize);
-            let (mut wrong_max, mut wrong_sum) = (0.0f32, 0.0f64);
-            for (t, est) in loo.iter().enumerate() {
-                let orig = trainer.track(t);
-                let c0 = est.correction(orig, &[p], 1.0);
-                wrong_max = c0.iter().fold(wrong_max, |m, v| m.max(v.abs()));
-                wrong_sum += f64::from(mid_error_db(&apply(orig, &c0, 1.0), orig));
-                for (q, curve_db, w) in damages(seed, t, n, copies) {
-                    if q != p {
-                        continue;
-                    }
-                    let damaged = apply(orig, &curve_db, w);
-                    let c = est.correction(&damaged, &[p], 1.0);
-                    before += f64::from(mid_error_db(&damaged, orig));
-                    after += f64::from(mid_error_db(&apply(orig, &add(&curve_db, &c), w), orig));
-                    count += 1;
-                }
-            }
-            NamedFigures {
-                kind: p.name().to_string(),
-                count,
-                damaged_db: (before / count.max(1) as f64) as f32,
-                named_db: (after / count.max(1) as f64) as f32,
-                restored_pct: (100.0 * (1.0 - after / before.max(1e-9))) as f32,
-                wrong_name_max_db: wrong_max,
-                wrong_name_mean_db: (wrong_sum / n.max(1) as f64) as f32,
-            }
-        })
-        .collect();
+    let named = named_figures(trainer, loo, seed, copies, |track, est, p| {
+        est.correction(track, &[p], 1.0)
+    });
     (curve, named)
 }
 
@@ -184,18 +155,31 @@ pub fn measure_named_decided(
 ) -> Vec<NamedFigures> {
     use crate::assistant::decide::{Goal, decide_with};
     use crate::assistant::targets::family_target;
-    let n = trainer.num_tracks();
     let goal = Goal {
         target_lufs: -14.0,
         ceiling_dbtp: -1.0,
     };
-    let fitted = |track: &crate::assistant::profile::TrackFeatures, est: &Estimator, p: Problem| {
+    let fitted = |track: &TrackFeatures, est: &Estimator, p: Problem| {
         let Ok((target, _)) = family_target(track, None) else {
             return [0.0; NUM_BANDS];
         };
         let d = super::with_estimator(est.clone(), || decide_with(track, &target, &goal, &[p]));
         std::array::from_fn(|k| d.eq.fitted_db.get(k).copied().unwrap_or(0.0))
     };
+    named_figures(trainer, loo, seed, copies, fitted)
+}
+
+/// The named-problem figures of each kind with `correct(track, estimator, problem)` as the
+/// correction: on every damaged mix of that kind (against the damaged mix), and on every
+/// undamaged master with the problem wrongly named.
+fn named_figures(
+    trainer: &Trainer,
+    loo: &[Estimator],
+    seed: u64,
+    copies: usize,
+    correct: impl Fn(&TrackFeatures, &Estimator, Problem) -> [f32; NUM_BANDS],
+) -> Vec<NamedFigures> {
+    let n = trainer.num_tracks();
     Problem::ALL
         .iter()
         .map(|&p| {
@@ -203,7 +187,7 @@ pub fn measure_named_decided(
             let (mut wrong_max, mut wrong_sum) = (0.0f32, 0.0f64);
             for (t, est) in loo.iter().enumerate() {
                 let orig = trainer.track(t);
-                let c0 = fitted(orig, est, p);
+                let c0 = correct(orig, est, p);
                 wrong_max = c0.iter().fold(wrong_max, |m, v| m.max(v.abs()));
                 wrong_sum += f64::from(mid_error_db(&apply(orig, &c0, 1.0), orig));
                 for (q, curve_db, w) in damages(seed, t, n, copies) {
@@ -211,7 +195,7 @@ pub fn measure_named_decided(
                         continue;
                     }
                     let damaged = apply(orig, &curve_db, w);
-                    let c = fitted(&damaged, est, p);
+                    let c = correct(&damaged, est, p);
                     before += f64::from(mid_error_db(&damaged, orig));
                     after += f64::from(mid_error_db(&apply(orig, &add(&curve_db, &c), w), orig));
                     count += 1;
