@@ -285,8 +285,9 @@ fn draw_main(area: &DrawingArea<SVGBackend<'_>, Shift>, rows: &[Row]) -> Result<
         .draw()
         .map_err(draw_err)?;
 
-    // Thin kinds first so the `all` line lies on top.
-    for (kind, colour) in KINDS.iter().skip(1) {
+    // Thin kinds first so the `all` line (thick, darker) lies on top.
+    for (kind, colour) in KINDS.iter().skip(1).chain(KINDS.iter().take(1)) {
+        let (width, radius) = if *kind == "all" { (4, 5) } else { (2, 3) };
         let points: Vec<(f64, f64)> = series(rows, kind)
             .iter()
             .map(|r| (r.harm_mean_db, r.restored_pct))
@@ -294,29 +295,23 @@ fn draw_main(area: &DrawingArea<SVGBackend<'_>, Shift>, rows: &[Row]) -> Result<
         chart
             .draw_series(LineSeries::new(
                 points.iter().copied(),
-                colour.stroke_width(2),
+                colour.stroke_width(width),
             ))
             .map_err(draw_err)?;
         chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, radius, colour.filled())),
+            )
             .map_err(draw_err)?;
     }
-
     let (_, dark) = KINDS[0];
     let all = series(rows, "all");
     let points: Vec<(f64, f64)> = all
         .iter()
         .map(|r| (r.harm_mean_db, r.restored_pct))
         .collect();
-    chart
-        .draw_series(LineSeries::new(
-            points.iter().copied(),
-            dark.stroke_width(4),
-        ))
-        .map_err(draw_err)?;
-    chart
-        .draw_series(points.iter().map(|&p| Circle::new(p, 5, dark.filled())))
-        .map_err(draw_err)?;
 
     // Strength labels beside the `all` markers: above the line where there is room, kept off
     // the other labels, every marker and, where possible, every line.

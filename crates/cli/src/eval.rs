@@ -118,17 +118,6 @@ pub struct TrackFigures {
     pub never_harm_named: RunFigures,
 }
 
-/// The problem a listener would name for a damage.
-fn problem_of(kind: DamageKind) -> Problem {
-    match kind {
-        DamageKind::Mud => Problem::Mud,
-        DamageKind::Boom => Problem::Boom,
-        DamageKind::Harshness => Problem::Harshness,
-        DamageKind::Dullness => Problem::Dullness,
-        DamageKind::Thinness => Problem::Thinness,
-    }
-}
-
 pub(crate) fn slices(channels: &[Vec<f32>]) -> Vec<&[f32]> {
     channels.iter().map(Vec::as_slice).collect()
 }
@@ -247,7 +236,7 @@ fn evaluate_track(path: &Path, index: usize, args: &EvalArgs) -> Result<TrackFig
     if args.verbose {
         eprintln!("{}: {damage:?}", path.display());
     }
-    let named = [problem_of(damage.kind)];
+    let named = [learn::study::problem_of(damage.kind)];
     Ok(TrackFigures {
         name: path
             .file_name()

@@ -159,28 +159,34 @@ fn a_named_problem_the_evidence_does_not_find_takes_its_usual_shape_within_the_c
     );
 }
 
-#[test]
-fn a_named_problem_the_spectrum_confirms_is_explained_as_confirmed_not_as_held() {
-    // 7 dB of mud at 280 Hz against a family whose spread is 3 dB: strong evidence, within any
-    // damage the estimator was trained on, so the learned estimate sizes it up to the
-    // departure. The move must say the spectrum confirms it, never that it was held to 3 dB.
-    let models = || {
-        vec![
-            constant_model("any", [0.0; NUM_BANDS], 1.0),
-            constant_model("mud", bump(280.0, 6.0), 1.0),
-        ]
-    };
+/// A track with `excess_db` of mud at 280 Hz against a family of 3 dB spread, decided with mud
+/// named by an estimator whose no-hint model says `any` and whose mud model says 6 dB at
+/// 280 Hz: the decision and its mud evidence.
+fn named_mud(any: [f32; NUM_BANDS], excess_db: f32) -> (Decision, ProblemEvidence) {
+    let models = vec![
+        constant_model("any", any, 1.0),
+        constant_model("mud", bump(280.0, 6.0), 1.0),
+    ];
     let curve = music_curve();
-    let t = track(add(curve, bump(280.0, 7.0)), -10.0);
-    let named = with_estimator(estimator(models()), || {
+    let t = track(add(curve, bump(280.0, excess_db)), -10.0);
+    let named = with_estimator(estimator(models), || {
         decide_with(&t, &target(curve, 3.0), &GOAL, &[Problem::Mud])
     });
-    let e = named
+    let e = *named
         .eq
         .problems
         .iter()
         .find(|e| e.problem == Problem::Mud)
         .expect("mud evidence");
+    (named, e)
+}
+
+#[test]
+fn a_named_problem_the_spectrum_confirms_is_explained_as_confirmed_not_as_held() {
+    // 7 dB of mud at 280 Hz against a family whose spread is 3 dB: strong evidence, within any
+    // damage the estimator was trained on, so the learned estimate sizes it up to the
+    // departure. The move must say the spectrum confirms it, never that it was held to 3 dB.
+    let (named, e) = named_mud([0.0; NUM_BANDS], 7.0);
     assert!(e.named && e.strong, "{e:?}");
     let gain = named.eq.moves.iter().fold(0.0f32, |m, v| m.min(v.gain_db));
     assert!(gain < -WEAK_EVIDENCE_CAP_DB - 0.5, "{:?}", named.eq.moves);
@@ -200,23 +206,7 @@ fn a_far_named_departure_is_sized_by_the_estimate_not_by_the_family() {
     // 16 dB of mud, the estimate 6 dB: strong evidence lets the estimate reach the departure,
     // but the cut is the estimate's, not the 16 dB to the family's median (on real masters a
     // far departure is mostly character).
-    let models = || {
-        vec![
-            constant_model("any", bump(280.0, 3.0), 1.0),
-            constant_model("mud", bump(280.0, 6.0), 1.0),
-        ]
-    };
-    let curve = music_curve();
-    let t = track(add(curve, bump(280.0, 16.0)), -10.0);
-    let named = with_estimator(estimator(models()), || {
-        decide_with(&t, &target(curve, 3.0), &GOAL, &[Problem::Mud])
-    });
-    let e = named
-        .eq
-        .problems
-        .iter()
-        .find(|e| e.problem == Problem::Mud)
-        .expect("mud evidence");
+    let (named, e) = named_mud(bump(280.0, 3.0), 16.0);
     assert!(e.strong && e.departure_db.unwrap() > 12.0, "{e:?}");
     let deepest = eq_curve(&named.eq.settings)
         .iter()
