@@ -73,6 +73,15 @@ pub fn band_gains_db(c: &BiquadCoefs) -> [f32; NUM_BANDS] {
     })
 }
 
+/// Largest damage a named problem's model is trained on, dB: [`MAX_DAMAGE_DB`], and
+/// [`MAX_NAMED_DULLNESS_DB`] for dullness.
+pub fn named_max_db(problem: Problem) -> f32 {
+    match problem {
+        Problem::Dullness => MAX_NAMED_DULLNESS_DB,
+        _ => MAX_DAMAGE_DB,
+    }
+}
+
 /// The frequency range (Hz) and Q range a problem's damage is drawn from.
 pub fn ranges(problem: Problem) -> ((f32, f32), (f32, f32)) {
     match problem {

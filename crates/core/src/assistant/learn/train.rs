@@ -6,9 +6,7 @@
 //! track t is the total minus t's share, solved by Cholesky: leave-one-track-out costs one
 //! 57 x 57 solve per track and model.
 
-use super::damage::{
-    EqDamage, MAX_DAMAGE_DB, MAX_NAMED_DULLNESS_DB, Rng, apply, draw, total_curve_db,
-};
+use super::damage::{EqDamage, MAX_DAMAGE_DB, Rng, apply, draw, named_max_db, total_curve_db};
 use super::{Estimator, FIRST_CORE, Model, NUM_CORE, NUM_FEATURES, features};
 use crate::assistant::decide::Problem;
 use crate::assistant::profile::{NUM_BANDS, TrackFeatures};
@@ -45,7 +43,7 @@ fn width(rng: &mut Rng) -> f32 {
 /// The damages of one training copy for model `kind`: for `any`, none (a fifth), one (half)
 /// or two of different problems, gains uniform within +/- [`MAX_DAMAGE_DB`]; for a problem,
 /// that problem at 1 dB to [`MAX_DAMAGE_DB`] in its direction (dullness to
-/// [`MAX_NAMED_DULLNESS_DB`]), and in three copies of ten a
+/// [`super::damage::MAX_NAMED_DULLNESS_DB`]), and in three copies of ten a
 /// second damage of another problem as a nuisance. Returns the damages and how many of them
 /// (from the first) are the target.
 pub fn draw_damages(rng: &mut Rng, kind: usize) -> (Vec<EqDamage>, usize) {
@@ -71,12 +69,7 @@ pub fn draw_damages(rng: &mut Rng, kind: usize) -> (Vec<EqDamage>, usize) {
     } else {
         let p = Problem::ALL[kind - 1];
         let sign = if p.is_excess() { 1.0 } else { -1.0 };
-        let most = if p == Problem::Dullness {
-            MAX_NAMED_DULLNESS_DB
-        } else {
-            MAX_DAMAGE_DB
-        };
-        let g = sign * rng.uniform(1.0, most);
+        let g = sign * rng.uniform(1.0, named_max_db(p));
         let mut out = vec![draw(rng, p, g)];
         if rng.unit() < 0.3 {
             let other = Problem::ALL[(kind + rng.index(4)) % Problem::ALL.len()];
